@@ -1,0 +1,118 @@
+// The one WebGPU adapter and device of this process, with its limits and error reporting.
+
+export const INSTALL_HINT = [
+  "WebGPU needs a Vulkan driver:",
+  "  - on a machine with a GPU, install its vendor driver (NVIDIA, AMD or Intel) with Vulkan support;",
+  "  - on a machine without a GPU, install Mesa's software driver:",
+  "      apt-get install mesa-vulkan-drivers libvulkan1   (or run: sh scripts/setup.sh)",
+].join("\n");
+
+/** Raised when no WebGPU adapter can be had; its message says how to get one. */
+export class NoAdapterError extends Error {
+  constructor(reason: string) {
+    super(`no WebGPU adapter: ${reason}\n${INSTALL_HINT}`);
+    this.name = "NoAdapterError";
+  }
+}
+
+/** A GPU validation/out-of-memory error or device loss, raised at the next sync point. */
+export class GpuError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "GpuError";
+  }
+}
+
+export interface Gpu {
+  adapter: GPUAdapter;
+  device: GPUDevice;
+  info: GPUAdapterInfo;
+  limits: GPUSupportedLimits;
+  /** True on a CPU adapter (Mesa lavapipe, SwiftShader): kernels pick CPU-friendly variants. */
+  isCpu: boolean;
+  /** One line naming the adapter, for logs and reports. */
+  description: string;
+  /** Throws the first GPU error or device loss seen since the last call. */
+  checkErrors(): void;
+}
+
+let gpuPromise: Promise<Gpu> | null = null;
+let gpuReady: Gpu | null = null;
+
+/** Requests the adapter and device once per process; later calls return the same device. */
+export function getGpu(): Promise<Gpu> {
+  gpuPromise ??= createGpu().then((g) => (gpuReady = g)).catch((e) => {
+    gpuPromise = null;
+    throw e;
+  });
+  return gpuPromise;
+}
+
+/** The device after `getGpu()` has resolved; throws if it has not been requested yet. */
+export function gpu(): Gpu {
+  if (!gpuReady) throw new Error("the GPU is not initialised yet: await getGpu() first");
+  return gpuReady;
+}
+
+/** Describes an adapter in one line, e.g. `llvmpipe (LLVM 15.0.6, 256 bits) [CPU adapter]`. */
+export function describeAdapter(info: GPUAdapterInfo): string {
+  const parts = [info.description || info.device || "unknown device"];
+  if (info.vendor) parts.push(`vendor ${info.vendor}`);
+  if (info.architecture) parts.push(info.architecture);
+  const kind = info.isFallbackAdapter ? " [CPU adapter]" : "";
+  return parts.join(", ") + kind;
+}
+
+async function createGpu(): Promise<Gpu> {
+  // deno-lint-ignore no-explicit-any
+  const nav = (globalThis as any).navigator as Navigator | undefined;
+  if (!nav?.gpu) throw new NoAdapterError("navigator.gpu is missing in this runtime");
+  let adapter: GPUAdapter | null = null;
+  try {
+    adapter = await nav.gpu.requestAdapter({ powerPreference: "high-performance" });
+  } catch (e) {
+    throw new NoAdapterError(`requestAdapter failed: ${(e as Error).message}`);
+  }
+  if (!adapter) throw new NoAdapterError("requestAdapter returned no adapter (no Vulkan driver found)");
+
+  const al = adapter.limits;
+  const requiredLimits: Record<string, number> = {
+    maxBufferSize: al.maxBufferSize,
+    maxStorageBufferBindingSize: al.maxStorageBufferBindingSize,
+    maxStorageBuffersPerShaderStage: al.maxStorageBuffersPerShaderStage,
+    maxComputeWorkgroupStorageSize: al.maxComputeWorkgroupStorageSize,
+    maxComputeInvocationsPerWorkgroup: al.maxComputeInvocationsPerWorkgroup,
+    maxComputeWorkgroupSizeX: al.maxComputeWorkgroupSizeX,
+    maxComputeWorkgroupSizeY: al.maxComputeWorkgroupSizeY,
+    maxComputeWorkgroupsPerDimension: al.maxComputeWorkgroupsPerDimension,
+  };
+  const device = await adapter.requestDevice({ requiredLimits });
+  const info = adapter.info;
+
+  let pending: string | null = null;
+  device.addEventListener("uncapturederror", (ev) => {
+    const err = (ev as GPUUncapturedErrorEvent).error;
+    pending ??= `GPU error: ${err.message}`;
+  });
+  let lost: string | null = null;
+  device.lost.then((l) => {
+    lost = `GPU device lost (${l.reason}): ${l.message}`;
+  });
+
+  return {
+    adapter,
+    device,
+    info,
+    limits: device.limits,
+    isCpu: info.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader/i.test(info.description),
+    description: describeAdapter(info),
+    checkErrors() {
+      if (lost) throw new GpuError(lost);
+      if (pending) {
+        const msg = pending;
+        pending = null;
+        throw new GpuError(msg);
+      }
+    },
+  };
+}

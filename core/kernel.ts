@@ -1,0 +1,352 @@
+// WGSL kernels: loading, specialisation, the pipeline cache, and recording dispatches into one encoder.
+//
+// Every dispatch goes into the current recording (one command encoder, one compute pass). The recording
+// is submitted by `flush()`: at the end of a `step`, before a readback, or before a host upload that
+// could race recorded work. Uniform parameters of all dispatches of a recording live in one arena and
+// are uploaded with a single writeBuffer per 64 KiB chunk just before the submit.
+
+import { getGpu, type Gpu, gpu, GpuError } from "./device.ts";
+import { BufferPool } from "./pool.ts";
+
+/** Compile-time constants prepended to a kernel's source as `const NAME: type = value;`. */
+export type Constants = Record<string, number | boolean>;
+
+export interface KernelDef {
+  /** File under `kernels/`, e.g. `elementwise.wgsl`. */
+  file: string;
+  /** Entry point name (default `main`). */
+  entry?: string;
+  constants?: Constants;
+  /** Number of storage bindings (bindings 1..n); binding 0 is the uniform parameter block. */
+  storage: number;
+  /** Indices (0-based among the storage bindings) that the kernel writes; the rest are read-only. */
+  writes: number[];
+}
+
+export interface Binding {
+  buffer: GPUBuffer;
+  offset?: number;
+  size?: number;
+}
+
+const KERNEL_DIR = new URL("../kernels/", import.meta.url);
+const sourceCache = new Map<string, string>();
+
+function kernelSource(file: string): string {
+  let src = sourceCache.get(file);
+  if (src === undefined) {
+    src = Deno.readTextFileSync(new URL(file, KERNEL_DIR));
+    sourceCache.set(file, src);
+  }
+  return src;
+}
+
+function constantDecl(name: string, v: number | boolean): string {
+  if (typeof v === "boolean") return `const ${name}: bool = ${v};`;
+  if (Number.isInteger(v) && v >= 0 && v < 2 ** 32) return `const ${name}: u32 = ${v}u;`;
+  if (Number.isInteger(v) && v < 0 && v >= -(2 ** 31)) return `const ${name}: i32 = ${v}i;`;
+  if (!Number.isFinite(v)) throw new Error(`kernel constant ${name} must be finite, got ${v}`);
+  return `const ${name}: f32 = ${v.toPrecision(9)}f;`;
+}
+
+export function kernelKey(def: KernelDef): string {
+  const c = def.constants ?? {};
+  const consts = Object.keys(c).sort().map((k) => `${k}=${c[k]}`).join(",");
+  return `${def.file}:${def.entry ?? "main"}{${consts}}`;
+}
+
+/** Builds a uniform parameter block: u32 and f32 scalars, and 16-byte aligned vec4 groups. */
+export class Params {
+  readonly view = new DataView(new ArrayBuffer(PARAM_BYTES));
+  length = 0;
+  u32(...xs: number[]): this {
+    for (const x of xs) {
+      if (!(Number.isInteger(x) && x >= 0 && x < 2 ** 32)) {
+        throw new Error(`u32 parameter out of range: ${x}`);
+      }
+      this.view.setUint32(this.#advance(4), x, true);
+    }
+    return this;
+  }
+  i32(...xs: number[]): this {
+    for (const x of xs) this.view.setInt32(this.#advance(4), x, true);
+    return this;
+  }
+  f32(...xs: number[]): this {
+    for (const x of xs) this.view.setFloat32(this.#advance(4), x, true);
+    return this;
+  }
+  /** Writes values as vec4<u32> groups (padded with `fill`), starting on a 16-byte boundary. */
+  vec4u(xs: readonly number[], groups: number, fill = 0): this {
+    this.length = Math.ceil(this.length / 16) * 16;
+    for (let i = 0; i < groups * 4; i++) this.u32(i < xs.length ? xs[i] : fill);
+    return this;
+  }
+  #advance(n: number): number {
+    const at = this.length;
+    if (at + n > PARAM_BYTES) throw new Error(`uniform parameter block exceeds ${PARAM_BYTES} bytes`);
+    this.length += n;
+    return at;
+  }
+}
+
+const PARAM_BYTES = 256;
+const ARENA_CHUNK = 64 * 1024;
+
+interface ArenaChunk {
+  buffer: GPUBuffer;
+  bytes: Uint8Array<ArrayBuffer>;
+  used: number;
+}
+
+interface CompiledKernel {
+  pipeline: GPUComputePipeline;
+  layout: GPUBindGroupLayout;
+  label: string;
+}
+
+/** Dispatch counts per label since the last `resetDispatchCounts()`, for tests and profiling. */
+export const dispatchCounts = new Map<string, number>();
+export function resetDispatchCounts(): void {
+  dispatchCounts.clear();
+}
+
+export class Runtime {
+  readonly pool: BufferPool;
+  readonly #stagingFree: GPUBuffer[] = [];
+  readonly #pipelines = new Map<string, CompiledKernel>();
+  #encoder: GPUCommandEncoder | null = null;
+  #pass: GPUComputePassEncoder | null = null;
+  #chunks: ArenaChunk[] = [];
+  #chunkIndex = 0;
+  #afterSubmit: (() => void)[] = [];
+  #errorScopes: Promise<GPUError | null>[] = [];
+  #dispatchesInRecording = 0;
+  /** Milliseconds spent compiling pipelines (first use of each specialisation). */
+  compileMs = 0;
+
+  constructor(readonly gpu: Gpu) {
+    this.pool = new BufferPool(gpu.device);
+  }
+
+  get device(): GPUDevice {
+    return this.gpu.device;
+  }
+
+  /** Compiles (once) and returns the pipeline for a kernel specialisation. */
+  compile(def: KernelDef): CompiledKernel {
+    const key = kernelKey(def);
+    let k = this.#pipelines.get(key);
+    if (k) return k;
+    const t0 = performance.now();
+    const header = Object.entries(def.constants ?? {}).map(([n, v]) => constantDecl(n, v)).join("\n");
+    const code = `${header}\n${kernelSource(def.file)}`;
+    const entries: GPUBindGroupLayoutEntry[] = [
+      { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: "uniform" } },
+    ];
+    for (let i = 0; i < def.storage; i++) {
+      entries.push({
+        binding: i + 1,
+        visibility: GPUShaderStage.COMPUTE,
+        buffer: { type: def.writes.includes(i) ? "storage" : "read-only-storage" },
+      });
+    }
+    const device = this.device;
+    const layout = device.createBindGroupLayout({ label: key, entries });
+    const module = device.createShaderModule({ label: key, code });
+    const pipeline = device.createComputePipeline({
+      label: key,
+      layout: device.createPipelineLayout({ label: key, bindGroupLayouts: [layout] }),
+      compute: { module, entryPoint: def.entry ?? "main" },
+    });
+    k = { pipeline, layout, label: key };
+    this.#pipelines.set(key, k);
+    this.compileMs += performance.now() - t0;
+    return k;
+  }
+
+  /** Records one dispatch into the current recording. `label` keys the dispatch counter. */
+  dispatch(
+    def: KernelDef,
+    bindings: readonly (GPUBuffer | Binding)[],
+    params: Params,
+    workgroups: readonly [number, number?, number?],
+    label?: string,
+  ): void {
+    if (bindings.length !== def.storage) {
+      throw new Error(`${def.file}: expected ${def.storage} storage bindings, got ${bindings.length}`);
+    }
+    const pass = this.#ensurePass(); // opens the error scopes before the first compile
+    const kernel = this.compile(def);
+    const [x, y = 1, z = 1] = workgroups;
+    const maxDim = this.gpu.limits.maxComputeWorkgroupsPerDimension;
+    if (x > maxDim || y > maxDim || z > maxDim) {
+      throw new Error(`${kernel.label}: dispatch ${x}×${y}×${z} exceeds ${maxDim} workgroups per dimension`);
+    }
+    const uniform = this.#writeParams(params);
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: uniform }];
+    bindings.forEach((b, i) => {
+      const resource = b instanceof GPUBuffer ? { buffer: b } : b;
+      entries.push({ binding: i + 1, resource });
+    });
+    const group = this.device.createBindGroup({ layout: kernel.layout, entries });
+    pass.setPipeline(kernel.pipeline);
+    pass.setBindGroup(0, group);
+    if (x > 0 && y > 0 && z > 0) pass.dispatchWorkgroups(x, y, z);
+    const name = label ?? kernel.label;
+    dispatchCounts.set(name, (dispatchCounts.get(name) ?? 0) + 1);
+    this.#dispatchesInRecording++;
+  }
+
+  /** Records a buffer-to-buffer copy (ends the current compute pass). */
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    const enc = this.#ensureEncoder();
+    this.#endPass();
+    enc.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+  }
+
+  /** True when dispatches or copies are recorded but not yet submitted. */
+  get pending(): boolean {
+    return this.#encoder !== null;
+  }
+
+  get dispatchesInRecording(): number {
+    return this.#dispatchesInRecording;
+  }
+
+  /** Submits the current recording (if any): one writeBuffer per used arena chunk, one submit. */
+  flush(): void {
+    if (!this.#encoder) return;
+    this.#endPass();
+    const device = this.device;
+    for (let i = 0; i < this.#chunkIndex + 1 && i < this.#chunks.length; i++) {
+      const c = this.#chunks[i];
+      if (c.used > 0) device.queue.writeBuffer(c.buffer, 0, c.bytes, 0, c.used);
+      c.used = 0;
+    }
+    this.#chunkIndex = 0;
+    device.queue.submit([this.#encoder.finish()]);
+    this.#encoder = null;
+    this.#dispatchesInRecording = 0;
+    this.#errorScopes.push(device.popErrorScope(), device.popErrorScope());
+    this.pool.afterSubmit();
+    const callbacks = this.#afterSubmit;
+    this.#afterSubmit = [];
+    for (const cb of callbacks) cb();
+  }
+
+  /** Waits for all submitted work and throws any GPU error or device loss it caused. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    await this.#checkErrors();
+  }
+
+  /** Copies `bytes` from a buffer to the host: records the copy, submits, and maps a staging buffer. */
+  async readBuffer(src: GPUBuffer, offset: number, bytes: number): Promise<ArrayBuffer> {
+    const size = Math.ceil(bytes / 4) * 4;
+    const staging = this.#stagingFor(size);
+    this.copy(src, offset, staging, 0, size);
+    this.flush();
+    try {
+      await staging.mapAsync(GPUMapMode.READ, 0, size);
+    } catch (e) {
+      await this.#checkErrors();
+      throw new GpuError(`reading back ${bytes} bytes failed: ${(e as Error).message}`);
+    }
+    const out = staging.getMappedRange(0, size).slice(0, bytes);
+    staging.unmap();
+    this.#stagingFree.push(staging);
+    await this.#checkErrors();
+    return out;
+  }
+
+  /** Uploads host data into a buffer; submits first if recorded work could still use the buffer. */
+  writeBuffer(dst: GPUBuffer, offset: number, data: ArrayBufferView<ArrayBuffer>): void {
+    if (this.#encoder) this.flush();
+    this.device.queue.writeBuffer(dst, offset, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  async #checkErrors(): Promise<void> {
+    const scopes = this.#errorScopes;
+    this.#errorScopes = [];
+    const errors = (await Promise.all(scopes)).filter((e): e is GPUError => e !== null);
+    this.gpu.checkErrors();
+    if (errors.length > 0) throw new GpuError(`GPU error: ${errors.map((e) => e.message).join("; ")}`);
+  }
+
+  #stagingFor(size: number): GPUBuffer {
+    const i = this.#stagingFree.findIndex((b) => b.size >= size && b.size <= 4 * size + 4096);
+    if (i >= 0) return this.#stagingFree.splice(i, 1)[0];
+    return this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  }
+
+  #ensureEncoder(): GPUCommandEncoder {
+    if (!this.#encoder) {
+      this.device.pushErrorScope("out-of-memory");
+      this.device.pushErrorScope("validation");
+      this.#encoder = this.device.createCommandEncoder();
+    }
+    return this.#encoder;
+  }
+
+  #ensurePass(): GPUComputePassEncoder {
+    const enc = this.#ensureEncoder();
+    this.#pass ??= enc.beginComputePass();
+    return this.#pass;
+  }
+
+  #endPass(): void {
+    if (this.#pass) {
+      this.#pass.end();
+      this.#pass = null;
+    }
+  }
+
+  #writeParams(params: Params): Binding {
+    let c = this.#chunks[this.#chunkIndex];
+    if (c && c.used + PARAM_BYTES > ARENA_CHUNK) {
+      c = this.#chunks[++this.#chunkIndex];
+    }
+    if (!c) {
+      c = {
+        buffer: this.device.createBuffer({
+          size: ARENA_CHUNK,
+          usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+        }),
+        bytes: new Uint8Array(ARENA_CHUNK),
+        used: 0,
+      };
+      this.#chunks[this.#chunkIndex] = c;
+    }
+    const offset = c.used;
+    c.bytes.set(new Uint8Array(params.view.buffer, 0, params.length), offset);
+    c.used += PARAM_BYTES;
+    return { buffer: c.buffer, offset, size: PARAM_BYTES };
+  }
+}
+
+let runtime: Runtime | null = null;
+
+/** Initialises the runtime (device, pool, pipeline cache) once per process. */
+export async function init(): Promise<Runtime> {
+  runtime ??= new Runtime(await getGpu());
+  return runtime;
+}
+
+/** The runtime; `await init()` must have run. */
+export function rt(): Runtime {
+  if (!runtime) {
+    gpu(); // throws the "not initialised" error
+    throw new Error("the runtime is not initialised yet: await init() first");
+  }
+  return runtime;
+}
+
+/** Splits a 1-D workgroup count over x and y so that neither exceeds the per-dimension limit. */
+export function grid1d(workgroups: number): [number, number] {
+  const max = rt().gpu.limits.maxComputeWorkgroupsPerDimension;
+  if (workgroups <= max) return [workgroups, 1];
+  const y = Math.ceil(workgroups / max);
+  return [Math.ceil(workgroups / y), y];
+}

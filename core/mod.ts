@@ -1,0 +1,11 @@
+// The tensor runtime's public surface: `import * as T from "../core/mod.ts"`.
+
+export { describeAdapter, getGpu, GpuError, INSTALL_HINT, NoAdapterError } from "./device.ts";
+export { dispatchCounts, init, Params, resetDispatchCounts, rt } from "./kernel.ts";
+export { scope, type Shape, shapeString, sizeOf, step, Tensor } from "./tensor.ts";
+export { backward, isGradEnabled, noGrad } from "./autograd.ts";
+export * from "./ops/elementwise.ts";
+export { mean, sum, sumTo } from "./ops/reduce.ts";
+export { linear, matmul } from "./ops/matmul.ts";
+export { reshape, transpose } from "./ops/shape.ts";
+export { bceWithLogits, l1Sum, type Reduction } from "./ops/loss.ts";

@@ -1,0 +1,48 @@
+// Shape ops: reshape (a view of the same storage) and 2-D transpose.
+
+import { Params, rt } from "../kernel.ts";
+import { record } from "../autograd.ts";
+import { type Shape, shapeString, sizeOf, Tensor } from "../tensor.ts";
+
+/** The same values with another shape; one dimension may be -1 (inferred). */
+export function reshape(x: Tensor, shape: Shape): Tensor {
+  const known = shape.filter((d) => d !== -1);
+  const inferred = shape.length - known.length;
+  let target = [...shape];
+  if (inferred > 1) throw new Error(`reshape: only one dimension may be -1, got ${shapeString(shape)}`);
+  if (inferred === 1) {
+    const rest = sizeOf(known);
+    if (rest === 0 || x.size % rest !== 0) {
+      throw new Error(`reshape: cannot view ${shapeString(x.shape)} as ${shapeString(shape)}`);
+    }
+    target = shape.map((d) => (d === -1 ? x.size / rest : d));
+  }
+  if (sizeOf(target) !== x.size) {
+    throw new Error(
+      `reshape: cannot view ${shapeString(x.shape)} (${x.size} values) as ${shapeString(shape)}`,
+    );
+  }
+  const y = x.view(target);
+  return record(y, "reshape", [x], (gy) => [gy.view(x.shape)]);
+}
+
+function transposeKernel(x: Tensor): Tensor {
+  const [R, C] = x.shape;
+  const y = Tensor.empty([C, R]);
+  const def = { file: "transpose.wgsl", storage: 2, writes: [1] };
+  rt().dispatch(
+    def,
+    [x.buffer, y.buffer],
+    new Params().u32(R, C),
+    [Math.ceil(C / 8), Math.ceil(R / 8)],
+    "transpose",
+  );
+  return y;
+}
+
+/** [R, C] → [C, R]. */
+export function transpose(x: Tensor): Tensor {
+  if (x.rank !== 2) throw new Error(`transpose: expected a 2-D tensor, got shape ${shapeString(x.shape)}`);
+  const y = transposeKernel(x);
+  return record(y, "transpose", [x], (gy) => [transposeKernel(gy)]);
+}

@@ -1,0 +1,76 @@
+// GPU buffer reuse: buffers are bucketed by size and handed out again once no pending work uses them.
+
+export const STORAGE_USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+
+/** Rounds a byte count up to its bucket: powers of two and their 1.5× midpoints, at least 256 bytes. */
+export function bucketBytes(bytes: number): number {
+  if (bytes <= 256) return 256;
+  const p = 2 ** Math.ceil(Math.log2(bytes));
+  return bytes <= p * 0.75 ? p * 0.75 : p;
+}
+
+export interface PoolStats {
+  /** Bytes of every buffer the pool has created and not destroyed. */
+  allocatedBytes: number;
+  /** Bytes currently handed out. */
+  inUseBytes: number;
+  buffers: number;
+}
+
+/**
+ * A pool of storage buffers. A released buffer is parked until the recorded work that may still read
+ * it has been submitted (`afterSubmit`), so a buffer is never reused inside one command encoder.
+ */
+export class BufferPool {
+  #free = new Map<number, GPUBuffer[]>();
+  #parked: GPUBuffer[] = [];
+  #allocated = 0;
+  #inUse = 0;
+  #count = 0;
+
+  constructor(private readonly device: GPUDevice, private readonly usage = STORAGE_USAGE) {}
+
+  acquire(bytes: number): GPUBuffer {
+    const size = bucketBytes(bytes);
+    const buf = this.#free.get(size)?.pop() ?? this.#create(size);
+    this.#inUse += size;
+    return buf;
+  }
+
+  release(buf: GPUBuffer): void {
+    this.#inUse -= buf.size;
+    this.#parked.push(buf);
+  }
+
+  /** Called once the recorded work has been submitted: parked buffers become reusable. */
+  afterSubmit(): void {
+    for (const buf of this.#parked) {
+      let list = this.#free.get(buf.size);
+      if (!list) this.#free.set(buf.size, list = []);
+      list.push(buf);
+    }
+    this.#parked.length = 0;
+  }
+
+  /** Destroys every free buffer (handed-out buffers are kept). */
+  trim(): void {
+    for (const list of this.#free.values()) {
+      for (const buf of list) {
+        this.#allocated -= buf.size;
+        this.#count--;
+        buf.destroy();
+      }
+    }
+    this.#free.clear();
+  }
+
+  stats(): PoolStats {
+    return { allocatedBytes: this.#allocated, inUseBytes: this.#inUse, buffers: this.#count };
+  }
+
+  #create(size: number): GPUBuffer {
+    this.#allocated += size;
+    this.#count++;
+    return this.device.createBuffer({ size, usage: this.usage });
+  }
+}
