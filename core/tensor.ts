@@ -65,7 +65,11 @@ export class Tensor {
       throw new Error(`Tensor.from: ${data.length} values do not fill shape ${shapeString(shape)}`);
     }
     const t = Tensor.empty(shape);
-    t.write(data instanceof Float32Array ? data : Float32Array.from(data));
+    t.write(
+      data instanceof Float32Array && data.buffer instanceof ArrayBuffer
+        ? data as Float32Array<ArrayBuffer>
+        : Float32Array.from(data),
+    );
     return t;
   }
 
@@ -111,7 +115,7 @@ export class Tensor {
   }
 
   /** Reads the contents back to the host (submits recorded work first). */
-  async read(): Promise<Float32Array> {
+  async read(): Promise<Float32Array<ArrayBuffer>> {
     if (this.size === 0) return new Float32Array(0);
     return new Float32Array(await rt().readBuffer(this.buffer, 0, this.size * 4));
   }

@@ -1,0 +1,137 @@
+#!/usr/bin/python3
+"""Reference outputs from PyTorch for the runtime's tests, written as safetensors to fixtures/.
+
+Run with Debian's PyTorch:  apt-get install python3-torch libopenblas0-pthread
+                            /usr/bin/python3 scripts/make_fixtures.py
+Safetensors files are written with json + struct only (no extra packages). Every case stores its
+inputs, a random upstream gradient `gy`, the output and the input gradients, all float32.
+"""
+import json
+import os
+import struct
+
+import torch
+import torch.nn.functional as F
+
+torch.manual_seed(1234)
+torch.set_num_threads(1)
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures")
+
+
+def write_safetensors(path, tensors, metadata):
+    header = {"__metadata__": metadata}
+    blobs, offset = [], 0
+    for name, t in tensors.items():
+        data = t.detach().to(torch.float32).contiguous().numpy().tobytes()
+        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    h = json.dumps(header).encode()
+    h += b" " * ((8 - (len(h) + 8) % 8) % 8)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(struct.pack("<Q", len(h)))
+        f.write(h)
+        for b in blobs:
+            f.write(b)
+    os.replace(tmp, path)
+    print(f"wrote {path} ({8 + len(h) + offset} bytes, {len(tensors)} tensors)")
+
+
+def randn(*shape):
+    return torch.randn(shape)
+
+
+def positive(*shape):
+    return torch.rand(shape) * 2 + 0.1
+
+
+# name -> (op, args, inputs, function)
+CASES = [
+    ("add_same", "add", {}, [randn(3, 5), randn(3, 5)], lambda a, b: a + b),
+    ("add_channel", "add", {}, [randn(2, 3, 4, 5), randn(3, 1, 1)], lambda a, b: a + b),
+    ("add_scalar_tensor", "add", {}, [randn(4, 3), randn()], lambda a, b: a + b),
+    ("sub_bcast", "sub", {}, [randn(4, 1, 6), randn(5, 1)], lambda a, b: a - b),
+    ("mul_channel", "mul", {}, [randn(2, 3, 4, 5), randn(1, 3, 1, 1)], lambda a, b: a * b),
+    ("div_bcast", "div", {}, [randn(3, 7), positive(7)], lambda a, b: a / b),
+    ("neg", "neg", {}, [randn(17)], lambda a: -a),
+    ("abs", "abs", {}, [randn(4, 9)], lambda a: a.abs()),
+    ("exp", "exp", {}, [randn(5, 6)], lambda a: a.exp()),
+    ("log", "log", {}, [positive(5, 6)], lambda a: a.log()),
+    ("sqrt", "sqrt", {}, [positive(33)], lambda a: a.sqrt()),
+    ("clamp", "clamp", {"lo": -0.5, "hi": 0.7}, [randn(6, 7)], lambda a: a.clamp(-0.5, 0.7)),
+    ("relu", "relu", {}, [randn(3, 11)], F.relu),
+    ("leaky_relu", "leakyRelu", {"alpha": 0.2}, [randn(3, 11)], lambda a: F.leaky_relu(a, 0.2)),
+    ("tanh", "tanh", {}, [randn(50) * 2], torch.tanh),
+    ("sigmoid", "sigmoid", {}, [randn(50) * 3], torch.sigmoid),
+    ("sum_all", "sum", {}, [randn(4, 5, 6)], lambda a: a.sum()),
+    ("sum_axes", "sum", {"axes": [0, 2]}, [randn(4, 5, 6)], lambda a: a.sum(dim=(0, 2))),
+    ("mean_axis", "mean", {"axes": [1]}, [randn(3, 7, 2)], lambda a: a.mean(dim=1)),
+    ("mean_large", "mean", {"axes": [1]}, [randn(3, 5000)], lambda a: a.mean(dim=1)),
+    ("matmul", "matmul", {}, [randn(7, 13), randn(13, 5)], lambda a, b: a @ b),
+    ("linear", "linear", {}, [randn(6, 10), randn(9, 10), randn(9)], F.linear),
+    ("reshape", "reshape", {"shape": [6, 4]}, [randn(2, 3, 4)], lambda a: a.reshape(6, 4)),
+    ("transpose", "transpose", {}, [randn(5, 9)], lambda a: a.t()),
+    ("l1_sum_images", "l1Sum", {"axes": [1, 2, 3]}, [randn(3, 1, 8, 8), randn(3, 1, 8, 8)],
+     lambda a, b: (a - b).abs().sum(dim=(1, 2, 3))),
+    ("bce_logits_mean", "bceWithLogits", {"reduction": "mean"}, [randn(16) * 3, torch.rand(16)],
+     lambda x, t: F.binary_cross_entropy_with_logits(x, t)),
+    ("bce_logits_ones_sum", "bceWithLogits", {"reduction": "sum", "target": 1.0}, [randn(12) * 4],
+     lambda x: F.binary_cross_entropy_with_logits(x, torch.ones_like(x), reduction="sum")),
+]
+
+
+def make_ops():
+    tensors, cases = {}, []
+    for name, op, args, inputs, fn in CASES:
+        xs = [x.clone().requires_grad_(True) for x in inputs]
+        out = fn(*xs)
+        gy = torch.randn(out.shape)
+        out.backward(gy)
+        for i, x in enumerate(xs):
+            tensors[f"{name}.in{i}"] = x
+            tensors[f"{name}.grad{i}"] = x.grad
+        tensors[f"{name}.gy"] = gy
+        tensors[f"{name}.out"] = out
+        cases.append({"name": name, "op": op, "args": args, "inputs": len(xs)})
+    write_safetensors(os.path.join(OUT, "ops.safetensors"), tensors, {"cases": json.dumps(cases)})
+
+
+def make_mlp():
+    """A 8→32→1 tanh MLP fitting a fixed regression with MSE, trained by Adam and by SGD+momentum."""
+    x = torch.randn(64, 8)
+    y = torch.sin(x[:, :1] * 2) + 0.5 * x[:, 1:2] * x[:, 2:3]
+    init = {
+        "fc1.weight": torch.randn(32, 8) * 0.3,
+        "fc1.bias": torch.randn(32) * 0.1,
+        "fc2.weight": torch.randn(1, 32) * 0.3,
+        "fc2.bias": torch.randn(1) * 0.1,
+    }
+    tensors = {"x": x, "y": y}
+    tensors.update({f"init.{k}": v for k, v in init.items()})
+    runs = {
+        "adam": (lambda ps: torch.optim.Adam(ps, lr=1e-2, betas=(0.9, 0.999), eps=1e-8), 200),
+        "sgd": (lambda ps: torch.optim.SGD(ps, lr=0.05, momentum=0.9, weight_decay=1e-3), 100),
+    }
+    for run, (make_opt, steps) in runs.items():
+        params = {k: v.clone().requires_grad_(True) for k, v in init.items()}
+        opt = make_opt(list(params.values()))
+        losses = []
+        for step in range(steps):
+            opt.zero_grad()
+            h = torch.tanh(F.linear(x, params["fc1.weight"], params["fc1.bias"]))
+            pred = F.linear(h, params["fc2.weight"], params["fc2.bias"])
+            loss = ((pred - y) ** 2).mean()
+            if step % 20 == 0:
+                losses.append(loss.item())
+            loss.backward()
+            opt.step()
+        tensors[f"{run}.losses"] = torch.tensor(losses)
+        tensors.update({f"{run}.final.{k}": v for k, v in params.items()})
+    write_safetensors(os.path.join(OUT, "mlp.safetensors"), tensors, {"torch": torch.__version__})
+
+
+if __name__ == "__main__":
+    os.makedirs(OUT, exist_ok=True)
+    make_ops()
+    make_mlp()
