@@ -124,6 +124,8 @@ export class Runtime {
   #dispatchesInRecording = 0;
   /** Milliseconds spent compiling pipelines (first use of each specialisation). */
   compileMs = 0;
+  /** Command buffers submitted so far (one per step). */
+  submits = 0;
 
   constructor(readonly gpu: Gpu) {
     this.pool = new BufferPool(gpu.device);
@@ -226,6 +228,7 @@ export class Runtime {
     }
     this.#chunkIndex = 0;
     device.queue.submit([this.#encoder.finish()]);
+    this.submits++;
     this.#encoder = null;
     this.#dispatchesInRecording = 0;
     this.#errorScopes.push(device.popErrorScope(), device.popErrorScope());

@@ -9,7 +9,7 @@ export { mean, sum, sumTo } from "./ops/reduce.ts";
 export { linear, matmul } from "./ops/matmul.ts";
 export { reshape, transpose } from "./ops/shape.ts";
 export { bceWithLogits, l1Sum, type Reduction } from "./ops/loss.ts";
-export { Rng, type RngState, philox4x32, randomNormal, randomUniform } from "./random.ts";
+export { philox4x32, randomNormal, randomUniform, Rng, type RngState } from "./random.ts";
 export { Adam, type AdamOptions, Optimizer, SGD, type SgdOptions } from "./optim.ts";
 export { Linear, Module, parameter } from "./nn.ts";
 export * from "./io/safetensors.ts";

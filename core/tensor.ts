@@ -180,6 +180,9 @@ export function scope<T extends Kept | void>(fn: () => T): T {
   let result: T;
   try {
     result = fn();
+  } catch (e) {
+    for (const t of mine) t.dispose();
+    throw e;
   } finally {
     scopes.pop();
   }

@@ -3,7 +3,7 @@
 import { Params, rt } from "../kernel.ts";
 import { record } from "../autograd.ts";
 import { shapeString, Tensor } from "../tensor.ts";
-import { sum } from "./reduce.ts";
+import { reduceKernel } from "./reduce.ts";
 
 /** C = op(A)·op(B) (+ bias), no tape. A is [M,K] (or [K,M] transposed), B is [K,N] (or [N,K]). */
 export function matmulKernel(
@@ -67,6 +67,6 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
   return record(y, "linear", inputs, (gy, needs) => [
     needs[0] ? matmulKernel(gy, weight, { label: "linear.gradInput" }) : null,
     needs[1] ? matmulKernel(gy, x, { transA: true, label: "linear.gradWeight" }) : null,
-    needs[2] ? sum(gy, 0) : null,
+    needs[2] ? reduceKernel(gy, [0], 1, undefined, "linear.gradBias") : null,
   ]);
 }

@@ -39,7 +39,13 @@ function pad8(xs: number[], fill: number): number[] {
  * Raw reduction kernel (no tape): sums `pre(x, y)` over `axes` of `x`, times `factor`; the result has
  * the kept dimensions in order. `y` (same shape as x) is only read for pre = |x − y|.
  */
-export function reduceKernel(x: Tensor, axes: number[], factor: number, absDiffWith?: Tensor): Tensor {
+export function reduceKernel(
+  x: Tensor,
+  axes: number[],
+  factor: number,
+  absDiffWith?: Tensor,
+  label = absDiffWith ? "l1Sum" : "sum",
+): Tensor {
   const strides = rowMajorStrides(x.shape);
   const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
   const keptShape = kept.map((i) => x.shape[i]);
@@ -57,9 +63,9 @@ export function reduceKernel(x: Tensor, axes: number[], factor: number, absDiffW
   const def = { file: "reduce.wgsl", constants: { PRE: absDiffWith ? 1 : 0, WG }, storage: 3, writes: [2] };
   const y = absDiffWith ?? x;
   const groups = grid1d(Math.ceil((outCount * chunks) / WG));
-  rt().dispatch(def, [x.buffer, y.buffer, partial.buffer], params, groups, absDiffWith ? "l1Sum" : "sum");
+  rt().dispatch(def, [x.buffer, y.buffer, partial.buffer], params, groups, label);
   if (chunks === 1) return partial;
-  const out = reduceKernel(partial, [keptShape.length], factor);
+  const out = reduceKernel(partial, [keptShape.length], factor, undefined, label);
   partial.dispose();
   return out;
 }
