@@ -130,7 +130,7 @@ Deno.test("one step is one submit, and 1 000 steps keep the pool's allocated byt
   model.dispose();
 });
 
-Deno.test("with parameters frozen, backward dispatches no weight-gradient kernel", async () => {
+Deno.test("with parameters frozen, backward dispatches no weight-gradient kernel", () => {
   const model = fromFixtureInit().requiresGrad(false);
   const input = T.Tensor.from(fx("x").data, fx("x").shape);
   input.requiresGrad = true; // like z in latent mapping: the gradient flows to the input only

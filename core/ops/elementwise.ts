@@ -5,7 +5,7 @@ import { record, setGradKernels } from "../autograd.ts";
 import { type Shape, shapeString, Tensor } from "../tensor.ts";
 import { sumTo } from "./reduce.ts";
 
-const WG = 64;
+const WG = 256;
 const MAX_RANK = 8;
 
 /** Dispatches a flat kernel over n elements, one invocation each. */

@@ -1,0 +1,35 @@
+// Helpers shared by the benchmark scripts: statistics and result files.
+
+import { writeFileAtomic } from "../core/io/safetensors.ts";
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** A one-line description of this machine's CPU, from /proc/cpuinfo when readable. */
+export function cpuName(): string {
+  try {
+    const info = Deno.readTextFileSync("/proc/cpuinfo");
+    return info.match(/model name\s*:\s*(.*)/)?.[1]?.trim() ?? "unknown CPU";
+  } catch {
+    return "unknown CPU";
+  }
+}
+
+/** Writes `bench/results/NAME-<timestamp>.json` atomically and returns its path. */
+export async function writeResults(name: string, results: unknown): Promise<string> {
+  const dir = new URL("../bench/results/", import.meta.url).pathname;
+  await Deno.mkdir(dir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const path = `${dir}${name}-${stamp}.json`;
+  const body = {
+    date: new Date().toISOString(),
+    cpu: cpuName(),
+    cores: navigator.hardwareConcurrency,
+    results,
+  };
+  await writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(body, null, 2) + "\n"));
+  return path;
+}
