@@ -7,7 +7,7 @@ export { backward, isGradEnabled, noGrad } from "./autograd.ts";
 export * from "./ops/elementwise.ts";
 export { mean, sum, sumTo } from "./ops/reduce.ts";
 export { linear, matmul } from "./ops/matmul.ts";
-export { reshape, transpose } from "./ops/shape.ts";
+export { detach, reshape, transpose } from "./ops/shape.ts";
 export { bceWithLogits, l1Sum, type Reduction } from "./ops/loss.ts";
 export { philox4x32, randomNormal, randomUniform, Rng, type RngState } from "./random.ts";
 export { Adam, type AdamOptions, Optimizer, SGD, type SgdOptions } from "./optim.ts";

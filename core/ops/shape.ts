@@ -46,3 +46,8 @@ export function transpose(x: Tensor): Tensor {
   const y = transposeKernel(x);
   return record(y, "transpose", [x], (gy) => [transposeKernel(gy)]);
 }
+
+/** The same values cut off from the tape: no gradient flows back through the result. */
+export function detach(x: Tensor): Tensor {
+  return x.view(x.shape);
+}
