@@ -1,0 +1,129 @@
+// The DCGAN of Schlegl et al. (2017), after Radford et al. (2015): generator and discriminator for
+// 64×64 images (four stride-2 5×5 layers, the paper's configuration) and 32×32 images (three layers,
+// for 28×28 data padded to 32). Images and activations are NHWC: [N, H, W, 1].
+//
+// G: z [N, zDim] → linear → [N, 4, 4, 8w] (64×64; 4w at 32×32) → BN, ReLU
+//    → 5×5 stride-2 transposed convs halving the channels (BN + ReLU) → 1 channel, tanh.
+// D: 5×5 stride-2 convs 1 → w → 2w → 4w (→ 8w at 64×64), LeakyReLU 0.2, BN on all but the first
+//    → f(x) [N, 4, 4, 8w] (the features of the mapping loss, eq. 3) → linear → one logit.
+
+import * as T from "../core/mod.ts";
+
+export interface DcganConfig {
+  /** Image side: 64 (4 layers) or 32 (3 layers). */
+  size: 32 | 64 | number;
+  /** Base number of filters; the paper uses 64. */
+  width: number;
+  zDim: number;
+}
+
+export const DCGAN_DEFAULTS: DcganConfig = { size: 64, width: 64, zDim: 100 };
+
+const KERNEL = 5;
+const LEAKY_SLOPE = 0.2;
+
+function layerCount(size: number): number {
+  if (size === 64) return 4;
+  if (size === 32) return 3;
+  throw new Error(`DCGAN image size must be 32 or 64, got ${size}`);
+}
+
+export class Generator extends T.Module {
+  readonly project: T.Linear;
+  readonly projectNorm: T.BatchNorm2d;
+  readonly ups: T.ConvTranspose2d[] = [];
+  readonly norms: T.BatchNorm2d[] = [];
+  readonly #c0: number;
+
+  constructor(readonly cfg: DcganConfig, gen: T.Rng) {
+    super();
+    const layers = layerCount(cfg.size);
+    const channels = Array.from({ length: layers }, (_, i) => cfg.width * 2 ** (layers - 1 - i)); // 8w,4w,2w,w
+    this.#c0 = channels[0];
+    this.project = this.registerModule("project", new T.Linear(cfg.zDim, 16 * this.#c0, gen));
+    this.projectNorm = this.registerModule("project_bn", new T.BatchNorm2d(this.#c0));
+    for (let i = 0; i < layers; i++) {
+      const last = i === layers - 1;
+      const out = last ? 1 : channels[i + 1];
+      const up = new T.ConvTranspose2d(channels[i], out, KERNEL, gen, {
+        stride: 2,
+        padding: 2,
+        outputPadding: 1,
+        bias: last, // a bias before batch norm is redundant
+      });
+      this.ups.push(this.registerModule(`up${i}`, up));
+      if (!last) this.norms.push(this.registerModule(`up${i}_bn`, new T.BatchNorm2d(out)));
+    }
+  }
+
+  /** z [N, zDim] → images [N, size, size, 1] in (−1, 1). */
+  forward(z: T.Tensor): T.Tensor {
+    const n = z.shape[0];
+    let h = T.reshape(this.project.forward(z), [n, 4, 4, this.#c0]);
+    h = T.relu(this.projectNorm.forward(h));
+    this.ups.forEach((up, i) => {
+      h = up.forward(h);
+      h = i < this.norms.length ? T.relu(this.norms[i].forward(h)) : T.tanh(h);
+    });
+    return h;
+  }
+}
+
+export class Discriminator extends T.Module {
+  readonly downs: T.Conv2d[] = [];
+  readonly norms: (T.BatchNorm2d | null)[] = [];
+  readonly classify: T.Linear;
+
+  constructor(readonly cfg: DcganConfig, gen: T.Rng) {
+    super();
+    const layers = layerCount(cfg.size);
+    let inC = 1;
+    for (let i = 0; i < layers; i++) {
+      const out = cfg.width * 2 ** i;
+      this.downs.push(this.registerModule(`down${i}`, new T.Conv2d(inC, out, KERNEL, gen, { stride: 2, padding: 2, bias: i === 0 })));
+      this.norms.push(i === 0 ? null : this.registerModule(`down${i}_bn`, new T.BatchNorm2d(out)));
+      inC = out;
+    }
+    this.classify = this.registerModule("classify", new T.Linear(16 * inC, 1, gen));
+  }
+
+  /** x [N, size, size, 1] → logits [N] and the last conv block's features f(x) [N, 4, 4, C]. */
+  forward(x: T.Tensor): { logits: T.Tensor; features: T.Tensor } {
+    let h = x;
+    this.downs.forEach((down, i) => {
+      h = down.forward(h);
+      const bn = this.norms[i];
+      if (bn) h = bn.forward(h);
+      h = T.leakyRelu(h, LEAKY_SLOPE);
+    });
+    const n = x.shape[0];
+    const logits = T.reshape(this.classify.forward(T.reshape(h, [n, -1])), [n]);
+    return { logits, features: h };
+  }
+}
+
+export interface Dcgan {
+  G: Generator;
+  D: Discriminator;
+}
+
+export function createDcgan(cfg: DcganConfig, gen: T.Rng): Dcgan {
+  if (!Number.isInteger(cfg.width) || cfg.width < 1) throw new Error(`DCGAN width must be ≥ 1, got ${cfg.width}`);
+  if (!Number.isInteger(cfg.zDim) || cfg.zDim < 1) throw new Error(`DCGAN z dimension must be ≥ 1, got ${cfg.zDim}`);
+  return { G: new Generator(cfg, gen), D: new Discriminator(cfg, gen) };
+}
+
+/** DCGAN initialisation: conv and linear weights N(0, 0.02), batch-norm γ N(1, 0.02), biases and β 0. */
+export function dcganInit(gan: Dcgan, gen: T.Rng): void {
+  for (const module of [gan.G, gan.D]) {
+    for (const m of module.modules()) {
+      if (m instanceof T.BatchNorm2d) {
+        m.weight.write(gen.normal(m.weight.size, 1, 0.02));
+        m.bias.write(new Float32Array(m.bias.size));
+      } else if (m instanceof T.Linear || m instanceof T.Conv2d || m instanceof T.ConvTranspose2d) {
+        m.weight.write(gen.normal(m.weight.size, 0, 0.02));
+        if (m.bias) m.bias.write(new Float32Array(m.bias.size));
+      }
+    }
+  }
+}

@@ -1,0 +1,358 @@
+// Adversarial training of the DCGAN on normal images only (paper §2.1, eq. 1 and the non-saturating
+// generator loss of eq. 2), with a run directory that can be resumed bit for bit.
+//
+// Run directory:
+//   config.json         every hyperparameter, seed, adapter, Deno version, project commit
+//   metrics.jsonl       one line per logged step: losses, D(x), D(G(z)), images/s
+//   samples/epoch-NNN.png   G(z) for a fixed z after each epoch (eval mode, as used for mapping)
+//   checkpoint.safetensors  G, D, both optimisers, step, RNG state; written atomically after each
+//                       epoch and on Ctrl-C; a run killed mid-epoch resumes from the last one
+//   model.safetensors   G and D weights only, PyTorch names and layouts, written at the end
+
+import * as T from "../core/mod.ts";
+import { type ImageBatchSource } from "./data/source.ts";
+import { createDcgan, type Dcgan, type DcganConfig, dcganInit } from "./dcgan.ts";
+import { Progress } from "./progress.ts";
+import { tileImages, writeGrayPng } from "./report/grid.ts";
+
+export interface TrainConfig {
+  /** The data spec (for the record) and the model. */
+  data: string;
+  model: DcganConfig;
+  batch: number;
+  epochs: number;
+  lr: number;
+  beta1: number;
+  beta2: number;
+  /** Generator updates per discriminator update (the DCGAN default is 1). */
+  generatorSteps: number;
+  seed: number;
+  /** Read losses back every this many steps. */
+  logEvery: number;
+  /** Stop after this many steps in total (for quick runs); 0 = no limit. */
+  maxSteps: number;
+}
+
+export const TRAIN_DEFAULTS: Omit<TrainConfig, "data" | "model"> = {
+  batch: 64,
+  epochs: 20,
+  lr: 2e-4,
+  beta1: 0.5,
+  beta2: 0.999,
+  generatorSteps: 1,
+  seed: 0,
+  logEvery: 10,
+  maxSteps: 0,
+};
+
+export interface StepMetrics {
+  step: number;
+  epoch: number;
+  lossD: number;
+  lossG: number;
+  /** Mean D(x) on real images and D(G(z)) on generated ones (probabilities). */
+  dReal: number;
+  dFake: number;
+  imagesPerSecond: number;
+}
+
+export class NanLossError extends Error {
+  constructor(readonly step: number, checkpoint: string) {
+    super(
+      `training diverged: a loss became NaN at step ${step}; the last good checkpoint is kept at ${checkpoint} ` +
+        `(try a lower --lr or another --seed)`,
+    );
+    this.name = "NanLossError";
+  }
+}
+
+/** The run's random streams: z samples continue across epochs; shuffles are derived per epoch. */
+function epochPermutation(seed: number, epoch: number, count: number): Uint32Array {
+  const rng = new T.Rng(BigInt(seed), BigInt(epoch + 1) << 40n); // a stream of its own per epoch
+  const perm = new Uint32Array(count);
+  for (let i = 0; i < count; i++) perm[i] = i;
+  const bits = rng.u32(count);
+  for (let i = count - 1; i > 0; i--) {
+    const j = bits[i] % (i + 1); // modulo bias < 2^-20 for data sets below a million images
+    [perm[i], perm[j]] = [perm[j], perm[i]];
+  }
+  return perm;
+}
+
+export interface TrainState {
+  gan: Dcgan;
+  optG: T.Adam;
+  optD: T.Adam;
+  /** Draws z; its counter is part of the checkpoint. */
+  zRng: T.Rng;
+  /** Steps completed in total, and the position inside the current epoch. */
+  step: number;
+  epoch: number;
+  stepInEpoch: number;
+}
+
+export function createTrainState(cfg: TrainConfig): TrainState {
+  const gen = new T.Rng(BigInt(cfg.seed));
+  const gan = createDcgan(cfg.model, gen);
+  dcganInit(gan, gen);
+  const opts = { lr: cfg.lr, betas: [cfg.beta1, cfg.beta2] as [number, number] };
+  return {
+    gan,
+    optG: new T.Adam(gan.G.parameters(), opts),
+    optD: new T.Adam(gan.D.parameters(), opts),
+    zRng: new T.Rng(BigInt(cfg.seed), 1n << 60n),
+    step: 0,
+    epoch: 0,
+    stepInEpoch: 0,
+  };
+}
+
+interface StepTensors {
+  lossD: T.Tensor;
+  lossG: T.Tensor;
+  dReal: T.Tensor;
+  dFake: T.Tensor;
+}
+
+/**
+ * One adversarial step in one submit: D ascends eq. 1 on a real batch and G(z); then G descends the
+ * non-saturating loss −log D(G(z)) (eq. 2) through the updated D, whose weights get no gradient.
+ */
+export function trainStep(s: TrainState, cfg: TrainConfig, realBatch: Float32Array): StepTensors {
+  const { G, D } = s.gan;
+  const size = cfg.model.size;
+  return T.step(() => {
+    const x = T.Tensor.from(realBatch, [cfg.batch, size, size, 1]);
+    const z = T.randomUniform([cfg.batch, cfg.model.zDim], s.zRng, -1, 1);
+
+    // Discriminator: log D(x) + log(1 − D(G(z))), G(z) detached.
+    s.optD.zeroGrad();
+    const fake = G.forward(z);
+    const logitsReal = D.forward(x).logits;
+    const logitsFake = D.forward(T.detach(fake)).logits;
+    const lossD = T.add(T.bceWithLogits(logitsReal, 1), T.bceWithLogits(logitsFake, 0));
+    T.backward(lossD);
+    s.optD.step();
+
+    // Generator: −log D(G(z)); the first update reuses this step's G(z), extra ones draw fresh z.
+    D.requiresGrad(false);
+    let lossG = lossD;
+    for (let k = 0; k < cfg.generatorSteps; k++) {
+      s.optG.zeroGrad();
+      const g = k === 0 ? fake : G.forward(T.randomUniform([cfg.batch, cfg.model.zDim], s.zRng, -1, 1));
+      lossG = T.bceWithLogits(D.forward(g).logits, 1);
+      T.backward(lossG);
+      s.optG.step();
+    }
+    D.requiresGrad(true);
+    return {
+      lossD,
+      lossG,
+      dReal: T.noGrad(() => T.mean(T.sigmoid(logitsReal))),
+      dFake: T.noGrad(() => T.mean(T.sigmoid(logitsFake))),
+    };
+  });
+}
+
+// ---- checkpoints --------------------------------------------------------------------------------
+
+const CHECKPOINT = "checkpoint.safetensors";
+
+export async function writeCheckpoint(dir: string, s: TrainState, cfg: TrainConfig): Promise<string> {
+  const tensors = new Map<string, T.HostTensor>();
+  const add = (prefix: string, state: Map<string, T.HostTensor>) => {
+    for (const [name, t] of state) tensors.set(`${prefix}.${name}`, t);
+  };
+  // Models in PyTorch's names and layouts; optimiser moments as stored (they mirror the parameters).
+  const raw = async (state: Map<string, T.Tensor>) => {
+    const out = new Map<string, T.HostTensor>();
+    for (const [name, t] of state) out.set(name, { shape: [...t.shape], data: await t.read() });
+    return out;
+  };
+  add("G", await s.gan.G.hostStateDict());
+  add("D", await s.gan.D.hostStateDict());
+  add("optG", await raw(s.optG.stateTensors()));
+  add("optD", await raw(s.optD.stateTensors()));
+  const meta = {
+    step: String(s.step),
+    epoch: String(s.epoch),
+    stepInEpoch: String(s.stepInEpoch),
+    optGSteps: String(s.optG.stepCount),
+    optDSteps: String(s.optD.stepCount),
+    zRng: JSON.stringify(s.zRng.state()),
+    config: JSON.stringify(cfg),
+  };
+  const path = `${dir}/${CHECKPOINT}`;
+  await T.writeSafetensors(path, tensors, meta);
+  return path;
+}
+
+function section(file: T.SafetensorsFile, prefix: string): Map<string, T.HostTensor> {
+  const out = new Map<string, T.HostTensor>();
+  for (const [k, v] of file.tensors) if (k.startsWith(`${prefix}.`)) out.set(k.slice(prefix.length + 1), v);
+  return out;
+}
+
+/** Restores a training state from a run directory's checkpoint; the config must match the run's. */
+export async function readCheckpoint(dir: string, cfg: TrainConfig): Promise<TrainState> {
+  const path = `${dir}/${CHECKPOINT}`;
+  const file = await T.readSafetensors(path);
+  const s = createTrainState(cfg);
+  s.gan.G.loadStateDict(section(file, "G"), `${path} (generator)`);
+  s.gan.D.loadStateDict(section(file, "D"), `${path} (discriminator)`);
+  const loadOpt = (opt: T.Adam, prefix: string) => {
+    const state = section(file, prefix);
+    for (const [name, t] of opt.stateTensors()) {
+      const src = state.get(name);
+      if (!src || src.data.length !== t.size) {
+        throw new Error(`${path}: optimiser state ${prefix}.${name} is missing or mis-sized`);
+      }
+      t.write(src.data);
+    }
+  };
+  loadOpt(s.optG, "optG");
+  loadOpt(s.optD, "optD");
+  const m = file.metadata;
+  for (const key of ["step", "epoch", "stepInEpoch", "optGSteps", "optDSteps", "zRng"]) {
+    if (m[key] === undefined) {
+      throw new Error(`${path}: metadata ${key} is missing; not a training checkpoint`);
+    }
+  }
+  s.step = Number(m.step);
+  s.epoch = Number(m.epoch);
+  s.stepInEpoch = Number(m.stepInEpoch);
+  s.optG.stepCount = Number(m.optGSteps);
+  s.optD.stepCount = Number(m.optDSteps);
+  s.zRng = T.Rng.fromState(JSON.parse(m.zRng));
+  return s;
+}
+
+// ---- the loop -----------------------------------------------------------------------------------
+
+export interface TrainRunOptions {
+  dir: string;
+  source: ImageBatchSource;
+  cfg: TrainConfig;
+  /** Continue from the run directory's checkpoint. */
+  resume?: boolean;
+  quiet?: boolean;
+  /** Extra fields for config.json (adapter, Deno version, commit, data options). */
+  provenance?: Record<string, unknown>;
+  /** Called after every logged step (tests, reports). */
+  onMetrics?: (m: StepMetrics) => void;
+}
+
+async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  await T.writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(value, null, 2) + "\n"));
+}
+
+async function writeSamples(dir: string, s: TrainState, fixedZ: T.Tensor, epoch: number, size: number) {
+  s.gan.G.eval();
+  const images = T.scope(() => T.noGrad(() => s.gan.G.forward(fixedZ)));
+  const data = await images.read();
+  images.dispose();
+  s.gan.G.train();
+  const grid = tileImages(data, fixedZ.shape[0], size, size, { cols: 8 });
+  await writeGrayPng(`${dir}/samples/epoch-${String(epoch).padStart(3, "0")}.png`, grid);
+}
+
+/** Trains (or resumes) a run; returns the final state. Ctrl-C writes a checkpoint and stops. */
+export async function train(o: TrainRunOptions): Promise<TrainState> {
+  const { dir, source, cfg } = o;
+  if (source.size !== cfg.model.size) {
+    throw new Error(
+      `data images are ${source.size}×${source.size}, the model expects ${cfg.model.size}×${cfg.model.size}`,
+    );
+  }
+  const stepsPerEpoch = Math.floor(source.count / cfg.batch);
+  if (stepsPerEpoch < 1) {
+    throw new Error(
+      `${source.description}: ${source.count} images are fewer than one batch of ${cfg.batch}; lower --batch`,
+    );
+  }
+  await Deno.mkdir(`${dir}/samples`, { recursive: true });
+  const s = o.resume ? await readCheckpoint(dir, cfg) : createTrainState(cfg);
+  if (!o.resume) {
+    await writeJsonAtomic(`${dir}/config.json`, { ...cfg, source: source.description, ...o.provenance });
+    await Deno.writeTextFile(`${dir}/metrics.jsonl`, "");
+  }
+  const totalSteps = cfg.maxSteps > 0
+    ? Math.min(cfg.maxSteps, cfg.epochs * stepsPerEpoch)
+    : cfg.epochs * stepsPerEpoch;
+  const fixedZ = T.Tensor.from(new T.Rng(BigInt(cfg.seed), 1n << 61n).uniform(64 * cfg.model.zDim, -1, 1), [
+    64,
+    cfg.model.zDim,
+  ]).keep();
+  const progress = new Progress({ total: totalSteps, unit: "img", unitsPerStep: cfg.batch, quiet: o.quiet });
+  progress.resumeAt(s.step);
+  let interrupted = false;
+  const onSigint = () => (interrupted = true);
+  Deno.addSignalListener("SIGINT", onSigint);
+  const imageBytes = cfg.model.size * cfg.model.size;
+  const batch = new Float32Array(cfg.batch * imageBytes);
+  let lastCheckpoint = o.resume ? `${dir}/${CHECKPOINT}` : "(none yet)";
+  let rateStart = performance.now(), rateStep = s.step;
+  try {
+    while (s.epoch < cfg.epochs && s.step < totalSteps && !interrupted) {
+      const perm = epochPermutation(cfg.seed, s.epoch, source.count);
+      while (s.stepInEpoch < stepsPerEpoch && s.step < totalSteps && !interrupted) {
+        for (let b = 0; b < cfg.batch; b++) {
+          const src = perm[s.stepInEpoch * cfg.batch + b] * imageBytes;
+          batch.set(source.images.subarray(src, src + imageBytes), b * imageBytes);
+        }
+        const t = trainStep(s, cfg, batch);
+        s.step++;
+        s.stepInEpoch++;
+        const logNow = s.step % cfg.logEvery === 0 || s.stepInEpoch === stepsPerEpoch ||
+          s.step === totalSteps;
+        if (logNow) {
+          const [lossD, lossG, dReal, dFake] = await Promise.all(
+            [t.lossD, t.lossG, t.dReal, t.dFake].map((x) => x.item()),
+          );
+          const now = performance.now();
+          const m: StepMetrics = {
+            step: s.step,
+            epoch: s.epoch + 1,
+            lossD,
+            lossG,
+            dReal,
+            dFake,
+            imagesPerSecond: ((s.step - rateStep) * cfg.batch) / ((now - rateStart) / 1000),
+          };
+          rateStart = now;
+          rateStep = s.step;
+          if (![lossD, lossG].every(Number.isFinite)) throw new NanLossError(s.step, lastCheckpoint);
+          await Deno.writeTextFile(`${dir}/metrics.jsonl`, JSON.stringify(m) + "\n", { append: true });
+          o.onMetrics?.(m);
+          progress.update(
+            s.step,
+            `epoch ${s.epoch + 1}/${cfg.epochs} D ${lossD.toFixed(3)} G ${lossG.toFixed(3)} D(x) ${
+              dReal.toFixed(2)
+            } D(G(z)) ${dFake.toFixed(2)}`,
+          );
+        }
+        for (const x of Object.values(t)) x.dispose();
+      }
+      if (s.stepInEpoch === stepsPerEpoch) {
+        await writeSamples(dir, s, fixedZ, s.epoch + 1, cfg.model.size);
+        s.epoch++;
+        s.stepInEpoch = 0;
+      }
+      lastCheckpoint = await writeCheckpoint(dir, s, cfg);
+      progress.log(`epoch ${s.epoch} checkpoint written: ${lastCheckpoint}`);
+    }
+    if (interrupted) {
+      progress.log(`interrupted at step ${s.step}: checkpoint written; resume with --resume ${dir}`);
+    } else {
+      const weights = new Map<string, T.HostTensor>();
+      for (const [k, v] of await s.gan.G.hostStateDict()) weights.set(`G.${k}`, v);
+      for (const [k, v] of await s.gan.D.hostStateDict()) weights.set(`D.${k}`, v);
+      await T.writeSafetensors(`${dir}/model.safetensors`, weights, { config: JSON.stringify(cfg.model) });
+    }
+    progress.finish();
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSigint);
+    fixedZ.dispose();
+  }
+  return s;
+}
