@@ -100,6 +100,7 @@ async function listPngFiles(dir: string): Promise<string[]> {
     throw error;
   }
   if (pngs.length === 0) {
+    others.sort();
     const found = others.length === 0 ? "it is empty" : `found only ${others.slice(0, 5).join(", ")}` +
       (others.length > 5 ? ` and ${others.length - 5} more` : "");
     throw new Error(`no .png files in ${dir} (${found}); convert your images to grayscale PNG`);
