@@ -14,3 +14,16 @@ export { Adam, type AdamOptions, Optimizer, SGD, type SgdOptions } from "./optim
 export { Linear, Module, parameter } from "./nn.ts";
 export * from "./io/safetensors.ts";
 export type { Runtime } from "./kernel.ts";
+export {
+  conv2d,
+  type Conv2dOptions,
+  convTranspose2d,
+  type ConvTranspose2dOptions,
+  type ConvVariant,
+  fromTorchConvWeight,
+  type Pair,
+  setConvVariant,
+  toTorchConvWeight,
+} from "./ops/conv.ts";
+export { batchNorm2d, type BatchNormOptions } from "./ops/batchnorm.ts";
+export { BatchNorm2d, Conv2d, ConvTranspose2d, setStateLayout, type StateLayout } from "./nn.ts";

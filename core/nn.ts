@@ -3,6 +3,16 @@
 import { Tensor } from "./tensor.ts";
 import { type Rng } from "./random.ts";
 import { linear } from "./ops/matmul.ts";
+import {
+  conv2d,
+  type Conv2dOptions,
+  convTranspose2d,
+  type ConvTranspose2dOptions,
+  fromTorchConvWeight,
+  type Pair,
+  toTorchConvWeight,
+} from "./ops/conv.ts";
+import { batchNorm2d } from "./ops/batchnorm.ts";
 import { type HostTensor } from "./io/safetensors.ts";
 
 /** A leaf tensor that requires a gradient and lives until disposed. */
@@ -10,6 +20,24 @@ export function parameter(data: Float32Array<ArrayBuffer>, shape: number[], name
   const t = Tensor.from(data, shape).keep();
   t.requiresGrad = true;
   t.name = name;
+  return t;
+}
+
+/**
+ * How a parameter stored in a runtime layout appears in state dicts (PyTorch's layout): its state
+ * shape and the permutations between the two. Parameters without one are stored as in PyTorch.
+ */
+export interface StateLayout {
+  stateShape: number[];
+  toState(data: Float32Array<ArrayBuffer>): Float32Array<ArrayBuffer>;
+  fromState(data: Float32Array<ArrayBuffer>): Float32Array<ArrayBuffer>;
+}
+
+const stateLayouts = new WeakMap<Tensor, StateLayout>();
+
+/** Marks `t` as stored in a runtime layout that state dicts convert to and from PyTorch's. */
+export function setStateLayout(t: Tensor, layout: StateLayout): Tensor {
+  stateLayouts.set(t, layout);
   return t;
 }
 
@@ -55,15 +83,28 @@ export abstract class Module {
     return [...this.namedParameters()].map(([, t]) => t);
   }
 
-  /** Parameters and buffers by their PyTorch names (e.g. `main.0.weight`). */
+  /**
+   * Parameters and buffers by their PyTorch names (e.g. `main.0.weight`), as the runtime stores them
+   * (convolution weights in the layouts of core/ops/conv.ts); `hostStateDict` and `loadStateDict`
+   * speak PyTorch's layouts.
+   */
   stateDict(): Map<string, Tensor> {
     return new Map([...this.namedParameters(), ...this.namedBuffers()]);
   }
 
-  /** Copies the state to the host, e.g. to write a checkpoint. */
+  /** Copies the state to the host in PyTorch's names and layouts, e.g. to write a checkpoint. */
   async hostStateDict(): Promise<Map<string, HostTensor>> {
     const out = new Map<string, HostTensor>();
-    for (const [name, t] of this.stateDict()) out.set(name, { shape: [...t.shape], data: await t.read() });
+    for (const [name, t] of this.stateDict()) {
+      const layout = stateLayouts.get(t);
+      const data = await t.read();
+      out.set(
+        name,
+        layout
+          ? { shape: [...layout.stateShape], data: layout.toState(data) }
+          : { shape: [...t.shape], data },
+      );
+    }
     return out;
   }
 
@@ -86,11 +127,16 @@ export abstract class Module {
     }
     for (const [name, t] of own) {
       const src = state.get(name)!;
-      if (src.shape.length !== t.shape.length || src.shape.some((d, i) => d !== t.shape[i])) {
-        throw new Error(`${source}: tensor ${name} has shape [${src.shape}], the model expects [${t.shape}]`);
+      const shape = stateLayouts.get(t)?.stateShape ?? t.shape;
+      if (src.shape.length !== shape.length || src.shape.some((d, i) => d !== shape[i])) {
+        throw new Error(`${source}: tensor ${name} has shape [${src.shape}], the model expects [${shape}]`);
       }
     }
-    for (const [name, t] of own) t.write(state.get(name)!.data);
+    for (const [name, t] of own) {
+      const layout = stateLayouts.get(t);
+      const data = state.get(name)!.data;
+      t.write(layout ? layout.fromState(data) : data);
+    }
   }
 
   /** Training mode (batch statistics) or eval mode (running statistics), recursively. */
@@ -139,5 +185,122 @@ export class Linear extends Module {
 
   forward(x: Tensor): Tensor {
     return linear(x, this.weight, this.bias ?? undefined);
+  }
+}
+
+/** A conv weight parameter in the runtime layout [kh,kw,B,A], drawn in PyTorch's [A,B,kh,kw] order. */
+function convWeight(torchShape: number[], bound: number, gen: Rng): Tensor {
+  const [A, B, kh, kw] = torchShape;
+  const data = fromTorchConvWeight(gen.uniform(A * B * kh * kw, -bound, bound), torchShape);
+  return setStateLayout(parameter(data, [kh, kw, B, A], "weight"), {
+    stateShape: torchShape,
+    toState: (d) => toTorchConvWeight(d, [kh, kw, B, A]),
+    fromState: (d) => fromTorchConvWeight(d, torchShape),
+  });
+}
+
+function kernelPair(k: Pair): [number, number] {
+  return typeof k === "number" ? [k, k] : [k[0], k[1]];
+}
+
+/**
+ * 2-D convolution on NHWC activations: x [N,H,W,Cin] → [N,OH,OW,Cout]. The weight is stored as
+ * [kh,kw,Cin,Cout] and appears in state dicts as PyTorch's [Cout,Cin,kh,kw]. Default init
+ * U(−1/√fan_in, 1/√fan_in), fan_in = Cin·kh·kw, as torch.nn.Conv2d.
+ */
+export class Conv2d extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  readonly options: Conv2dOptions;
+
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: Pair,
+    gen: Rng,
+    opts: Conv2dOptions & { bias?: boolean } = {},
+  ) {
+    super();
+    const [kh, kw] = kernelPair(kernelSize);
+    const bound = 1 / Math.sqrt(inChannels * kh * kw);
+    this.weight = this.registerParameter("weight", convWeight([outChannels, inChannels, kh, kw], bound, gen));
+    this.bias = opts.bias === false ? null : this.registerParameter(
+      "bias",
+      parameter(gen.uniform(outChannels, -bound, bound), [outChannels], "bias"),
+    );
+    this.options = { stride: opts.stride, padding: opts.padding };
+  }
+
+  forward(x: Tensor): Tensor {
+    return conv2d(x, this.weight, this.bias ?? undefined, this.options);
+  }
+}
+
+/**
+ * Transposed 2-D convolution on NHWC activations: x [N,H,W,Cin] → [N,OH,OW,Cout] with
+ * OH = (H − 1)·stride − 2·padding + kh + outputPadding. The weight is stored as [kh,kw,Cout,Cin] and
+ * appears in state dicts as PyTorch's [Cin,Cout,kh,kw]. Default init U(−1/√fan_in, 1/√fan_in) with
+ * PyTorch's fan_in = Cout·kh·kw.
+ */
+export class ConvTranspose2d extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  readonly options: ConvTranspose2dOptions;
+
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: Pair,
+    gen: Rng,
+    opts: ConvTranspose2dOptions & { bias?: boolean } = {},
+  ) {
+    super();
+    const [kh, kw] = kernelPair(kernelSize);
+    const bound = 1 / Math.sqrt(outChannels * kh * kw);
+    this.weight = this.registerParameter("weight", convWeight([inChannels, outChannels, kh, kw], bound, gen));
+    this.bias = opts.bias === false ? null : this.registerParameter(
+      "bias",
+      parameter(gen.uniform(outChannels, -bound, bound), [outChannels], "bias"),
+    );
+    this.options = { stride: opts.stride, padding: opts.padding, outputPadding: opts.outputPadding };
+  }
+
+  forward(x: Tensor): Tensor {
+    return convTranspose2d(x, this.weight, this.bias ?? undefined, this.options);
+  }
+}
+
+/**
+ * Batch norm over the channels of NHWC activations [N,H,W,C], as torch.nn.BatchNorm2d: γ = 1, β = 0,
+ * running mean 0 and variance 1, momentum 0.1, eps 1e-5; training mode uses (and updates) batch
+ * statistics, eval mode the running ones. State names: weight, bias, running_mean, running_var,
+ * num_batches_tracked (stored as float32).
+ */
+export class BatchNorm2d extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor;
+  readonly runningMean: Tensor;
+  readonly runningVar: Tensor;
+  readonly numBatchesTracked: Tensor;
+
+  constructor(readonly numFeatures: number, readonly opts: { momentum?: number; eps?: number } = {}) {
+    super();
+    const c = numFeatures;
+    this.weight = this.registerParameter("weight", parameter(new Float32Array(c).fill(1), [c], "weight"));
+    this.bias = this.registerParameter("bias", parameter(new Float32Array(c), [c], "bias"));
+    this.runningMean = this.registerBuffer("running_mean", Tensor.from(new Float32Array(c), [c]));
+    this.runningVar = this.registerBuffer("running_var", Tensor.from(new Float32Array(c).fill(1), [c]));
+    this.numBatchesTracked = this.registerBuffer("num_batches_tracked", Tensor.from([0], [1]));
+  }
+
+  forward(x: Tensor): Tensor {
+    return batchNorm2d(x, this.weight, this.bias, {
+      training: this.training,
+      runningMean: this.runningMean,
+      runningVar: this.runningVar,
+      numBatchesTracked: this.numBatchesTracked,
+      momentum: this.opts.momentum,
+      eps: this.opts.eps,
+    });
   }
 }

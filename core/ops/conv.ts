@@ -1,0 +1,339 @@
+// Convolutions: conv2d and convTranspose2d, each with its backward. Three kernels serve both:
+//   kernels/conv2d_forward.wgsl      implicit GEMM, im2col computed in the load
+//   kernels/conv2d_grad_input.wgsl   implicit GEMM over the flipped weight, stride phases, no zero taps
+//   kernels/conv2d_grad_weight.wgsl  GEMM with a fixed split-K, partials summed in order
+// convTranspose2d forward is conv2d's input gradient, its input gradient is conv2d forward, and its
+// weight gradient is conv2d's with x and dy swapped.
+//
+// Layouts (every op here):
+//   activations              [N, H, W, C]        NHWC, channels fastest
+//   conv2d weight            [kh, kw, Cin, Cout] TensorFlow's HWIO; PyTorch's [Cout,Cin,kh,kw] permuted
+//   convTranspose2d weight   [kh, kw, Cout, Cin] TensorFlow's conv2dTranspose filter; PyTorch's
+//                                                [Cin,Cout,kh,kw] permuted
+//   bias                     [Cout]
+// Output sizes are PyTorch's: conv2d OH = ⌊(H + 2·pad − kh) / stride⌋ + 1; convTranspose2d
+// OH = (H − 1)·stride − 2·pad + kh + outputPadding. The modules in core/nn.ts store weights in these
+// layouts and convert to PyTorch's in state dicts (see `toTorchConvWeight`).
+
+import { grid1d, Params, rt } from "../kernel.ts";
+import { record } from "../autograd.ts";
+import { shapeString, Tensor } from "../tensor.ts";
+import { sum } from "./reduce.ts";
+
+export type Pair = number | readonly [number, number];
+
+export interface Conv2dOptions {
+  stride?: Pair;
+  padding?: Pair;
+}
+
+export interface ConvTranspose2dOptions extends Conv2dOptions {
+  /** Extra rows/columns on the bottom/right of the output (0 ≤ outputPadding < stride). */
+  outputPadding?: Pair;
+}
+
+/** x [N,H,W,Cin] ⊛ weight [kh,kw,Cin,Cout] (+ bias [Cout]) → [N,OH,OW,Cout]. */
+export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor, opts: Conv2dOptions = {}): Tensor {
+  const g = conv2dGeometry(x, weight, bias, opts);
+  const y = convForwardKernel(x, weight, bias ?? null, g, "conv2d.forward");
+  return record(y, "conv2d", bias ? [x, weight, bias] : [x, weight], (gy, needs) => [
+    needs[0] ? convGradInputKernel(gy, weight, null, g, "conv2d.gradInput") : null,
+    needs[1] ? convGradWeightKernel(x, gy, g, "conv2d.gradWeight") : null,
+    needs[2] ? sum(gy, [0, 1, 2]) : null,
+  ]);
+}
+
+/** x [N,H,W,Cin] with weight [kh,kw,Cout,Cin] (+ bias [Cout]) → [N,OH,OW,Cout], the adjoint of conv2d. */
+export function convTranspose2d(
+  x: Tensor,
+  weight: Tensor,
+  bias?: Tensor,
+  opts: ConvTranspose2dOptions = {},
+): Tensor {
+  const g = convTranspose2dGeometry(x, weight, bias, opts);
+  const y = convGradInputKernel(x, weight, bias ?? null, g, "convTranspose2d.forward");
+  return record(y, "convTranspose2d", bias ? [x, weight, bias] : [x, weight], (gy, needs) => [
+    needs[0] ? convForwardKernel(gy, weight, null, g, "convTranspose2d.gradInput") : null,
+    needs[1] ? convGradWeightKernel(gy, x, g, "convTranspose2d.gradWeight") : null,
+    needs[2] ? sum(gy, [0, 1, 2]) : null,
+  ]);
+}
+
+// ---- geometry and argument checks ----------------------------------------------------------------
+
+/** A convolution in conv2d terms: `in*` is the image convolved, `out*` the conv2d result. */
+export interface ConvGeometry {
+  batch: number;
+  inH: number;
+  inW: number;
+  inC: number;
+  outH: number;
+  outW: number;
+  outC: number;
+  kernelH: number;
+  kernelW: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+}
+
+function pair(op: string, name: string, v: Pair, min: number, shapes: string): [number, number] {
+  const [a, b] = typeof v === "number" ? [v, v] : v;
+  if (!Number.isInteger(a) || !Number.isInteger(b) || a < min || b < min) {
+    throw new Error(`${op}: ${name} must be integers ≥ ${min}, got ${JSON.stringify(v)} (${shapes})`);
+  }
+  return [a, b];
+}
+
+function checkRanks(op: string, x: Tensor, weight: Tensor, bias: Tensor | undefined, shapes: string) {
+  if (x.rank !== 4) throw new Error(`${op}: input must be 4-D [N,H,W,C] (NHWC), got ${shapes}`);
+  if (weight.rank !== 4) throw new Error(`${op}: weight must be 4-D, got ${shapes}`);
+  const outC = op === "conv2d" ? weight.shape[3] : weight.shape[2];
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== outC)) {
+    throw new Error(`${op}: bias must be [${outC}] (one per output channel), got ${shapes}`);
+  }
+}
+
+function describe(x: Tensor, weight: Tensor, bias: Tensor | undefined, layout: string): string {
+  const b = bias ? `, bias ${shapeString(bias.shape)}` : "";
+  return `input ${shapeString(x.shape)} [N,H,W,C], weight ${shapeString(weight.shape)} ${layout}${b}`;
+}
+
+export function conv2dGeometry(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | undefined,
+  opts: Conv2dOptions,
+): ConvGeometry {
+  const shapes = describe(x, weight, bias, "[kh,kw,Cin,Cout]");
+  checkRanks("conv2d", x, weight, bias, shapes);
+  const [strideH, strideW] = pair("conv2d", "stride", opts.stride ?? 1, 1, shapes);
+  const [padH, padW] = pair("conv2d", "padding", opts.padding ?? 0, 0, shapes);
+  const [batch, inH, inW, inC] = x.shape;
+  const [kernelH, kernelW, wIn, outC] = weight.shape;
+  if (wIn !== inC) {
+    throw new Error(
+      `conv2d: channel mismatch, the input has ${inC} channels, the weight expects ${wIn} (${shapes})`,
+    );
+  }
+  if (kernelH > inH + 2 * padH || kernelW > inW + 2 * padW) {
+    throw new Error(
+      `conv2d: kernel ${kernelH}×${kernelW} is larger than the padded input ${inH + 2 * padH}×${
+        inW + 2 * padW
+      } (padding ${padH},${padW}; ${shapes})`,
+    );
+  }
+  const outH = Math.floor((inH + 2 * padH - kernelH) / strideH) + 1;
+  const outW = Math.floor((inW + 2 * padW - kernelW) / strideW) + 1;
+  return { batch, inH, inW, inC, outH, outW, outC, kernelH, kernelW, strideH, strideW, padH, padW };
+}
+
+export function convTranspose2dGeometry(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | undefined,
+  opts: ConvTranspose2dOptions,
+): ConvGeometry {
+  const op = "convTranspose2d";
+  const shapes = describe(x, weight, bias, "[kh,kw,Cout,Cin]");
+  checkRanks(op, x, weight, bias, shapes);
+  const [strideH, strideW] = pair(op, "stride", opts.stride ?? 1, 1, shapes);
+  const [padH, padW] = pair(op, "padding", opts.padding ?? 0, 0, shapes);
+  const [opH, opW] = pair(op, "outputPadding", opts.outputPadding ?? 0, 0, shapes);
+  if (opH >= strideH || opW >= strideW) {
+    throw new Error(
+      `${op}: outputPadding ${opH},${opW} must be smaller than the stride ${strideH},${strideW} (${shapes})`,
+    );
+  }
+  const [batch, xH, xW, xC] = x.shape;
+  const [kernelH, kernelW, outC, wIn] = weight.shape;
+  if (wIn !== xC) {
+    throw new Error(
+      `${op}: channel mismatch, the input has ${xC} channels, the weight expects ${wIn} (${shapes})`,
+    );
+  }
+  const outH = (xH - 1) * strideH - 2 * padH + kernelH + opH;
+  const outW = (xW - 1) * strideW - 2 * padW + kernelW + opW;
+  if (xH < 1 || xW < 1 || outH < 1 || outW < 1) {
+    throw new Error(
+      `${op}: output would be ${outH}×${outW}; padding ${padH},${padW} is too large (${shapes})`,
+    );
+  }
+  // The conv2d whose adjoint this is maps [N,outH,outW,outC] to x's [N,xH,xW,xC].
+  return {
+    batch,
+    inH: outH,
+    inW: outW,
+    inC: outC,
+    outH: xH,
+    outW: xW,
+    outC: xC,
+    kernelH,
+    kernelW,
+    strideH,
+    strideW,
+    padH,
+    padW,
+  };
+}
+
+// ---- weight layouts ------------------------------------------------------------------------------
+
+/**
+ * PyTorch's conv weight [A,B,kh,kw] → the runtime's [kh,kw,B,A]. For conv2d A = Cout, B = Cin; for
+ * convTranspose2d A = Cin, B = Cout: one permutation serves both.
+ */
+export function fromTorchConvWeight(
+  data: Float32Array,
+  torchShape: readonly number[],
+): Float32Array<ArrayBuffer> {
+  const [A, B, kh, kw] = torchShape;
+  const out = new Float32Array(data.length);
+  for (let a = 0; a < A; a++) {
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < kh * kw; t++) out[(t * B + b) * A + a] = data[(a * B + b) * kh * kw + t];
+    }
+  }
+  return out;
+}
+
+/** The runtime's conv weight [kh,kw,B,A] → PyTorch's [A,B,kh,kw] (inverse of fromTorchConvWeight). */
+export function toTorchConvWeight(data: Float32Array, shape: readonly number[]): Float32Array<ArrayBuffer> {
+  const [kh, kw, B, A] = shape;
+  const out = new Float32Array(data.length);
+  for (let a = 0; a < A; a++) {
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < kh * kw; t++) out[(a * B + b) * kh * kw + t] = data[(t * B + b) * A + a];
+    }
+  }
+  return out;
+}
+
+// ---- kernels (no tape) ---------------------------------------------------------------------------
+
+/** Register tile per invocation: TM rows (pixels, or weight rows) × TN columns (channels). */
+export interface ConvTile {
+  TM: number;
+  TN: number;
+  WG: number;
+}
+
+/**
+ * "cpu": big register tiles, no workgroup memory (barriers are costly on a CPU adapter; loads per
+ * FMA set the speed). "gpu": small register tiles, many invocations. Chosen from the adapter unless
+ * forced with `setConvVariant` (tests run both).
+ */
+export type ConvVariant = "cpu" | "gpu";
+let forcedVariant: ConvVariant | null = null;
+
+export function setConvVariant(v: ConvVariant | null): void {
+  forcedVariant = v;
+}
+
+export function convVariant(): ConvVariant {
+  return forcedVariant ?? (rt().gpu.isCpu ? "cpu" : "gpu");
+}
+
+/** The tile for a GEMM with `rows` rows and `cols` columns (narrow shapes get narrow tiles). */
+export function convTile(kind: "pixels" | "weightRows", rows: number, cols: number): ConvTile {
+  if (convVariant() === "gpu") return { TM: 4, TN: 4, WG: 64 };
+  const TN = cols <= 4 ? 4 : 32;
+  const TM = kind === "weightRows" && rows <= 64 ? 2 : 32;
+  return { TM, TN, WG: 16 };
+}
+
+function geometryParams(g: ConvGeometry, last: number): Params {
+  return new Params().u32(
+    g.batch,
+    g.inH,
+    g.inW,
+    g.inC,
+    g.outH,
+    g.outW,
+    g.outC,
+    last,
+    g.kernelH,
+    g.kernelW,
+    g.strideH,
+    g.strideW,
+    g.padH,
+    g.padW,
+    0,
+    0,
+  );
+}
+
+/** conv2d forward: x [N,inH,inW,inC], w [kh,kw,inC,outC] → [N,outH,outW,outC]. */
+export function convForwardKernel(x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry, label: string) {
+  const y = Tensor.empty([g.batch, g.outH, g.outW, g.outC]);
+  const pixels = g.batch * g.outH * g.outW;
+  const t = convTile("pixels", pixels, g.outC);
+  const def = { file: "conv2d_forward.wgsl", constants: { ...t }, storage: 4, writes: [3] };
+  rt().dispatch(def, [x.buffer, w.buffer, (bias ?? w).buffer, y.buffer], geometryParams(g, bias ? 1 : 0), [
+    Math.ceil(pixels / (t.TM * t.WG)),
+    Math.ceil(g.outC / t.TN),
+  ], label);
+  return y;
+}
+
+/** conv2d input gradient: dy [N,outH,outW,outC], w [kh,kw,inC,outC] → [N,inH,inW,inC] (+ bias [inC]). */
+export function convGradInputKernel(
+  dy: Tensor,
+  w: Tensor,
+  bias: Tensor | null,
+  g: ConvGeometry,
+  label: string,
+) {
+  const dx = Tensor.empty([g.batch, g.inH, g.inW, g.inC]);
+  // Phase (0, 0) has the most pixels: ⌈H / stride⌉ rows and ⌈W / stride⌉ columns.
+  const phasePixels = g.batch * Math.ceil(g.inH / g.strideH) * Math.ceil(g.inW / g.strideW);
+  const t = convTile("pixels", phasePixels, g.inC);
+  const def = { file: "conv2d_grad_input.wgsl", constants: { ...t }, storage: 4, writes: [3] };
+  rt().dispatch(def, [dy.buffer, w.buffer, (bias ?? w).buffer, dx.buffer], geometryParams(g, bias ? 1 : 0), [
+    Math.ceil(phasePixels / (t.TM * t.WG)),
+    Math.ceil(g.inC / t.TN),
+    g.strideH * g.strideW,
+  ], label);
+  return dx;
+}
+
+/** Pixels per split-K chunk never fall below this (partials cost memory and a second pass). */
+const MIN_CHUNK_PIXELS = 256;
+
+/**
+ * The fixed split-K partition of the weight gradient: a pure function of the geometry and the tile,
+ * so results are bit-identical run after run.
+ */
+export function gradWeightSplit(g: ConvGeometry, t: ConvTile): { chunk: number; parts: number } {
+  const rows = g.kernelH * g.kernelW * g.inC;
+  const pixels = g.batch * g.outH * g.outW;
+  const groups = Math.ceil(rows / (t.TM * t.WG)) * Math.ceil(g.outC / t.TN);
+  const wanted = convVariant() === "cpu" ? 32 : 512; // workgroups that keep the device busy
+  const parts = Math.max(1, Math.min(Math.ceil(wanted / groups), Math.floor(pixels / MIN_CHUNK_PIXELS)));
+  const chunk = Math.ceil(pixels / parts);
+  return { chunk, parts: Math.ceil(pixels / chunk) };
+}
+
+/** conv2d weight gradient: x [N,inH,inW,inC], dy [N,outH,outW,outC] → [kh,kw,inC,outC]. */
+export function convGradWeightKernel(x: Tensor, dy: Tensor, g: ConvGeometry, label: string) {
+  const rows = g.kernelH * g.kernelW * g.inC;
+  const dw = Tensor.empty([g.kernelH, g.kernelW, g.inC, g.outC]);
+  const t = convTile("weightRows", rows, g.outC);
+  const { chunk, parts } = gradWeightSplit(g, t);
+  const partial = parts === 1 ? dw : Tensor.empty([parts, rows, g.outC]);
+  const def = { file: "conv2d_grad_weight.wgsl", constants: { ...t }, storage: 3, writes: [2] };
+  rt().dispatch(def, [x.buffer, dy.buffer, partial.buffer], geometryParams(g, chunk), [
+    Math.ceil(rows / (t.TM * t.WG)),
+    Math.ceil(g.outC / t.TN),
+    parts,
+  ], label);
+  if (parts > 1) {
+    const count = rows * g.outC;
+    const sumDef = { file: "conv2d_sum_partials.wgsl", constants: { WG: 64 }, storage: 2, writes: [1] };
+    const params = new Params().u32(count, parts, 0, 0);
+    rt().dispatch(sumDef, [partial.buffer, dw.buffer], params, grid1d(Math.ceil(count / 64)), `${label}.sum`);
+    partial.dispose();
+  }
+  return dw;
+}

@@ -1,0 +1,38 @@
+// Batch-norm elementwise passes over [R, C] (channels fastest), with x̂ = (x − mean) · rstd:
+// MODE 0 (forward): y = γ · x̂ + β.
+// MODE 1 (input gradient, training): dx = γ · rstd · (dy − Σdy / R − x̂ · Σ(dy·x̂) / R), the batch
+// statistics being functions of x.
+// MODE 2 (input gradient, eval): dx = γ · rstd · dy, the running statistics being constants.
+// Used by: core/ops/batchnorm.ts (batchNorm2d forward and input gradient).
+// Constants: MODE (0, 1 or 2), WG (workgroup size).
+// Bindings: 0 uniform Params; 1 x [R, C] (read); 2 dy [R, C] (read; MODE 1, 2); 3 stats [2, C] =
+// (mean, rstd) (read); 4 gamma [C] (read); 5 beta [C] (read; MODE 0); 6 sums [2, C] = (Σdy, Σdy·x̂)
+// (read; MODE 1); 7 out [R, C] (write).
+// Dispatch: ceil(R·C / WG) workgroups over x, spilling into y.
+
+struct Params { rows: u32, channels: u32, _p0: u32, _p1: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> dy: array<f32>;
+@group(0) @binding(3) var<storage, read> stats: array<f32>;
+@group(0) @binding(4) var<storage, read> gamma: array<f32>;
+@group(0) @binding(5) var<storage, read> beta: array<f32>;
+@group(0) @binding(6) var<storage, read> sums: array<f32>;
+@group(0) @binding(7) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let i = gid.x + gid.y * nw.x * WG;
+  if (i >= p.rows * p.channels) { return; }
+  let c = i % p.channels;
+  let rstd = stats[p.channels + c];
+  if (MODE == 0u) {
+    out[i] = gamma[c] * ((x[i] - stats[c]) * rstd) + beta[c];
+  } else if (MODE == 1u) {
+    let xhat = (x[i] - stats[c]) * rstd;
+    let inv_rows = 1.0 / f32(p.rows);
+    out[i] = gamma[c] * rstd * (dy[i] - sums[c] * inv_rows - xhat * (sums[p.channels + c] * inv_rows));
+  } else {
+    out[i] = gamma[c] * rstd * dy[i];
+  }
+}

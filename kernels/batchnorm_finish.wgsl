@@ -1,0 +1,58 @@
+// Batch-norm statistics per channel: stats = (mean, rstd = 1/√(var + eps)).
+// Training (mode 0): merges the chunks of batchnorm_partial.wgsl (MODE 0) in chunk order with Chan's
+// formula into the batch mean and the biased batch variance; when update_running is set, updates the
+// running statistics in place as PyTorch does: running_mean ← (1 − momentum)·running_mean +
+// momentum·mean, running_var ← (1 − momentum)·running_var + momentum·var·R/(R − 1) (unbiased),
+// and counts the batch in batches_tracked (PyTorch's num_batches_tracked).
+// Eval (mode 1): stats from the running statistics; nothing is written to them.
+// Used by: core/ops/batchnorm.ts (batchNorm2d forward).
+// Constants: WG (workgroup size).
+// Bindings: 0 uniform Params; 1 partial [chunks, 2, C] (read; training only); 2 stats [2, C] (write);
+// 3 running_mean [C] (read_write); 4 running_var [C] (read_write); 5 batches_tracked [1] (read_write).
+// Dispatch: ceil(C / WG) workgroups, one invocation per channel.
+
+struct Params {
+  rows: u32, channels: u32, chunk_rows: u32, chunks: u32,
+  mode: u32, update_running: u32, momentum: f32, eps: f32,
+}
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> partial: array<f32>;
+@group(0) @binding(2) var<storage, read_write> stats: array<f32>;
+@group(0) @binding(3) var<storage, read_write> running_mean: array<f32>;
+@group(0) @binding(4) var<storage, read_write> running_var: array<f32>;
+@group(0) @binding(5) var<storage, read_write> batches_tracked: array<f32>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let c = gid.x;
+  if (c >= p.channels) { return; }
+  var mean: f32;
+  var variance: f32;
+  if (p.mode == 0u) {
+    var count = 0.0;
+    var m2 = 0.0;
+    mean = 0.0;
+    for (var k = 0u; k < p.chunks; k++) {
+      let nb = f32(min(p.chunk_rows, p.rows - k * p.chunk_rows));
+      let mean_b = partial[(2u * k) * p.channels + c];
+      let m2_b = partial[(2u * k + 1u) * p.channels + c];
+      let n = count + nb;
+      let delta = mean_b - mean;
+      mean += delta * (nb / n);
+      m2 += m2_b + delta * delta * (count * nb / n);
+      count = n;
+    }
+    variance = m2 / count;
+    if (p.update_running != 0u) {
+      let unbiased = m2 / (count - 1.0);
+      running_mean[c] = (1.0 - p.momentum) * running_mean[c] + p.momentum * mean;
+      running_var[c] = (1.0 - p.momentum) * running_var[c] + p.momentum * unbiased;
+      if (c == 0u) { batches_tracked[0] += 1.0; }
+    }
+  } else {
+    mean = running_mean[c];
+    variance = running_var[c];
+  }
+  stats[c] = mean;
+  stats[p.channels + c] = 1.0 / sqrt(variance + p.eps);
+}
