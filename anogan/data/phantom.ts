@@ -1314,19 +1314,20 @@ function roundForManifest<T extends object>(value: T): T {
  */
 async function makeStagingDir(out: string): Promise<string> {
   const target = resolve(out);
+  let info: Deno.FileInfo | undefined;
   try {
-    const entries = [];
-    for await (const entry of Deno.readDir(target)) entries.push(entry.name);
-    if (entries.length > 0) {
+    info = await Deno.stat(target);
+  } catch (error) {
+    // Missing is fine; a parent that is a file is reported when the folder cannot be made.
+    if (!(error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory)) throw error;
+  }
+  if (info && !info.isDirectory) throw new Error(`output path ${out} is a file, not a folder`);
+  if (info) {
+    for await (const _ of Deno.readDir(target)) {
       throw new Error(
         `output folder ${out} already exists and is not empty; remove it or choose another --out`,
       );
     }
-  } catch (error) {
-    if (error instanceof Deno.errors.NotADirectory) {
-      throw new Error(`output path ${out} is a file, not a folder`);
-    }
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
   const staging = join(dirname(target), `.${basename(target)}.partial-${crypto.randomUUID()}`);
   try {
