@@ -20,6 +20,34 @@ export interface DcganConfig {
 export const DCGAN_DEFAULTS: DcganConfig = { size: 64, width: 64, zDim: 100 };
 
 const KERNEL = 5;
+
+/**
+ * Index map between a flattened [4, 4, C] NHWC block (ours) and PyTorch's [C, 4, 4] view:
+ * `torchIndex[ours] = theirs`. G's projection and D's classifier use it so that checkpoints load
+ * into the equivalent PyTorch model (which reshapes with `.view(N, C, 4, 4)`).
+ */
+function nchwIndex(channels: number): Uint32Array {
+  const map = new Uint32Array(16 * channels);
+  for (let hw = 0; hw < 16; hw++) for (let c = 0; c < channels; c++) map[hw * channels + c] = c * 16 + hw;
+  return map;
+}
+
+/** A state layout that permutes rows (`rowLength` values each) or columns of a matrix by `map`. */
+function permutedLayout(shape: number[], map: Uint32Array, axis: 0 | 1): T.StateLayout {
+  const [rows, cols] = shape.length === 2 ? shape : [shape[0], 1];
+  const move = (src: Float32Array<ArrayBuffer>, toTorch: boolean) => {
+    const out = new Float32Array(src.length);
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        const [rr, cc] = axis === 0 ? [map[r], c] : [r, map[c]];
+        if (toTorch) out[rr * cols + cc] = src[r * cols + c];
+        else out[r * cols + c] = src[rr * cols + cc];
+      }
+    }
+    return out;
+  };
+  return { stateShape: shape, toState: (d) => move(d, true), fromState: (d) => move(d, false) };
+}
 const LEAKY_SLOPE = 0.2;
 
 function layerCount(size: number): number {
@@ -41,6 +69,9 @@ export class Generator extends T.Module {
     const channels = Array.from({ length: layers }, (_, i) => cfg.width * 2 ** (layers - 1 - i)); // 8w,4w,2w,w
     this.#c0 = channels[0];
     this.project = this.registerModule("project", new T.Linear(cfg.zDim, 16 * this.#c0, gen));
+    const map = nchwIndex(this.#c0);
+    T.setStateLayout(this.project.weight, permutedLayout([16 * this.#c0, cfg.zDim], map, 0));
+    T.setStateLayout(this.project.bias!, permutedLayout([16 * this.#c0], map, 0));
     this.projectNorm = this.registerModule("project_bn", new T.BatchNorm2d(this.#c0));
     for (let i = 0; i < layers; i++) {
       const last = i === layers - 1;
@@ -85,6 +116,7 @@ export class Discriminator extends T.Module {
       inC = out;
     }
     this.classify = this.registerModule("classify", new T.Linear(16 * inC, 1, gen));
+    T.setStateLayout(this.classify.weight, permutedLayout([1, 16 * inC], nchwIndex(inC), 1));
   }
 
   /** x [N, size, size, 1] → logits [N] and the last conv block's features f(x) [N, 4, 4, C]. */
