@@ -4,7 +4,7 @@
 import { FASHION_MNIST_CLASSES, loadFashionMnist, padImages } from "./idx.ts";
 import { loadPngFolder } from "./png.ts";
 import { samplePatches } from "./patches.ts";
-import { generateVolume, volumeSeed } from "./phantom.ts";
+import { generateVolume } from "./phantom.ts";
 import { deriveSeed } from "./rng.ts";
 
 export interface ImageBatchSource {
@@ -29,6 +29,8 @@ export interface SourceOptions {
   /** Keep at most this many images (for quick runs). */
   limit?: number;
 }
+
+const TRAIN_VOLUMES = 0x7472; // the sub-stream of phantom training volumes
 
 export const DATA_SPEC_HELP = "fmnist:CLASS (0–9), png:DIR (a folder of grayscale PNGs), or phantom";
 
@@ -97,7 +99,8 @@ export async function loadTrainingSource(spec: string, o: SourceOptions): Promis
     }
     const patches: Float32Array[] = [];
     for (let v = 0; v < volumes; v++) {
-      const vol = generateVolume({ seed: volumeSeed(o.seed, false, v), pathological: false });
+      // A stream of its own, so that no training volume is one of the phantom test sets' volumes.
+      const vol = generateVolume({ seed: deriveSeed(o.seed, TRAIN_VOLUMES, v), pathological: false });
       vol.bscans.forEach((data, b) => {
         const image = { data, width: vol.width, height: vol.height };
         const seed = deriveSeed(o.seed, 11, v, b);
