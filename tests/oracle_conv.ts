@@ -35,7 +35,9 @@ export function conv2d(
               const iy = oy * sh - ph + ky, ix = ox * sw - pw + kx;
               if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
               for (let ci = 0; ci < Ci; ci++) {
-                for (let co = 0; co < Co; co++) f(xAt(n, iy, ix, ci), wAt(ky, kx, ci, co), yAt(n, oy, ox, co));
+                for (let co = 0; co < Co; co++) {
+                  f(xAt(n, iy, ix, ci), wAt(ky, kx, ci, co), yAt(n, oy, ox, co));
+                }
               }
             }
           }
@@ -81,7 +83,9 @@ export function convTranspose2d(
               const oy = iy * sh - ph + ky, ox = ix * sw - pw + kx;
               if (oy < 0 || oy >= OH || ox < 0 || ox >= OW) continue;
               for (let ci = 0; ci < Ci; ci++) {
-                for (let co = 0; co < Co; co++) f(xAt(n, iy, ix, ci), wAt(ky, kx, co, ci), yAt(n, oy, ox, co));
+                for (let co = 0; co < Co; co++) {
+                  f(xAt(n, iy, ix, ci), wAt(ky, kx, co, ci), yAt(n, oy, ox, co));
+                }
               }
             }
           }
@@ -127,7 +131,9 @@ export function batchNorm(
   const rstd = variance.map((v) => 1 / Math.sqrt(v + eps));
   const xhat = x.map((v, i) => (v - mean[i % C]) * rstd[i % C]);
   const out = xhat.map((v, i) => gamma[i % C] * v + beta[i % C]);
-  const runningMean = opts.training ? opts.runningMean.map((r, c) => (1 - m) * r + m * mean[c]) : opts.runningMean;
+  const runningMean = opts.training
+    ? opts.runningMean.map((r, c) => (1 - m) * r + m * mean[c])
+    : opts.runningMean;
   const runningVar = opts.training
     ? opts.runningVar.map((r, c) => (1 - m) * r + m * variance[c] * R / (R - 1))
     : opts.runningVar;

@@ -1,0 +1,388 @@
+// conv2d and convTranspose2d: forward and every gradient against the float64 oracle on random
+// configurations and at the DCGAN layer shapes (reduced channels), against PyTorch fixtures, for both
+// kernel variants; poisoned outputs, bit-identical reruns, argument errors, frozen weights, modules.
+
+import assert from "node:assert/strict";
+import * as T from "../core/mod.ts";
+import { assertClose, gpu, TestRng } from "./helpers.ts";
+import * as O from "./oracle_conv.ts";
+
+const runtime = await gpu();
+
+type Kind = "conv2d" | "convTranspose2d";
+interface ConvCase {
+  kind: Kind;
+  x: number[]; // [N,H,W,Cin]
+  kernel: number;
+  outC: number;
+  stride: number;
+  padding: number;
+  outputPadding: number;
+  bias: boolean;
+}
+
+function weightShape(c: ConvCase): number[] {
+  const inC = c.x[3];
+  return c.kind === "conv2d" ? [c.kernel, c.kernel, inC, c.outC] : [c.kernel, c.kernel, c.outC, inC];
+}
+
+function oracle(c: ConvCase, x: Float64Array, w: Float64Array, b: Float64Array | null) {
+  const args: O.ConvArgs = {
+    stride: [c.stride, c.stride],
+    padding: [c.padding, c.padding],
+    outputPadding: [c.outputPadding, c.outputPadding],
+  };
+  return c.kind === "conv2d"
+    ? O.conv2d(x, c.x, w, weightShape(c), b, args)
+    : O.convTranspose2d(x, c.x, w, weightShape(c), b, args);
+}
+
+function run(c: ConvCase, x: T.Tensor, w: T.Tensor, b?: T.Tensor): T.Tensor {
+  return c.kind === "conv2d"
+    ? T.conv2d(x, w, b, { stride: c.stride, padding: c.padding })
+    : T.convTranspose2d(x, w, b, { stride: c.stride, padding: c.padding, outputPadding: c.outputPadding });
+}
+
+/** Hands NaN-filled buffers to the next allocations of these sizes, to catch unwritten elements. */
+function poisonPool(sizes: number[]): void {
+  const poisoned = sizes.flatMap((n) => [T.full([n], NaN), T.full([n], NaN)]);
+  runtime.flush();
+  poisoned.forEach((t) => t.dispose());
+  T.zeros([1]).dispose(); // released buffers become reusable after the next submit: record one
+  runtime.flush();
+}
+
+/** Forward, then backward of Σ(out ⊙ gy); host copies of the output and the gradients. */
+async function runCase(
+  c: ConvCase,
+  data: { x: Float32Array; w: Float32Array; b: Float32Array | null; gy: Float32Array },
+) {
+  const x = T.Tensor.from(Float32Array.from(data.x), c.x);
+  const w = T.Tensor.from(Float32Array.from(data.w), weightShape(c));
+  const b = data.b ? T.Tensor.from(Float32Array.from(data.b), [c.outC]) : undefined;
+  for (const t of [x, w, b]) if (t) t.requiresGrad = true;
+  const outSize = data.gy.length;
+  poisonPool([outSize, x.size, w.size, outSize * 4]);
+  const y = run(c, x, w, b);
+  const out = await y.read();
+  poisonPool([x.size, w.size, w.size * 8]);
+  T.backward(y, T.Tensor.from(Float32Array.from(data.gy), y.shape));
+  const grads = await Promise.all([x, w, b].filter((t) => t !== undefined).map((t) => t!.grad!.read()));
+  const shape = [...y.shape];
+  for (const t of [x, w, b, y]) t?.dispose();
+  return { out, shape, grads };
+}
+
+function describeCase(c: ConvCase): string {
+  const t = c.kind === "convTranspose2d" ? ` outputPadding ${c.outputPadding}` : "";
+  return `${c.kind} x [${c.x}] k${c.kernel} Cout ${c.outC} stride ${c.stride} pad ${c.padding}${t}${
+    c.bias ? "" : " no bias"
+  }`;
+}
+
+async function checkAgainstOracle(c: ConvCase, r: TestRng): Promise<void> {
+  const wShape = weightShape(c);
+  const x = r.normal(O_size(c.x)), w = r.normal(O_size(wShape));
+  const b = c.bias ? r.normal(c.outC) : null;
+  const ref = oracle(c, x, w, b);
+  const gy = r.normal(ref.out.length);
+  const got = await runCase(c, {
+    x: Float32Array.from(x),
+    w: Float32Array.from(w),
+    b: b && Float32Array.from(b),
+    gy: Float32Array.from(gy),
+  });
+  const what = describeCase(c);
+  assert.deepEqual(got.shape, ref.shape, `${what}: output shape`);
+  assertClose(got.out, ref.out, `${what}: forward`);
+  const vjp = ref.vjp(gy);
+  ["input", "weight", "bias"].slice(0, vjp.length).forEach((name, i) =>
+    assertClose(got.grads[i], vjp[i], `${what}: gradient of ${name}`)
+  );
+}
+
+function O_size(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** A random configuration: kernel 1/3/4/5, stride 1/2, padding 0–2, odd sizes, channels 1–12. */
+function randomCase(r: TestRng, kind: Kind): ConvCase {
+  for (;;) {
+    const kernel = r.pick([1, 3, 4, 5]);
+    const stride = r.pick([1, 2]);
+    const padding = r.int(0, Math.min(2, kernel - 1));
+    const c: ConvCase = {
+      kind,
+      x: [r.int(1, 5), r.int(1, 6) * 2 + 1, r.int(1, 6) * 2 + r.int(0, 1), r.int(1, 12)],
+      kernel,
+      outC: r.int(1, 12),
+      stride,
+      padding,
+      outputPadding: kind === "convTranspose2d" ? r.int(0, stride - 1) : 0,
+      bias: r.int(0, 3) > 0,
+    };
+    if (kind === "conv2d" && (c.x[1] + 2 * padding < kernel || c.x[2] + 2 * padding < kernel)) continue;
+    if (kind === "convTranspose2d" && (c.x[1] - 1) * stride - 2 * padding + kernel < 1) continue;
+    if (kind === "convTranspose2d" && (c.x[2] - 1) * stride - 2 * padding + kernel < 1) continue;
+    return c;
+  }
+}
+
+/** The paper's 64×64 DCGAN layers (5×5, stride 2, padding 2) at batch 2 with channels ÷ 16. */
+const DCGAN_CASES: ConvCase[] = [
+  ...[[64, 1, 4], [32, 4, 8], [16, 8, 16], [8, 16, 32]].map(([h, inC, outC]): ConvCase => ({
+    kind: "conv2d",
+    x: [2, h, h, inC],
+    kernel: 5,
+    outC,
+    stride: 2,
+    padding: 2,
+    outputPadding: 0,
+    bias: true,
+  })),
+  ...[[4, 32, 16], [8, 16, 8], [16, 8, 4], [32, 4, 1]].map(([h, inC, outC]): ConvCase => ({
+    kind: "convTranspose2d",
+    x: [2, h, h, inC],
+    kernel: 5,
+    outC,
+    stride: 2,
+    padding: 2,
+    outputPadding: 1,
+    bias: true,
+  })),
+];
+
+const RANDOM_CASES = 32;
+
+for (const variant of ["cpu", "gpu"] as const) {
+  for (const kind of ["conv2d", "convTranspose2d"] as const) {
+    Deno.test(`${kind} (${variant} kernels): forward and gradients match the float64 oracle on ${RANDOM_CASES} random configurations`, async () => {
+      T.setConvVariant(variant);
+      const r = new TestRng(kind === "conv2d" ? 101 : 202);
+      try {
+        for (let k = 0; k < RANDOM_CASES; k++) await checkAgainstOracle(randomCase(r, kind), r);
+      } finally {
+        T.setConvVariant(null);
+      }
+    });
+  }
+  Deno.test(`DCGAN layer shapes (${variant} kernels, channels ÷ 16): forward and gradients match the oracle`, async () => {
+    T.setConvVariant(variant);
+    const r = new TestRng(303);
+    try {
+      for (const c of DCGAN_CASES) await checkAgainstOracle(c, r);
+    } finally {
+      T.setConvVariant(null);
+    }
+  });
+}
+
+// ---- PyTorch fixtures -----------------------------------------------------------------------------
+
+const fixture = await T.readSafetensors(new URL("../fixtures/conv.safetensors", import.meta.url).pathname);
+
+function fixtureTensor(name: string): T.HostTensor {
+  const t = fixture.tensors.get(name);
+  assert.ok(t, `fixture tensor ${name} is missing`);
+  return t;
+}
+
+/** NCHW → NHWC. */
+export function toNhwc(t: T.HostTensor): { data: Float32Array; shape: number[] } {
+  const [N, C, H, W] = t.shape;
+  const out = new Float32Array(t.data.length);
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      for (let i = 0; i < H * W; i++) out[(n * H * W + i) * C + c] = t.data[(n * C + c) * H * W + i];
+    }
+  }
+  return { data: out, shape: [N, H, W, C] };
+}
+
+Deno.test("PyTorch fixtures: conv2d and convTranspose2d forward and gradients match", async () => {
+  const cases = JSON.parse(fixture.metadata.cases) as {
+    name: string;
+    kind: Kind;
+    stride: number;
+    padding: number;
+    outputPadding: number;
+    bias: boolean;
+  }[];
+  assert.ok(cases.length >= 10);
+  for (const fc of cases) {
+    const get = (k: string) => fixtureTensor(`${fc.name}.${k}`);
+    const x = toNhwc(get("x"));
+    const torchW = get("weight");
+    const [A, B, kh] = torchW.shape;
+    const c: ConvCase = {
+      kind: fc.kind,
+      x: x.shape,
+      kernel: kh,
+      outC: fc.kind === "conv2d" ? A : B,
+      stride: fc.stride,
+      padding: fc.padding,
+      outputPadding: fc.outputPadding,
+      bias: fc.bias,
+    };
+    const got = await runCase(c, {
+      x: x.data,
+      w: T.fromTorchConvWeight(torchW.data, torchW.shape),
+      b: fc.bias ? get("bias").data : null,
+      gy: toNhwc(get("gy")).data,
+    });
+    assertClose(got.out, toNhwc(get("out")).data, `${fc.name}: forward vs PyTorch`);
+    assertClose(got.grads[0], toNhwc(get("grad_x")).data, `${fc.name}: input gradient vs PyTorch`);
+    assertClose(
+      T.toTorchConvWeight(got.grads[1], weightShape(c)),
+      get("grad_weight").data,
+      `${fc.name}: weight gradient vs PyTorch`,
+    );
+    if (fc.bias) assertClose(got.grads[2], get("grad_bias").data, `${fc.name}: bias gradient vs PyTorch`);
+  }
+});
+
+// ---- determinism, errors, frozen weights ---------------------------------------------------------
+
+Deno.test("conv2d and convTranspose2d are bit-identical across two runs (split-K weight gradient included)", async () => {
+  const r = new TestRng(404);
+  for (const c of [DCGAN_CASES[0], DCGAN_CASES[2], DCGAN_CASES[6]]) {
+    const data = {
+      x: Float32Array.from(r.normal(O_size(c.x))),
+      w: Float32Array.from(r.normal(O_size(weightShape(c)))),
+      b: Float32Array.from(r.normal(c.outC)),
+      gy: new Float32Array(0),
+    };
+    data.gy = Float32Array.from(
+      r.normal(oracle(c, new Float64Array(data.x), new Float64Array(data.w), null).out.length),
+    );
+    const first = await runCase(c, data);
+    const second = await runCase(c, data);
+    assert.deepEqual(new Uint8Array(second.out.buffer), new Uint8Array(first.out.buffer), describeCase(c));
+    first.grads.forEach((g, i) =>
+      assert.deepEqual(
+        new Uint8Array(second.grads[i].buffer),
+        new Uint8Array(g.buffer),
+        `${describeCase(c)} grad ${i}`,
+      )
+    );
+  }
+});
+
+Deno.test("bad conv arguments fail with a message naming the op, the argument and the shapes", () => {
+  const x = T.zeros([2, 5, 5, 3]);
+  const w = T.zeros([3, 3, 3, 4]);
+  assert.throws(
+    () => T.conv2d(x, w, undefined, { padding: -1 }),
+    /conv2d: padding must be integers ≥ 0, got -1 \(input \[2,5,5,3\].*weight \[3,3,3,4\]/,
+  );
+  assert.throws(() => T.conv2d(x, w, undefined, { stride: 0 }), /conv2d: stride must be integers ≥ 1, got 0/);
+  assert.throws(
+    () => T.conv2d(x, T.zeros([7, 7, 3, 4])),
+    /conv2d: kernel 7×7 is larger than the padded input 5×5 \(padding 0,0; input \[2,5,5,3\].*weight \[7,7,3,4\]/,
+  );
+  assert.throws(
+    () => T.conv2d(x, T.zeros([3, 3, 2, 4])),
+    /conv2d: channel mismatch, the input has 3 channels, the weight expects 2 \(input \[2,5,5,3\].*weight \[3,3,2,4\]/,
+  );
+  assert.throws(() => T.conv2d(x, w, T.zeros([3])), /conv2d: bias must be \[4\].*bias \[3\]/);
+  assert.throws(
+    () => T.conv2d(T.zeros([5, 5, 3]), w),
+    /conv2d: input must be 4-D \[N,H,W,C\] \(NHWC\), got input \[5,5,3\]/,
+  );
+  const wt = T.zeros([5, 5, 4, 3]);
+  assert.throws(
+    () => T.convTranspose2d(x, wt, undefined, { padding: -2 }),
+    /convTranspose2d: padding must be integers ≥ 0, got -2 \(input \[2,5,5,3\].*weight \[5,5,4,3\]/,
+  );
+  assert.throws(
+    () => T.convTranspose2d(x, T.zeros([5, 5, 4, 2])),
+    /convTranspose2d: channel mismatch, the input has 3 channels, the weight expects 2/,
+  );
+  assert.throws(
+    () => T.convTranspose2d(x, wt, undefined, { stride: 2, outputPadding: 2 }),
+    /convTranspose2d: outputPadding 2,2 must be smaller than the stride 2,2/,
+  );
+  assert.throws(
+    () => T.convTranspose2d(T.zeros([1, 1, 1, 3]), T.zeros([1, 1, 4, 3]), undefined, { padding: 1 }),
+    /convTranspose2d: output would be -1×-1; padding 1,1 is too large/,
+  );
+});
+
+Deno.test("with frozen weights only input gradients are dispatched, no weight-gradient kernel", async () => {
+  const gen = new T.Rng(5);
+  const conv = new T.Conv2d(3, 4, 5, gen, { stride: 2, padding: 2 }).requiresGrad(false);
+  const deconv = new T.ConvTranspose2d(4, 3, 5, gen, { stride: 2, padding: 2, outputPadding: 1 })
+    .requiresGrad(false);
+  const x = T.Tensor.from(gen.normal(2 * 9 * 9 * 3), [2, 9, 9, 3]);
+  x.requiresGrad = true;
+  T.resetDispatchCounts();
+  const loss = T.sum(deconv.forward(conv.forward(x)));
+  T.backward(loss);
+  await x.grad!.read();
+  const labels = [...T.dispatchCounts.keys()];
+  assert.ok(
+    labels.includes("conv2d.gradInput") && labels.includes("convTranspose2d.gradInput"),
+    labels.join(),
+  );
+  assert.ok(!labels.some((l) => l.includes("gradWeight")), labels.join());
+  // The only "sum" dispatch is the loss itself, not a bias gradient.
+  assert.equal(T.dispatchCounts.get("sum"), 1);
+  x.dispose();
+  conv.dispose();
+  deconv.dispose();
+});
+
+// ---- modules --------------------------------------------------------------------------------------
+
+Deno.test("Conv2d and ConvTranspose2d state dicts use PyTorch's layouts and round-trip through safetensors", async () => {
+  const gen = new T.Rng(6);
+  const make = () => ({
+    conv: new T.Conv2d(3, 5, [5, 3], gen, { stride: 2, padding: [2, 1] }),
+    deconv: new T.ConvTranspose2d(5, 2, 4, gen, { stride: 2, padding: 1 }),
+  });
+  const a = make(), b = make();
+  const state = new Map([
+    ...[...await a.conv.hostStateDict()].map(([k, v]) => [`conv.${k}`, v] as const),
+    ...[...await a.deconv.hostStateDict()].map(([k, v]) => [`deconv.${k}`, v] as const),
+  ]);
+  assert.deepEqual(state.get("conv.weight")!.shape, [5, 3, 5, 3]);
+  assert.deepEqual(state.get("deconv.weight")!.shape, [5, 2, 4, 4]);
+  const path = await Deno.makeTempFile({ suffix: ".safetensors" });
+  await T.writeSafetensors(path, state, { format: "pt" });
+  const file = await T.readSafetensors(path);
+  await Deno.remove(path);
+  const part = (prefix: string) =>
+    new Map(
+      [...file.tensors].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]),
+    );
+  b.conv.loadStateDict(part("conv."));
+  b.deconv.loadStateDict(part("deconv."));
+  for (const [name, t] of a.conv.stateDict()) {
+    assert.deepEqual(await b.conv.stateDict().get(name)!.read(), await t.read(), `conv ${name}`);
+  }
+  const x = T.Tensor.from(gen.normal(2 * 7 * 6 * 3), [2, 7, 6, 3]);
+  const ya = await a.deconv.forward(a.conv.forward(x)).read();
+  const yb = await b.deconv.forward(b.conv.forward(x)).read();
+  assert.deepEqual(yb, ya);
+  // A PyTorch-layout weight of the wrong shape names both shapes.
+  const bad = part("conv.");
+  bad.set("weight", { shape: [3, 5, 5, 3], data: bad.get("weight")!.data });
+  assert.throws(
+    () => b.conv.loadStateDict(bad, "ckpt"),
+    /ckpt: tensor weight has shape \[3,5,5,3\], the model expects \[5,3,5,3\]/,
+  );
+  for (const m of [a.conv, a.deconv, b.conv, b.deconv]) m.dispose();
+});
+
+Deno.test("Conv2d loaded from a PyTorch state dict reproduces PyTorch's output", async () => {
+  const gen = new T.Rng(7);
+  const conv = new T.Conv2d(4, 8, 5, gen, { stride: 2, padding: 2 });
+  const name = "conv_5x5_s2_p2_dcgan";
+  conv.loadStateDict(
+    new Map([["weight", fixtureTensor(`${name}.weight`)], ["bias", fixtureTensor(`${name}.bias`)]]),
+  );
+  const x = toNhwc(fixtureTensor(`${name}.x`));
+  const y = await conv.forward(T.Tensor.from(x.data, x.shape)).read();
+  assertClose(y, toNhwc(fixtureTensor(`${name}.out`)).data, "Conv2d module vs PyTorch");
+  conv.dispose();
+});
