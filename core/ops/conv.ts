@@ -2,6 +2,7 @@
 //   kernels/conv2d_forward.wgsl      implicit GEMM, im2col computed in the load
 //   kernels/conv2d_grad_input.wgsl   implicit GEMM over the flipped weight, stride phases, no zero taps
 //   kernels/conv2d_grad_weight.wgsl  GEMM with a fixed split-K, partials summed in order
+// (the first two have *_vec4 twins that read channels as vec4 when Cin and Cout are multiples of 4).
 // convTranspose2d forward is conv2d's input gradient, its input gradient is conv2d forward, and its
 // weight gradient is conv2d's with x and dy swapped.
 //
@@ -243,6 +244,11 @@ export function convTile(kind: "pixels" | "weightRows", rows: number, cols: numb
   return { TM, TN, WG: 16 };
 }
 
+/** Both channel counts are multiples of 4: the kernels read channels as vec4 (fewer, wider loads). */
+function vec4Channels(g: ConvGeometry): boolean {
+  return g.inC % 4 === 0 && g.outC % 4 === 0;
+}
+
 function geometryParams(g: ConvGeometry, last: number): Params {
   return new Params().u32(
     g.batch,
@@ -269,7 +275,8 @@ export function convForwardKernel(x: Tensor, w: Tensor, bias: Tensor | null, g: 
   const y = Tensor.empty([g.batch, g.outH, g.outW, g.outC]);
   const pixels = g.batch * g.outH * g.outW;
   const t = convTile("pixels", pixels, g.outC);
-  const def = { file: "conv2d_forward.wgsl", constants: { ...t }, storage: 4, writes: [3] };
+  const file = vec4Channels(g) ? "conv2d_forward_vec4.wgsl" : "conv2d_forward.wgsl";
+  const def = { file, constants: { ...t }, storage: 4, writes: [3] };
   rt().dispatch(def, [x.buffer, w.buffer, (bias ?? w).buffer, y.buffer], geometryParams(g, bias ? 1 : 0), [
     Math.ceil(pixels / (t.TM * t.WG)),
     Math.ceil(g.outC / t.TN),
@@ -289,7 +296,8 @@ export function convGradInputKernel(
   // Phase (0, 0) has the most pixels: ⌈H / stride⌉ rows and ⌈W / stride⌉ columns.
   const phasePixels = g.batch * Math.ceil(g.inH / g.strideH) * Math.ceil(g.inW / g.strideW);
   const t = convTile("pixels", phasePixels, g.inC);
-  const def = { file: "conv2d_grad_input.wgsl", constants: { ...t }, storage: 4, writes: [3] };
+  const file = vec4Channels(g) ? "conv2d_grad_input_vec4.wgsl" : "conv2d_grad_input.wgsl";
+  const def = { file, constants: { ...t }, storage: 4, writes: [3] };
   rt().dispatch(def, [dy.buffer, w.buffer, (bias ?? w).buffer, dx.buffer], geometryParams(g, bias ? 1 : 0), [
     Math.ceil(phasePixels / (t.TM * t.WG)),
     Math.ceil(g.inC / t.TN),
