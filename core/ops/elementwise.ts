@@ -102,6 +102,14 @@ export function accumulate(into: Tensor, g: Tensor): void {
   unaryKernel("accumulate", g, into, {});
 }
 
+/** dst ← src, in place (no tape): a buffer copy recorded in the current step. */
+export function assign(dst: Tensor, src: Tensor): void {
+  if (dst.size !== src.size) {
+    throw new Error(`assign: shapes ${shapeString(dst.shape)} and ${shapeString(src.shape)} differ`);
+  }
+  if (dst.size > 0) rt().copy(src.buffer, 0, dst.buffer, 0, dst.size * 4);
+}
+
 // ---- fills ------------------------------------------------------------------------------------
 
 /** Overwrites every element of `t` with `value`, in place. */

@@ -1,0 +1,225 @@
+// Query sets for scoring: labelled test sets (Fashion-MNIST one-class, phantom patches, PNG folders
+// split into normal/anomalous) and the unlabelled training sources (whose images are normal).
+
+import { FASHION_MNIST_CLASSES, loadFashionMnist, padImages } from "./data/idx.ts";
+import { loadPngFolder, readMaskPng } from "./data/png.ts";
+import { extractPatch, type GrayImage } from "./data/patches.ts";
+import { DEFAULT_TEST_SET, patchTestSet } from "./data/phantom.ts";
+import { Rng } from "./data/rng.ts";
+import { DATA_SPEC_HELP, loadTrainingSource } from "./data/source.ts";
+
+export interface QuerySet {
+  description: string;
+  /** Side of the square images. */
+  size: number;
+  count: number;
+  /** count × size × size values in [−1, 1]. */
+  images: Float32Array;
+  ids: string[];
+  /** Where each image comes from: a file path or `dataset:index`. */
+  sources: string[];
+  /** 0 normal, 1 anomalous, null unknown. */
+  labels: (0 | 1 | null)[];
+  /** Per image, a size × size label mask (0 background, 1 anomaly/fluid, 2 hyperreflective focus). */
+  masks: (Uint8Array | null)[];
+}
+
+export const QUERY_SPEC_HELP =
+  "fmnist-test:CLASS (the 10 000 test images, CLASS normal), phantom-test (the phantom patch test set), " +
+  "png:DIR (DIR/normal, DIR/anomalous, optional DIR/masks; or a plain folder), or a training source: " +
+  DATA_SPEC_HELP;
+
+export interface QueryOptions {
+  size: number;
+  seed: number;
+  fmnistDir?: string;
+  /** Score a seeded random subset of this many images (kept in data set order). */
+  limit?: number;
+  patchesPerImage?: number;
+}
+
+function pad(n: number, width = 5): string {
+  return String(n).padStart(width, "0");
+}
+
+/** A seeded random subset of `limit` of the set's images, in their original order. */
+export function subsetQueries(set: QuerySet, limit: number | undefined, seed: number): QuerySet {
+  if (limit === undefined || limit >= set.count) return set;
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new Error(`--limit must be a positive integer, got ${limit}`);
+  }
+  const rng = new Rng(seed);
+  const order = Array.from({ length: set.count }, (_, i) => i);
+  for (let i = set.count - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const keep = order.slice(0, limit).sort((a, b) => a - b);
+  const n = set.size * set.size;
+  const images = new Float32Array(limit * n);
+  keep.forEach((src, k) => images.set(set.images.subarray(src * n, (src + 1) * n), k * n));
+  return {
+    ...set,
+    description: `${set.description}; a seeded random subset of ${limit}`,
+    count: limit,
+    images,
+    ids: keep.map((i) => set.ids[i]),
+    sources: keep.map((i) => set.sources[i]),
+    labels: keep.map((i) => set.labels[i]),
+    masks: keep.map((i) => set.masks[i]),
+  };
+}
+
+async function fmnistTest(cls: number, o: QueryOptions): Promise<QuerySet> {
+  const set = padImages(await loadFashionMnist("test", { dir: o.fmnistDir }), o.size);
+  const ids = Array.from({ length: set.count }, (_, i) => `fmnist-test-${pad(i)}`);
+  return {
+    description: `Fashion-MNIST test set, class ${cls} (${
+      FASHION_MNIST_CLASSES[cls]
+    }) normal, the other nine anomalous`,
+    size: o.size,
+    count: set.count,
+    images: set.images,
+    ids,
+    sources: ids.map((_, i) => `fmnist-test:${i}`),
+    labels: Array.from(set.labels, (l) => (l === cls ? 0 : 1)),
+    masks: new Array(set.count).fill(null),
+  };
+}
+
+function phantomTest(o: QueryOptions): QuerySet {
+  const config = { ...DEFAULT_TEST_SET, patchSize: o.size };
+  const set = patchTestSet(config);
+  const n = o.size * o.size;
+  const images = new Float32Array(set.patches.length * n);
+  const masks: Uint8Array[] = [];
+  set.patches.forEach((p, i) => {
+    images.set(extractPatch(set.images[p.image], p.x, p.y, o.size), i * n);
+    const mask = new Uint8Array(n);
+    const full = set.masks[p.image], w = set.images[p.image].width;
+    for (let y = 0; y < o.size; y++) {
+      mask.set(full.subarray((p.y + y) * w + p.x, (p.y + y) * w + p.x + o.size), y * o.size);
+    }
+    masks.push(mask);
+  });
+  return {
+    description: `phantom patch test set (seed ${config.seed}: ${config.healthyVolumes} healthy + ` +
+      `${config.pathologicalVolumes} pathological volumes × ${config.bscans} B-scans × ` +
+      `${config.patchesPerBscan} patches of ${o.size}×${o.size})`,
+    size: o.size,
+    count: set.patches.length,
+    images,
+    ids: set.patches.map((_, i) => `phantom-${pad(i)}`),
+    sources: set.patches.map((p) => {
+      const s = set.sources[p.image];
+      return `phantom-test:${s.pathological ? "pathological" : "healthy"}/v${pad(s.volume, 3)}/b${
+        pad(s.slice, 3)
+      }@${p.x},${p.y}`;
+    }),
+    labels: set.patches.map((p) => p.label),
+    masks,
+  };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function checkSize(image: GrayImage, path: string, size: number): void {
+  if (image.width !== size || image.height !== size) {
+    throw new Error(
+      `${path} is ${image.width}×${image.height}; the model scores ${size}×${size} images (crop or resize it)`,
+    );
+  }
+}
+
+async function pngQueries(dir: string, o: QueryOptions): Promise<QuerySet> {
+  const parts = [["normal", 0], ["anomalous", 1]] as const;
+  const labelled = (await exists(`${dir}/normal`)) || (await exists(`${dir}/anomalous`));
+  const folders: readonly (readonly [string, 0 | 1 | null])[] = labelled ? parts : [["", null]];
+  const set: QuerySet = {
+    description: labelled ? `PNG folders ${dir}/normal and ${dir}/anomalous` : `PNG folder ${dir}`,
+    size: o.size,
+    count: 0,
+    images: new Float32Array(0),
+    ids: [],
+    sources: [],
+    labels: [],
+    masks: [],
+  };
+  const chunks: Float32Array[] = [];
+  for (const [name, label] of folders) {
+    const sub = name ? `${dir}/${name}` : dir;
+    if (name && !(await exists(sub))) continue;
+    const folder = await loadPngFolder(sub);
+    for (let i = 0; i < folder.images.length; i++) {
+      const path = folder.paths[i];
+      checkSize(folder.images[i], path, o.size);
+      chunks.push(folder.images[i].data);
+      const file = path.split("/").pop()!;
+      set.ids.push(`${name ? `${name}-` : ""}${file.replace(/\.png$/i, "")}`);
+      set.sources.push(path);
+      set.labels.push(label);
+      const maskPath = `${dir}/masks/${file}`;
+      if (await exists(maskPath)) {
+        const m = await readMaskPng(maskPath);
+        if (m.width !== o.size || m.height !== o.size) {
+          throw new Error(`${maskPath} is ${m.width}×${m.height}; expected ${o.size}×${o.size} like ${path}`);
+        }
+        set.masks.push(m.mask.map((v) => (v === 255 ? 1 : v))); // binary 0/255 masks mark anomalies
+      } else {
+        set.masks.push(null);
+      }
+    }
+  }
+  set.count = chunks.length;
+  set.images = new Float32Array(set.count * o.size * o.size);
+  chunks.forEach((c, i) => set.images.set(c, i * o.size * o.size));
+  return set;
+}
+
+/** Loads the query images a spec names, at the model's image size. */
+export async function loadQuerySet(spec: string, o: QueryOptions): Promise<QuerySet> {
+  const [kind, ...rest] = spec.split(":");
+  const arg = rest.join(":");
+  let set: QuerySet;
+  if (kind === "fmnist-test") {
+    const cls = Number(arg);
+    if (arg === "" || !Number.isInteger(cls) || cls < 0 || cls > 9) {
+      throw new Error(`--data ${spec}: expected fmnist-test:CLASS with CLASS in 0–9`);
+    }
+    set = await fmnistTest(cls, o);
+  } else if (kind === "phantom-test") {
+    set = phantomTest(o);
+  } else if (kind === "png") {
+    if (arg === "") throw new Error(`--data ${spec}: expected png:DIR`);
+    set = await pngQueries(arg, o);
+  } else if (kind === "fmnist" || kind === "phantom") {
+    const src = await loadTrainingSource(spec, {
+      size: o.size,
+      seed: o.seed,
+      patchesPerImage: o.patchesPerImage ?? 32,
+      fmnistDir: o.fmnistDir,
+    });
+    const ids = Array.from({ length: src.count }, (_, i) => `train-${pad(i)}`);
+    set = {
+      description: `${src.description} (training normals)`,
+      size: o.size,
+      count: src.count,
+      images: src.images,
+      ids,
+      sources: ids.map((_, i) => `${spec}:${i}`),
+      labels: new Array(src.count).fill(0),
+      masks: new Array(src.count).fill(null),
+    };
+  } else {
+    throw new Error(`--data ${spec}: unknown query set; expected ${QUERY_SPEC_HELP}`);
+  }
+  if (set.count === 0) throw new Error(`--data ${spec}: no query images`);
+  return subsetQueries(set, o.limit, o.seed);
+}

@@ -1,0 +1,264 @@
+// Scoring a query set with a trained run: per image A, R, D (AnoGAN), Â, R̂, D̂ (GANR) and PD, the
+// generated image G(z_Γ) and the residual |x − G(z_Γ)| as PNGs, and a Fig. 3-style grid.
+
+import * as T from "../core/mod.ts";
+import { createDcgan, type Dcgan, type DcganConfig } from "./dcgan.ts";
+import { discriminatorScore, MAPPING_DEFAULTS, type MappingOptions, mapToLatent } from "./mapping.ts";
+import type { QuerySet } from "./queries.ts";
+import { encodeGrayPng, encodeMaskPng, encodeRgbPng } from "./data/png.ts";
+import { Progress } from "./progress.ts";
+
+// ---- loading a trained model ----------------------------------------------------------------------
+
+/** Loads G and D of a run directory (model.safetensors, else the last checkpoint). */
+export async function loadGan(runDir: string): Promise<{ gan: Dcgan; config: Record<string, unknown> }> {
+  let config: Record<string, unknown>;
+  try {
+    config = JSON.parse(await Deno.readTextFile(`${runDir}/config.json`));
+  } catch (e) {
+    throw new Error(
+      `--run ${runDir}: cannot read ${runDir}/config.json (${(e as Error).message}); is it a training run?`,
+    );
+  }
+  const model = config.model as DcganConfig | undefined;
+  if (!model || typeof model.size !== "number") {
+    throw new Error(`${runDir}/config.json has no model configuration`);
+  }
+  const gan = createDcgan(model, new T.Rng(0n));
+  let path = `${runDir}/model.safetensors`;
+  try {
+    await Deno.stat(path);
+  } catch {
+    path = `${runDir}/checkpoint.safetensors`;
+  }
+  const file = await T.readSafetensors(path);
+  const part = (prefix: string) =>
+    new Map(
+      [...file.tensors].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]),
+    );
+  gan.G.loadStateDict(part("G."), `${path} (generator)`);
+  gan.D.loadStateDict(part("D."), `${path} (discriminator)`);
+  return { gan, config };
+}
+
+// ---- scoring ------------------------------------------------------------------------------------
+
+export type ScoreMethod = "anogan" | "ganr" | "pd";
+
+export interface ScoreOptions {
+  methods: ScoreMethod[];
+  mapping: Omit<MappingOptions, "method">;
+  /** Images mapped together. */
+  batch: number;
+  /** Score only the i-th of n contiguous slices of the query set. */
+  shard: [number, number];
+  /** Write G(z_Γ), residual and mask PNGs per image. */
+  images: boolean;
+  quiet?: boolean;
+}
+
+export interface ScoreRow {
+  id: string;
+  source: string;
+  label: 0 | 1 | null;
+  mask: string;
+  query: string;
+  generated: string;
+  residual: string;
+  scores: Record<string, number>;
+}
+
+/** Image indices [begin, end) of shard i of n: contiguous, disjoint, covering the set. */
+export function shardRange(count: number, [i, n]: [number, number]): [number, number] {
+  if (!(Number.isInteger(n) && n >= 1 && Number.isInteger(i) && i >= 0 && i < n)) {
+    throw new Error(`--shard ${i}/${n}: expected i/n with 0 ≤ i < n`);
+  }
+  return [Math.floor((count * i) / n), Math.floor((count * (i + 1)) / n)];
+}
+
+/** A batch size that fits the device: the largest activation of a batch within one storage binding. */
+export function defaultBatch(rt: T.Runtime, model: DcganConfig): number {
+  const largest = (model.size / 2) ** 2 * model.width * 4 * 2; // D's first block, bytes per image, ×2 margin
+  const byBinding = Math.floor(rt.gpu.limits.maxStorageBufferBindingSize / largest);
+  return Math.max(1, Math.min(rt.gpu.isCpu ? 64 : 256, byBinding));
+}
+
+export const SCORE_COLUMNS: Record<ScoreMethod, string[]> = {
+  anogan: ["A", "R", "D"],
+  ganr: ["A_ganr", "R_ganr", "D_ganr"],
+  pd: ["PD"],
+};
+
+function csvField(v: string): string {
+  return /[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
+}
+
+/** scores.csv: metadata columns, then every score column of the methods scored. */
+export function formatScoresCsv(rows: readonly ScoreRow[], methods: readonly ScoreMethod[]): string {
+  const scoreCols = methods.flatMap((m) => SCORE_COLUMNS[m]);
+  const head = ["id", "source", "label", "mask", "query", "generated", "residual", ...scoreCols];
+  const lines = [head.join(",")];
+  for (const r of rows) {
+    const meta = [
+      r.id,
+      r.source,
+      r.label === null ? "" : String(r.label),
+      r.mask,
+      r.query,
+      r.generated,
+      r.residual,
+    ];
+    lines.push([...meta.map(csvField), ...scoreCols.map((c) => String(r.scores[c]))].join(","));
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** Residual |x − G(z)| ∈ [0, 2] drawn over the query in red (Fig. 3's overlay). */
+function residualOverlay(query: Float32Array, residual: Float32Array): Uint8Array {
+  const rgb = new Uint8Array(query.length * 3);
+  for (let i = 0; i < query.length; i++) {
+    const gray = Math.max(0, Math.min(255, (query[i] + 1) * 127.5));
+    const a = Math.min(1, residual[i]); // a residual of 1 (half the range) saturates
+    rgb[3 * i] = Math.round(gray * (1 - a) + 255 * a);
+    rgb[3 * i + 1] = rgb[3 * i + 2] = Math.round(gray * (1 - a));
+  }
+  return rgb;
+}
+
+/**
+ * Maps and scores the shard's images in batches; writes PNGs under `outDir` (when asked) and returns
+ * the rows. Progress shows images/s and the ETA.
+ */
+export async function scoreQueries(
+  gan: Dcgan,
+  set: QuerySet,
+  outDir: string,
+  o: ScoreOptions,
+): Promise<{ rows: ScoreRow[]; generated: Map<string, Float32Array> }> {
+  const [begin, end] = shardRange(set.count, o.shard);
+  const { size } = gan.G.cfg;
+  if (set.size !== size) {
+    throw new Error(`query images are ${set.size}×${set.size}; the model expects ${size}×${size}`);
+  }
+  const n = size * size;
+  if (o.images) {
+    for (const d of ["generated", "residual", "query", "masks"]) {
+      await Deno.mkdir(`${outDir}/${d}`, { recursive: true });
+    }
+  }
+  const progress = new Progress({ total: end - begin, unit: "img", quiet: o.quiet });
+  const rows: ScoreRow[] = [];
+  const generatedById = new Map<string, Float32Array>();
+  for (let b0 = begin; b0 < end; b0 += o.batch) {
+    const indices = Array.from({ length: Math.min(o.batch, end - b0) }, (_, k) => b0 + k);
+    const images = set.images.slice(b0 * n, (b0 + indices.length) * n);
+    const scores: Record<string, Float32Array> = {};
+    let anogan = null;
+    if (o.methods.includes("anogan")) {
+      anogan = await mapToLatent(gan, images, indices, { ...o.mapping, method: "anogan" });
+      [scores.A, scores.R, scores.D] = [anogan.score, anogan.residual, anogan.discrimination];
+    }
+    if (o.methods.includes("ganr")) {
+      const r = await mapToLatent(gan, images, indices, { ...o.mapping, method: "ganr" });
+      [scores.A_ganr, scores.R_ganr, scores.D_ganr] = [r.score, r.residual, r.discrimination];
+      anogan ??= r;
+    }
+    if (o.methods.includes("pd")) scores.PD = await discriminatorScore(gan, images, indices.length);
+    for (let k = 0; k < indices.length; k++) {
+      const i = indices[k];
+      const id = set.ids[i];
+      const row: ScoreRow = {
+        id,
+        source: set.sources[i],
+        label: set.labels[i],
+        mask: "",
+        query: "",
+        generated: "",
+        residual: "",
+        scores: Object.fromEntries(Object.entries(scores).map(([c, v]) => [c, v[k]])),
+      };
+      const g = anogan?.generated.slice(k * n, (k + 1) * n);
+      if (g) generatedById.set(id, g);
+      if (o.images && g) {
+        const q = images.subarray(k * n, (k + 1) * n);
+        const res = g.map((v, j) => Math.abs(q[j] - v));
+        row.query = `query/${id}.png`;
+        row.generated = `generated/${id}.png`;
+        row.residual = `residual/${id}.png`;
+        await T.writeFileAtomic(
+          `${outDir}/${row.query}`,
+          new Uint8Array(encodeGrayPng({ data: q, width: size, height: size })),
+        );
+        await T.writeFileAtomic(
+          `${outDir}/${row.generated}`,
+          new Uint8Array(encodeGrayPng({ data: g, width: size, height: size })),
+        );
+        // The residual PNG maps |x − G(z)| ∈ [0, 2] to 0–255.
+        const resPng = encodeGrayPng({ data: res.map((v) => v - 1), width: size, height: size });
+        await T.writeFileAtomic(`${outDir}/${row.residual}`, new Uint8Array(resPng));
+        const mask = set.masks[i];
+        if (mask) {
+          row.mask = `masks/${id}.png`;
+          await T.writeFileAtomic(`${outDir}/${row.mask}`, new Uint8Array(encodeMaskPng(mask, size, size)));
+        }
+      }
+      rows.push(row);
+    }
+    progress.update(indices.at(-1)! + 1 - begin, `batch of ${indices.length}`);
+  }
+  progress.finish();
+  return { rows, generated: generatedById };
+}
+
+/**
+ * A Fig. 3-style grid: columns of query, G(z_Γ), residual overlay and mask (when known), for up to
+ * `perClass` normal and anomalous images (the highest-scoring anomalies and lowest-scoring normals).
+ */
+export async function writeFigureGrid(
+  path: string,
+  set: QuerySet,
+  rows: readonly ScoreRow[],
+  generated: Map<string, Float32Array>,
+  perClass = 6,
+): Promise<void> {
+  const size = set.size, pad = 2;
+  const index = new Map(set.ids.map((id, i) => [id, i]));
+  const key = (r: ScoreRow) => r.scores.A ?? r.scores.A_ganr ?? 0;
+  const pick = (label: 0 | 1) =>
+    rows.filter((r) => r.label === label && generated.has(r.id)).sort((a, b) => key(b) - key(a)).slice(
+      0,
+      perClass,
+    );
+  const chosen = [...pick(0), ...pick(1)];
+  if (chosen.length === 0) return;
+  const cols = 4, width = cols * (size + pad) + pad, height = chosen.length * (size + pad) + pad;
+  const rgb = new Uint8Array(width * height * 3).fill(255);
+  const blit = (row: number, col: number, px: (j: number) => [number, number, number]) => {
+    const x0 = pad + col * (size + pad), y0 = pad + row * (size + pad);
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        const o = ((y0 + y) * width + x0 + x) * 3;
+        [rgb[o], rgb[o + 1], rgb[o + 2]] = px(y * size + x);
+      }
+    }
+  };
+  const gray = (v: number) => Math.max(0, Math.min(255, Math.round((v + 1) * 127.5)));
+  chosen.forEach((r, row) => {
+    const i = index.get(r.id)!;
+    const q = set.images.subarray(i * size * size, (i + 1) * size * size);
+    const g = generated.get(r.id)!;
+    const overlay = residualOverlay(q, g.map((v, j) => Math.abs(q[j] - v)));
+    blit(row, 0, (j) => [gray(q[j]), gray(q[j]), gray(q[j])]);
+    blit(row, 1, (j) => [gray(g[j]), gray(g[j]), gray(g[j])]);
+    blit(row, 2, (j) => [overlay[3 * j], overlay[3 * j + 1], overlay[3 * j + 2]]);
+    const m = set.masks[i];
+    blit(
+      row,
+      3,
+      (j) => (m ? (m[j] === 1 ? [0, 190, 255] : m[j] === 2 ? [255, 210, 0] : [0, 0, 0]) : [255, 255, 255]),
+    );
+  });
+  await T.writeFileAtomic(path, new Uint8Array(encodeRgbPng(rgb, width, height)));
+}
+
+export { MAPPING_DEFAULTS };

@@ -1,0 +1,151 @@
+// `deno task score`: maps query images to the latent space and scores them (see --help).
+
+import { parseArgs } from "node:util";
+import * as T from "../core/mod.ts";
+import { loadQuerySet, QUERY_SPEC_HELP } from "../anogan/queries.ts";
+import {
+  defaultBatch,
+  formatScoresCsv,
+  loadGan,
+  MAPPING_DEFAULTS,
+  type ScoreMethod,
+  scoreQueries,
+  writeFigureGrid,
+} from "../anogan/score.ts";
+import { provenance } from "../anogan/provenance.ts";
+
+const HELP = `deno task score --run RUN_DIR --data QUERIES --out OUT [options]
+
+Maps every query image to the latent space of a trained run by Γ steps of Adam on z alone (G and D
+frozen, batch norm in eval mode) and scores it. Writes OUT/scores.csv (one row per image: id, source,
+label, mask, PNG paths, and the score columns A, R, D (AnoGAN), A_ganr, R_ganr, D_ganr (GANR) and PD),
+the PNGs query/, generated/ (G(z_Γ)), residual/ (|x − G(z_Γ)|), masks/, and a Fig. 3-style grid.png.
+
+  --run RUN_DIR       a training run directory (config.json + model.safetensors or checkpoint)
+  --data QUERIES      ${QUERY_SPEC_HELP}
+  --out OUT           output folder (created)
+  --methods LIST      comma-separated: anogan, ganr, pd (default anogan,ganr,pd)
+  --steps Γ           updates of z (default ${MAPPING_DEFAULTS.steps})
+  --lambda λ          weight of the discrimination term (default ${MAPPING_DEFAULTS.lambda})
+  --lr LR             Adam learning rate on z (default ${MAPPING_DEFAULTS.lr})
+  --no-clip           do not clamp z to [−1, 1] after each update
+  --seed S            seed of z₁ and of --limit's subset (default ${MAPPING_DEFAULTS.seed})
+  --batch B           images mapped together (default: from the device's limits)
+  --shard i/n         score only the i-th of n contiguous slices (0-based); shards' CSVs concatenate
+  --limit N           score a seeded random subset of N images
+  --no-images         write scores.csv only
+  --fmnist-dir DIR    Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)
+  --quiet             no progress output
+  --help              this text
+`;
+
+function int(name: string, v: string | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new Error(`--${name}: expected an integer, got "${v}"`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const { values: a } = parseArgs({
+    args: Deno.args,
+    options: {
+      run: { type: "string" },
+      data: { type: "string" },
+      out: { type: "string" },
+      methods: { type: "string", default: "anogan,ganr,pd" },
+      steps: { type: "string" },
+      lambda: { type: "string" },
+      lr: { type: "string" },
+      "no-clip": { type: "boolean", default: false },
+      seed: { type: "string" },
+      batch: { type: "string" },
+      shard: { type: "string", default: "0/1" },
+      limit: { type: "string" },
+      "no-images": { type: "boolean", default: false },
+      "fmnist-dir": { type: "string" },
+      quiet: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (a.help) return console.log(HELP);
+  if (!a.run || !a.data || !a.out) throw new Error("--run, --data and --out are required (see --help)");
+  const methods = a.methods.split(",").map((m) => m.trim()) as ScoreMethod[];
+  for (const m of methods) {
+    if (!["anogan", "ganr", "pd"].includes(m)) {
+      throw new Error(`--methods: unknown method "${m}"; expected anogan, ganr, pd`);
+    }
+  }
+  const shardMatch = a.shard.match(/^(\d+)\/(\d+)$/);
+  if (!shardMatch) throw new Error(`--shard ${a.shard}: expected i/n, e.g. 0/4`);
+  const lambda = a.lambda === undefined ? MAPPING_DEFAULTS.lambda : Number(a.lambda);
+  const lr = a.lr === undefined ? MAPPING_DEFAULTS.lr : Number(a.lr);
+
+  const rt = await T.init();
+  const { gan, config } = await loadGan(a.run);
+  const seed = int("seed", a.seed, MAPPING_DEFAULTS.seed);
+  const set = await loadQuerySet(a.data, {
+    size: gan.G.cfg.size,
+    seed,
+    fmnistDir: a["fmnist-dir"],
+    limit: a.limit === undefined ? undefined : int("limit", a.limit, 0),
+  });
+  const batch = int("batch", a.batch, defaultBatch(rt, gan.G.cfg));
+  if (batch < 1) throw new Error(`--batch must be ≥ 1, got ${batch}`);
+  await Deno.mkdir(a.out, { recursive: true });
+  if (!a.quiet) {
+    console.error(`adapter: ${rt.gpu.description}`);
+    console.error(`queries: ${set.description} (${set.count} images); batch ${batch}; shard ${a.shard}`);
+  }
+  const mapping = {
+    steps: int("steps", a.steps, MAPPING_DEFAULTS.steps),
+    lambda,
+    lr,
+    betas: MAPPING_DEFAULTS.betas,
+    clip: !a["no-clip"],
+    seed,
+  };
+  const t0 = performance.now();
+  const { rows, generated } = await scoreQueries(gan, set, a.out, {
+    methods,
+    mapping,
+    batch,
+    shard: [Number(shardMatch[1]), Number(shardMatch[2])],
+    images: !a["no-images"],
+    quiet: a.quiet,
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  await T.writeFileAtomic(`${a.out}/scores.csv`, new TextEncoder().encode(formatScoresCsv(rows, methods)));
+  const info = {
+    run: a.run,
+    data: a.data,
+    queries: set.description,
+    shard: a.shard,
+    methods,
+    mapping,
+    batch,
+    images: rows.length,
+    seconds,
+    secondsPerImage: seconds / Math.max(rows.length, 1),
+    model: config.model,
+    ...(await provenance(rt)),
+  };
+  await T.writeFileAtomic(
+    `${a.out}/score.json`,
+    new TextEncoder().encode(JSON.stringify(info, null, 2) + "\n"),
+  );
+  if (!a["no-images"]) await writeFigureGrid(`${a.out}/grid.png`, set, rows, generated);
+  if (!a.quiet) {
+    console.error(
+      `scored ${rows.length} images in ${seconds.toFixed(1)} s (${(rows.length / seconds).toFixed(2)} img/s)`,
+    );
+    console.error(`wrote ${a.out}/scores.csv`);
+  }
+}
+
+try {
+  await main();
+} catch (e) {
+  console.error(`error: ${(e as Error).message}`);
+  Deno.exit(1);
+}
