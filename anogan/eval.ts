@@ -1,0 +1,336 @@
+// Evaluation of score files: the paper's Table 1 (AUC and the figures at Youden's cut-off for every
+// score), the ROC curves of Fig. 4(a, b), the score distributions of Fig. 4(c, d) and the pixel-level
+// figures of residuals against masks (Fig. 3).
+
+import { readGrayPng, readMaskPng } from "./data/png.ts";
+import {
+  type AucInterval,
+  bootstrapAurocInterval,
+  curveCorners,
+  pixelMetrics,
+  type ResidualAndMask,
+  rocAuc,
+  type RocCurve,
+  rocCurve,
+  youdenPoint,
+} from "./metrics.ts";
+import { type ScoreRow, ScoresCsvError, type ScoreTable } from "./scores.ts";
+
+/** One line of Table 1. */
+export interface Table1Row {
+  /** The scores.csv column. */
+  score: string;
+  /** What the column is, in the paper's words. */
+  method: string;
+  normal: number;
+  anomalous: number;
+  auc: number;
+  aucInterval: AucInterval;
+  /** Youden's cut-off: scores ≥ it are called anomalous. */
+  cutoff: number;
+  sensitivity: number;
+  specificity: number;
+  precision: number;
+  recall: number;
+  accuracy: number;
+  youden: number;
+}
+
+/** A ROC curve's corner points, for plots. */
+export interface RocSeries {
+  score: string;
+  method: string;
+  auc: number;
+  fpr: number[];
+  tpr: number[];
+}
+
+export interface PixelSummary {
+  /** What counts as an anomalous pixel. */
+  truth: string;
+  images: number;
+  pixels: number;
+  anomalousPixels: number;
+  auroc: number;
+  dice: number;
+  /** Residual at the best Dice, as a fraction of the residual PNG's full range (0–1). */
+  diceThreshold: number;
+  roc: { fpr: number[]; tpr: number[] };
+  dicePerThreshold: { threshold: number[]; dice: number[] };
+}
+
+export interface Evaluation {
+  files: string[];
+  trainFiles: string[];
+  seed: number;
+  bootstrapSamples: number;
+  counts: { rows: number; normal: number; anomalous: number; unlabelled: number; trainNormals: number };
+  table1: Table1Row[];
+  roc: RocSeries[];
+  pixel: PixelSummary[];
+  ignoredColumns: string[];
+}
+
+const KNOWN_METHODS: Record<string, string> = {
+  A: "AnoGAN A(x)",
+  A_ganr: "GANR Â(x)",
+  A_acae: "aCAE A(x)",
+  A_encoder: "encoder A(x)",
+  PD: "PD (discriminator output)",
+  R: "R(x) residual",
+  D: "D(x) feature discrimination",
+  D_ganr: "D̂(x) sigmoid cross-entropy",
+  R_ganr: "R(x) after GANR mapping",
+};
+
+/** The paper's name for a score column (eq. 5 terms, GANR's Â and D̂, PD), else the column itself. */
+export function methodName(score: string): string {
+  const known = KNOWN_METHODS[score];
+  if (known) return known;
+  const match = /^([ARD])_(.+)$/.exec(score);
+  return match ? `${match[2]} ${match[1]}(x)` : score;
+}
+
+/** Component scores (R, D, D̂ and their variants) belong to Fig. 4(b); the rest to Fig. 4(a). */
+export function isComponentScore(score: string): boolean {
+  return /^[RD](_|$)/.test(score);
+}
+
+const SCORE_ORDER = ["A", "A_ganr", "A_acae", "PD", "R", "D", "D_ganr", "R_ganr"];
+
+/** Table 1's row order: the paper's methods first, then A_* variants, other scores, components. */
+export function orderScores(names: string[]): string[] {
+  const rank = (name: string) => {
+    const known = SCORE_ORDER.indexOf(name);
+    if (known >= 0) return known + (isComponentScore(name) ? 100 : 0);
+    return isComponentScore(name) ? 200 : 50;
+  };
+  return [...names].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+/** Labelled rows that carry a score, as arrays for the metrics. */
+function scoresWithLabels(rows: ScoreRow[], score: string): { scores: number[]; labels: (0 | 1)[] } {
+  const scores: number[] = [], labels: (0 | 1)[] = [];
+  for (const row of rows) {
+    if (row.label === undefined || !(score in row.scores)) continue;
+    scores.push(row.scores[score]);
+    labels.push(row.label);
+  }
+  return { scores, labels };
+}
+
+function countLabels(rows: ScoreRow[]): { normal: number; anomalous: number; unlabelled: number } {
+  let normal = 0, anomalous = 0;
+  for (const row of rows) {
+    if (row.label === 0) normal++;
+    if (row.label === 1) anomalous++;
+  }
+  return { normal, anomalous, unlabelled: rows.length - normal - anomalous };
+}
+
+/** AUC is undefined unless both classes are present: say so, with the counts and the files. */
+function requireBothClasses(normal: number, anomalous: number, files: string[], what: string): void {
+  if (normal > 0 && anomalous > 0) return;
+  throw new ScoresCsvError(
+    `${files.join(", ")}: labels hold one class only${what} (${normal} normal, ${anomalous} anomalous); ` +
+      `AUC and Youden's cut-off are undefined — evaluate a test set with both normal (label 0) and ` +
+      `anomalous (label 1) images`,
+  );
+}
+
+/** Table 1's line and the ROC corners for one score column. */
+function evaluateScore(
+  rows: ScoreRow[],
+  files: string[],
+  score: string,
+  options: { seed: number; bootstrapSamples: number },
+): { line: Table1Row; series: RocSeries } {
+  const { scores, labels } = scoresWithLabels(rows, score);
+  const anomalous = labels.reduce((n: number, l) => n + l, 0);
+  requireBothClasses(labels.length - anomalous, anomalous, files, ` among the rows scored by "${score}"`);
+  const roc = rocCurve(scores, labels);
+  const auc = rocAuc(roc);
+  const cut = youdenPoint(roc);
+  const aucInterval = bootstrapAurocInterval(scores, labels, {
+    seed: options.seed,
+    samples: options.bootstrapSamples,
+  });
+  const method = methodName(score);
+  const line: Table1Row = {
+    score,
+    method,
+    normal: labels.length - anomalous,
+    anomalous,
+    auc,
+    aucInterval,
+    cutoff: cut.threshold,
+    sensitivity: cut.sensitivity,
+    specificity: cut.specificity,
+    precision: cut.precision,
+    recall: cut.recall,
+    accuracy: cut.accuracy,
+    youden: cut.youden,
+  };
+  return { line, series: { score, method, auc, ...cornerRates(roc) } };
+}
+
+/** The curve's corners as rates, at most `limit` of them (evenly thinned beyond that, for plots). */
+function cornerRates(roc: RocCurve, limit = 2000): { fpr: number[]; tpr: number[] } {
+  let kept = curveCorners(roc);
+  if (kept.length > limit) {
+    const step = (kept.length - 1) / (limit - 1);
+    kept = Array.from({ length: limit }, (_, k) => kept[Math.round(k * step)]);
+  }
+  return {
+    fpr: kept.map((k) => roc.falsePositives[k] / roc.negatives),
+    tpr: kept.map((k) => roc.truePositives[k] / roc.positives),
+  };
+}
+
+/** Training-set scores feed only the histograms; they must be normals (label 0 or empty). */
+function checkTrainingNormals(train: ScoreTable): void {
+  const anomalous = train.rows.find((row) => row.label === 1);
+  if (anomalous) {
+    throw new ScoresCsvError(
+      `${anomalous.file}:${anomalous.line}: row "${anomalous.id}" is labelled ` +
+        `anomalous, but --train-scores takes the scores of training normals (label 0 or empty)`,
+    );
+  }
+}
+
+/** Table 1 and the ROC curves for every score column of the test table. */
+export function evaluateScores(
+  test: ScoreTable,
+  options: { seed?: number; bootstrapSamples?: number; train?: ScoreTable } = {},
+): Evaluation {
+  const seed = options.seed ?? 0, bootstrapSamples = options.bootstrapSamples ?? 1000;
+  const counts = countLabels(test.rows);
+  requireBothClasses(counts.normal, counts.anomalous, test.files, "");
+  if (options.train) checkTrainingNormals(options.train);
+  const table1: Table1Row[] = [], roc: RocSeries[] = [];
+  for (const score of orderScores(test.scoreNames)) {
+    const { line, series } = evaluateScore(test.rows, test.files, score, { seed, bootstrapSamples });
+    table1.push(line);
+    roc.push(series);
+  }
+  return {
+    files: test.files,
+    trainFiles: options.train?.files ?? [],
+    seed,
+    bootstrapSamples,
+    counts: { rows: test.rows.length, ...counts, trainNormals: options.train?.rows.length ?? 0 },
+    table1,
+    roc,
+    pixel: [],
+    ignoredColumns: test.ignoredColumns,
+  };
+}
+
+/** Residual maps and masks of the rows that have both, read from their PNGs (residual in 0–1). */
+export async function readResidualsAndMasks(rows: ScoreRow[]): Promise<ResidualAndMask[]> {
+  const images: ResidualAndMask[] = [];
+  for (const row of rows) {
+    if (!row.mask || !row.residual) continue;
+    const residual = await readGrayPng(row.residual);
+    const { mask, width, height } = await readMaskPng(row.mask);
+    if (residual.width !== width || residual.height !== height) {
+      throw new ScoresCsvError(
+        `${row.file}:${row.line}: residual ${row.residual} is ` +
+          `${residual.width}×${residual.height} but mask ${row.mask} is ${width}×${height}; expected the same size`,
+      );
+    }
+    // The PNG maps [0, full range] to [-1, 1]; report thresholds as a fraction of the range.
+    images.push({ residual: residual.data.map((v) => (v + 1) / 2), mask });
+  }
+  return images;
+}
+
+const PIXEL_TRUTHS: { truth: string; isAnomalous: (label: number) => boolean }[] = [
+  { truth: "fluid or hyperreflective focus (mask > 0)", isAnomalous: (label) => label !== 0 },
+  { truth: "fluid only (mask = 1)", isAnomalous: (label) => label === 1 },
+];
+
+/**
+ * Pixel-level AUROC and best Dice of the residual against the masks, for any anomaly label and for
+ * fluid alone (the paper's image labels count fluid); empty when no row has both PNGs or no pixel is
+ * anomalous.
+ */
+export function summarisePixels(images: ResidualAndMask[]): PixelSummary[] {
+  const summaries: PixelSummary[] = [];
+  if (images.length === 0) return summaries;
+  for (const { truth, isAnomalous } of PIXEL_TRUTHS) {
+    const anyAnomalous = images.some(({ mask }) => Array.prototype.some.call(mask, isAnomalous));
+    if (!anyAnomalous) continue;
+    const result = pixelMetrics(images, isAnomalous);
+    summaries.push({
+      truth,
+      images: result.images,
+      pixels: result.pixels,
+      anomalousPixels: result.anomalousPixels,
+      auroc: result.auroc,
+      dice: result.dice,
+      diceThreshold: result.diceThreshold,
+      roc: cornerRates(result.roc),
+      dicePerThreshold: dicePerThreshold(result.roc),
+    });
+  }
+  return summaries;
+}
+
+/** Dice at (at most `limit`, evenly chosen) thresholds of the curve, for the Dice-vs-threshold plot. */
+function dicePerThreshold(roc: RocCurve, limit = 400): { threshold: number[]; dice: number[] } {
+  const points = roc.thresholds.length - 1;
+  const count = Math.min(points, limit);
+  const threshold: number[] = [], dice: number[] = [];
+  for (let n = 0; n < count; n++) {
+    const k = 1 + Math.round((n * (points - 1)) / Math.max(count - 1, 1));
+    const tp = roc.truePositives[k];
+    threshold.push(roc.thresholds[k]);
+    dice.push((2 * tp) / (tp + roc.falsePositives[k] + roc.positives));
+  }
+  return { threshold, dice };
+}
+
+function formatNumber(value: number, digits = 3): string {
+  if (value === Infinity) return "+∞";
+  return Number.isFinite(value) ? value.toFixed(digits) : String(value);
+}
+
+/** Table 1 as markdown: AUC with its bootstrap interval, and the figures at Youden's cut-off. */
+export function table1Markdown(rows: Table1Row[]): string {
+  const level = rows[0] ? Math.round(rows[0].aucInterval.level * 100) : 95;
+  const header = [
+    "score",
+    "method",
+    `AUC (${level}% CI)`,
+    "sensitivity",
+    "specificity",
+    "precision",
+    "recall",
+    "cut-off",
+    "normal / anomalous",
+  ];
+  const lines = rows.map((r) => [
+    r.score,
+    r.method,
+    `${formatNumber(r.auc)} (${formatNumber(r.aucInterval.low)}–${formatNumber(r.aucInterval.high)})`,
+    formatNumber(r.sensitivity),
+    formatNumber(r.specificity),
+    formatNumber(r.precision),
+    formatNumber(r.recall),
+    formatNumber(r.cutoff, 4),
+    `${r.normal} / ${r.anomalous}`,
+  ]);
+  const widths = header.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c].length)));
+  const row = (cells: string[]) => `| ${cells.map((cell, c) => cell.padEnd(widths[c])).join(" | ")} |`;
+  return [row(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...lines.map(row)].join("\n");
+}
+
+/** JSON for eval.json; +∞ (a cut-off that calls nothing anomalous) is written as the string "inf". */
+export function evaluationJson(evaluation: Evaluation): string {
+  return JSON.stringify(evaluation, (_key, value) => {
+    if (value === Infinity) return "inf";
+    if (value === -Infinity) return "-inf";
+    return value;
+  }, 2) + "\n";
+}

@@ -1,0 +1,115 @@
+// `deno task eval` end to end: read score files, compute Table 1 and the pixel-level figures, and
+// write eval.json and the self-contained report.html.
+
+import { dirname, join } from "node:path";
+import { writeFileAtomic } from "../data/png.ts";
+import {
+  evaluateScores,
+  type Evaluation,
+  evaluationJson,
+  readResidualsAndMasks,
+  summarisePixels,
+  table1Markdown,
+} from "../eval.ts";
+import { readScoreFiles, type ScoreRow } from "../scores.ts";
+import { figure3Columns, joinStrips, pickExamples } from "./figure3.ts";
+import { writeGrayPng } from "./grid.ts";
+import { renderReportHtml } from "./html.ts";
+
+export interface EvalOptions {
+  scores: string[];
+  trainScores?: string[];
+  /** Output folder; default: the first score file's folder. */
+  out?: string;
+  seed?: number;
+  bootstrapSamples?: number;
+  /** Examples per block of the Fig. 3 grid. */
+  examples?: number;
+}
+
+export interface EvalOutputs {
+  evaluation: Evaluation;
+  markdown: string;
+  jsonPath: string;
+  htmlPath: string;
+  figure3Path?: string;
+}
+
+/** The run's config.json beside the first score file or one folder up, if there is one. */
+export async function findRunConfig(
+  scoresPath: string,
+): Promise<{ path: string; values: Record<string, unknown> } | undefined> {
+  for (const folder of [dirname(scoresPath), dirname(dirname(scoresPath))]) {
+    const path = join(folder, "config.json");
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) continue;
+      throw error;
+    }
+    try {
+      const values = JSON.parse(text);
+      if (typeof values === "object" && values !== null && !Array.isArray(values)) return { path, values };
+    } catch {
+      // An unreadable config must not stop the evaluation; the report shows its text instead.
+    }
+    return { path, values: { "(not a JSON object)": text.slice(0, 2000) } };
+  }
+  return undefined;
+}
+
+async function ensureFolder(path: string): Promise<void> {
+  try {
+    await Deno.mkdir(path, { recursive: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists) {
+      throw new Error(
+        `--out ${path} exists and is not a folder; pass a folder for eval.json and report.html`,
+      );
+    }
+    throw error;
+  }
+}
+
+/** Fig. 3's blocks as in the paper: training normals, test normals, anomalous test images. */
+function figure3Blocks(testRows: ScoreRow[], trainRows: ScoreRow[], examples: number, seed: number) {
+  return [
+    { title: "training normals", rows: pickExamples(trainRows, examples, seed) },
+    { title: "test normals", rows: pickExamples(testRows.filter((r) => r.label === 0), examples, seed + 1) },
+    { title: "anomalous", rows: pickExamples(testRows.filter((r) => r.label === 1), examples, seed + 2) },
+  ].filter((block) => block.rows.length > 0);
+}
+
+/** Evaluates score files and writes eval.json, report.html (and figure3.png when there are images). */
+export async function runEvaluation(options: EvalOptions): Promise<EvalOutputs> {
+  const seed = options.seed ?? 0;
+  const test = await readScoreFiles(options.scores);
+  const train = options.trainScores?.length ? await readScoreFiles(options.trainScores) : undefined;
+  const evaluation = evaluateScores(test, { seed, bootstrapSamples: options.bootstrapSamples, train });
+  evaluation.pixel = summarisePixels(await readResidualsAndMasks(test.rows));
+
+  const out = options.out ?? dirname(options.scores[0]);
+  await ensureFolder(out);
+  const jsonPath = join(out, "eval.json");
+  await writeFileAtomic(jsonPath, new TextEncoder().encode(evaluationJson(evaluation)));
+
+  const trainRows = train?.rows ?? [];
+  const figure3 = await figure3Columns(figure3Blocks(test.rows, trainRows, options.examples ?? 5, seed));
+  let figure3Path: string | undefined;
+  if (figure3.length > 0) {
+    figure3Path = join(out, "figure3.png");
+    await writeGrayPng(figure3Path, joinStrips(figure3));
+  }
+  const html = await renderReportHtml({
+    evaluation,
+    testRows: test.rows,
+    trainRows,
+    config: await findRunConfig(options.scores[0]),
+    figure3,
+    createdAt: new Date(),
+  });
+  const htmlPath = join(out, "report.html");
+  await writeFileAtomic(htmlPath, new TextEncoder().encode(html));
+  return { evaluation, markdown: table1Markdown(evaluation.table1), jsonPath, htmlPath, figure3Path };
+}

@@ -1,0 +1,254 @@
+// Score files: reading and validating the scores.csv that `deno task score` writes (one row per query
+// image: its id, source, label, the paths of its mask, generated and residual images, and its scores).
+
+import { dirname, isAbsolute, join } from "node:path";
+
+/** Columns that describe an image; every other numeric column is a score (higher = more anomalous). */
+export const METADATA_COLUMNS = ["id", "source", "label", "mask", "generated", "residual"] as const;
+
+/** Names that are always scores, so text in them is an error rather than a column to ignore. */
+const SCORE_NAME = /^(A|R|D|PD)(_[A-Za-z0-9]+)?$/;
+
+export interface ScoreRow {
+  id: string;
+  /** File path (resolved against the CSV's folder when it names a file) or `dataset:index`. */
+  source: string;
+  /** 0 normal, 1 anomalous, undefined when unknown. */
+  label: 0 | 1 | undefined;
+  /** Absolute or CWD-relative paths, resolved against the CSV's folder; undefined when empty. */
+  mask?: string;
+  generated?: string;
+  residual?: string;
+  /** The row's scores by column name. */
+  scores: Record<string, number>;
+  /** Where the row came from, for error messages. */
+  file: string;
+  line: number;
+}
+
+export interface ScoreTable {
+  files: string[];
+  rows: ScoreRow[];
+  /** Score columns in order of first appearance. */
+  scoreNames: string[];
+  /** Non-numeric columns that are neither metadata nor scores, skipped. */
+  ignoredColumns: string[];
+}
+
+export class ScoresCsvError extends Error {
+  override name = "ScoresCsvError";
+}
+
+/** One CSV record and the (1-based) line it starts on. */
+export interface CsvRecord {
+  fields: string[];
+  line: number;
+}
+
+/**
+ * Splits RFC 4180 CSV text into records: fields in double quotes may hold commas, line breaks and
+ * doubled quotes (""). Accepts LF or CRLF; a final line break is optional; blank lines are skipped.
+ */
+export function parseCsv(text: string, file: string): CsvRecord[] {
+  const records: CsvRecord[] = [];
+  let fields: string[] = [], field = "", line = 1, recordLine = 1, quoted = false, fieldStarted = false;
+  const endRecord = () => {
+    fields.push(field);
+    if (fields.length > 1 || fields[0] !== "") records.push({ fields, line: recordLine });
+    fields = [];
+    field = "";
+    fieldStarted = false;
+  };
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') [field, i] = [field + '"', i + 1];
+      else if (ch === '"') quoted = false;
+      else {
+        if (ch === "\n") line++;
+        field += ch;
+      }
+    } else if (ch === '"' && !fieldStarted) [quoted, fieldStarted] = [true, true];
+    else if (ch === '"') {
+      throw new ScoresCsvError(
+        `${file}:${line}: a quote inside an unquoted field; quote the whole field ` +
+          `and double the quote ("a ""b"" c")`,
+      );
+    } else if (ch === ",") {
+      fields.push(field);
+      [field, fieldStarted] = ["", false];
+    } else if (ch === "\n" || ch === "\r") {
+      if (ch === "\r" && text[i + 1] === "\n") i++;
+      endRecord();
+      recordLine = ++line;
+    } else [field, fieldStarted] = [field + ch, true];
+  }
+  if (quoted) throw new ScoresCsvError(`${file}:${recordLine}: a quoted field is never closed`);
+  if (fieldStarted || fields.length > 0) endRecord();
+  return records;
+}
+
+/** Resolves a path written in the CSV against the CSV's own folder. */
+function resolveBeside(csvPath: string, path: string): string {
+  return isAbsolute(path) ? path : join(dirname(csvPath), path);
+}
+
+function looksLikeFile(source: string): boolean {
+  return /\.(png|pgm|jpe?g|tiff?)$/i.test(source);
+}
+
+/** Reads one column's cell of a record as a finite number, or says where and what is wrong. */
+function parseScore(text: string, where: string, column: string, columnNumber: number): number {
+  const trimmed = text.trim();
+  const value = trimmed === "" ? NaN : Number(trimmed);
+  if (!Number.isFinite(value)) {
+    const shown = trimmed === "" ? "an empty cell" : `"${text}"`;
+    throw new ScoresCsvError(
+      `${where}, column ${columnNumber} ("${column}"): score is ${shown}; expected a finite number ` +
+        `(scoring produced no usable value for this image; rescore it or drop the row)`,
+    );
+  }
+  return value;
+}
+
+function parseLabel(text: string, where: string, columnNumber: number): 0 | 1 | undefined {
+  const trimmed = text.trim();
+  if (trimmed === "") return undefined;
+  if (trimmed === "0") return 0;
+  if (trimmed === "1") return 1;
+  throw new ScoresCsvError(
+    `${where}, column ${columnNumber} ("label"): "${text}"; expected 0 (normal), 1 (anomalous) or empty`,
+  );
+}
+
+/**
+ * Which of the header's columns are scores: the known score names always; any other non-metadata
+ * column whose first non-empty cell is a number. Other text columns are skipped.
+ */
+function classifyColumns(header: string[], records: CsvRecord[]): { scores: string[]; ignored: string[] } {
+  const scores: string[] = [], ignored: string[] = [];
+  header.forEach((name, column) => {
+    if ((METADATA_COLUMNS as readonly string[]).includes(name)) return;
+    const first = records.find((r) => r.fields[column].trim() !== "")?.fields[column].trim();
+    const numeric = first !== undefined && Number.isFinite(Number(first));
+    (SCORE_NAME.test(name) || numeric ? scores : ignored).push(name);
+  });
+  return { scores, ignored };
+}
+
+function checkHeader(header: string[], file: string): void {
+  for (const required of ["id", "label"]) {
+    if (!header.includes(required)) {
+      throw new ScoresCsvError(
+        `${file}:1: no "${required}" column in the header (${header.join(",")}); ` +
+          `expected at least id,label and one score column such as A`,
+      );
+    }
+  }
+  const seen = new Set<string>();
+  for (const name of header) {
+    if (seen.has(name)) throw new ScoresCsvError(`${file}:1: column "${name}" appears twice in the header`);
+    seen.add(name);
+  }
+}
+
+/** Parses and validates the text of one scores.csv; paths in it are taken relative to `file`'s folder. */
+export function parseScoresCsv(text: string, file: string): ScoreTable {
+  const records = parseCsv(text.replace(/^\uFEFF/, ""), file);
+  if (records.length === 0) throw new ScoresCsvError(`${file} is empty; expected a header and score rows`);
+  const header = records[0].fields.map((name) => name.trim());
+  checkHeader(header, file);
+  const body = records.slice(1);
+  for (const record of body) {
+    if (record.fields.length !== header.length) {
+      throw new ScoresCsvError(
+        `${file}:${record.line}: ${record.fields.length} fields, but the header has ` +
+          `${header.length}; quote fields that contain commas`,
+      );
+    }
+  }
+  const { scores: scoreNames, ignored } = classifyColumns(header, body);
+  if (scoreNames.length === 0) {
+    throw new ScoresCsvError(
+      `${file}: no score columns in the header (${header.join(",")}); expected ` +
+        `numeric columns such as A, R, D, A_ganr, D_ganr or PD`,
+    );
+  }
+  if (body.length === 0) throw new ScoresCsvError(`${file} has a header but no rows`);
+  const column = (name: string) => header.indexOf(name);
+  const rows = body.map((record): ScoreRow => {
+    const where = `${file}:${record.line}`;
+    const cell = (name: string) => (column(name) < 0 ? "" : record.fields[column(name)]);
+    const path = (name: string) => (cell(name).trim() === "" ? undefined : resolveBeside(file, cell(name)));
+    const id = cell("id");
+    if (id.trim() === "") {
+      throw new ScoresCsvError(`${where}, column ${column("id") + 1} ("id"): empty; every row needs an id`);
+    }
+    const scores: Record<string, number> = {};
+    for (const name of scoreNames) scores[name] = parseScore(cell(name), where, name, column(name) + 1);
+    const source = cell("source");
+    return {
+      id,
+      source: looksLikeFile(source) ? resolveBeside(file, source) : source,
+      label: parseLabel(cell("label"), where, column("label") + 1),
+      mask: path("mask"),
+      generated: path("generated"),
+      residual: path("residual"),
+      scores,
+      file,
+      line: record.line,
+    };
+  });
+  checkUniqueIds(rows);
+  return { files: [file], rows, scoreNames, ignoredColumns: ignored };
+}
+
+function checkUniqueIds(rows: ScoreRow[]): void {
+  const first = new Map<string, ScoreRow>();
+  for (const row of rows) {
+    const earlier = first.get(row.id);
+    if (earlier) {
+      throw new ScoresCsvError(
+        `duplicate id "${row.id}": ${earlier.file}:${earlier.line} and ` +
+          `${row.file}:${row.line}; shards of one run must not overlap`,
+      );
+    }
+    first.set(row.id, row);
+  }
+}
+
+/** Reads one scores.csv. */
+export async function readScoresCsv(path: string): Promise<ScoreTable> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) throw new ScoresCsvError(`score file not found: ${path}`);
+    throw error;
+  }
+  return parseScoresCsv(text, path);
+}
+
+/**
+ * Joins tables: the rows of shards of one run, or of separate methods' files. Ids must be unique
+ * across all of them; a row lacks the scores of columns its file does not have.
+ */
+export function concatScoreTables(tables: ScoreTable[]): ScoreTable {
+  const rows = tables.flatMap((t) => t.rows);
+  checkUniqueIds(rows);
+  const unique = (names: string[]) => [...new Set(names)];
+  return {
+    files: tables.flatMap((t) => t.files),
+    rows,
+    scoreNames: unique(tables.flatMap((t) => t.scoreNames)),
+    ignoredColumns: unique(tables.flatMap((t) => t.ignoredColumns)),
+  };
+}
+
+/** Reads and joins several score files. */
+export async function readScoreFiles(paths: string[]): Promise<ScoreTable> {
+  if (paths.length === 0) throw new ScoresCsvError("no score files given; pass --scores OUT/scores.csv");
+  const tables: ScoreTable[] = [];
+  for (const path of paths) tables.push(await readScoresCsv(path));
+  return concatScoreTables(tables);
+}
