@@ -296,6 +296,13 @@ function formatNumber(value: number, digits = 3): string {
   return Number.isFinite(value) ? value.toFixed(digits) : String(value);
 }
 
+const graphemes = new Intl.Segmenter("en", { granularity: "grapheme" });
+
+/** Characters as a terminal shows them: D̂ (D and a combining circumflex) is one. */
+function displayWidth(text: string): number {
+  return [...graphemes.segment(text)].length;
+}
+
 /** Table 1 as markdown: AUC with its bootstrap interval, and the figures at Youden's cut-off. */
 export function table1Markdown(rows: Table1Row[]): string {
   const level = rows[0] ? Math.round(rows[0].aucInterval.level * 100) : 95;
@@ -321,8 +328,9 @@ export function table1Markdown(rows: Table1Row[]): string {
     formatNumber(r.cutoff, 4),
     `${r.normal} / ${r.anomalous}`,
   ]);
-  const widths = header.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c].length)));
-  const row = (cells: string[]) => `| ${cells.map((cell, c) => cell.padEnd(widths[c])).join(" | ")} |`;
+  const widths = header.map((h, c) => Math.max(h.length, ...lines.map((l) => displayWidth(l[c]))));
+  const pad = (cell: string, width: number) => cell + " ".repeat(width - displayWidth(cell));
+  const row = (cells: string[]) => `| ${cells.map((cell, c) => pad(cell, widths[c])).join(" | ")} |`;
   return [row(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...lines.map(row)].join("\n");
 }
 

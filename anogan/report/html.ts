@@ -54,7 +54,8 @@ figcaption, .note { font-size: 12px; color: #555; max-width: 760px; }
 .grid { display: flex; gap: 14px; flex-wrap: wrap; align-items: flex-start; }
 .block { border: 1px solid #ddd; padding: 6px; } .block h3 { font-size: 13px; margin: 0 0 6px 0; }
 .columns { display: flex; gap: 6px; } .column { text-align: center; font-size: 11px; }
-.rowlabels { display: flex; flex-direction: column; justify-content: space-around; font-size: 11px; color: #555; }
+.rowlabels { display: flex; flex-direction: column; font-size: 11px; color: #555; }
+.rowlabels div { flex: 1; display: flex; align-items: center; }
 .column img { image-rendering: pixelated; display: block; }
 .bar { height: 5px; margin: 2px 0; } .bar.r { background: #d62728; } .bar.d { background: #e6c619; }
 .bar.off { background: #eee; }
@@ -194,7 +195,10 @@ function figure3Section(inputs: ReportInputs): string {
         `height="${strip.height * scale}" alt="${escapeHtml(row.id)}">${detectionBars(row, cutoffs)}` +
         `<div>${escapeHtml(row.id)}</div><div>${label}</div><div>${scores.join("<br>")}</div></div>`;
     });
-    const rowLabels = `<div class="rowlabels">${FIGURE3_ROWS.map((r) => `<div>${r}</div>`).join("")}</div>`;
+    const height = inputs.figure3[0].strip.height * scale;
+    const rowLabels = `<div class="rowlabels" style="height:${height}px">${
+      FIGURE3_ROWS.map((r) => `<div>${r}</div>`).join("")
+    }</div>`;
     return `<div class="block"><h3>${escapeHtml(block)}</h3><div class="columns">${rowLabels}${
       columns.join("")
     }</div></div>`;

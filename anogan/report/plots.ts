@@ -34,7 +34,7 @@ function baseConfig() {
   return {
     font: FONT,
     axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridColor: "#eeeeee" },
-    legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 320 },
+    legend: { labelFontSize: 11, titleFontSize: 12 },
     title: { fontSize: 14, anchor: "start" as const },
   };
 }
@@ -89,7 +89,7 @@ export function rocSpec(title: string, series: CurveSeries[]): TopLevelSpec {
             type: "nominal",
             title: null,
             scale: colourScale(series),
-            legend: { orient: "bottom", direction: "vertical" },
+            legend: { orient: "bottom", direction: "vertical", labelLimit: 400 },
           },
           order: { field: "k", type: "quantitative" },
         },
@@ -115,7 +115,7 @@ export function lineSpec(title: string, xTitle: string, yTitle: string, series: 
         type: "nominal",
         title: null,
         scale: colourScale(series),
-        legend: { orient: "bottom", direction: "vertical" },
+        legend: { orient: "bottom", direction: "vertical", labelLimit: 400 },
       },
       order: { field: "k", type: "quantitative" },
     },
