@@ -240,7 +240,8 @@ export function convVariant(): ConvVariant {
 export function convTile(kind: "pixels" | "weightRows", rows: number, cols: number): ConvTile {
   if (convVariant() === "gpu") return { TM: 4, TN: 4, WG: 64 };
   const TN = cols <= 4 ? 4 : 32;
-  const TM = kind === "weightRows" && rows <= 64 ? 2 : 32;
+  // Few rows: smaller tiles, or most of a 32-row tile would compute clamped duplicates.
+  const TM = kind === "weightRows" ? (rows <= 64 ? 2 : 32) : (rows < 1024 ? 8 : 32);
   return { TM, TN, WG: 16 };
 }
 
