@@ -53,7 +53,7 @@ export interface PixelSummary {
   anomalousPixels: number;
   auroc: number;
   dice: number;
-  /** Residual at the best Dice, as a fraction of the residual PNG's full range (0–1). */
+  /** Residual |x − G(z_Γ)| at the best Dice, in intensities normalised to [-1, 1] (so in [0, 2]). */
   diceThreshold: number;
   roc: { fpr: number[]; tpr: number[] };
   dicePerThreshold: { threshold: number[]; dice: number[] };
@@ -226,7 +226,7 @@ export function evaluateScores(
   };
 }
 
-/** Residual maps and masks of the rows that have both, read from their PNGs (residual in 0–1). */
+/** Residual maps and masks of the rows that have both, read from their PNGs (residual in [0, 2]). */
 export async function readResidualsAndMasks(rows: ScoreRow[]): Promise<ResidualAndMask[]> {
   const images: ResidualAndMask[] = [];
   for (const row of rows) {
@@ -239,8 +239,8 @@ export async function readResidualsAndMasks(rows: ScoreRow[]): Promise<ResidualA
           `${residual.width}×${residual.height} but mask ${row.mask} is ${width}×${height}; expected the same size`,
       );
     }
-    // The PNG maps [0, full range] to [-1, 1]; report thresholds as a fraction of the range.
-    images.push({ residual: residual.data.map((v) => (v + 1) / 2), mask });
+    // Residual PNGs map |x − G(z_Γ)| ∈ [0, 2] to the full range, which readGrayPng maps to [-1, 1].
+    images.push({ residual: residual.data.map((v) => v + 1), mask });
   }
   return images;
 }

@@ -4,7 +4,7 @@
 import { dirname, isAbsolute, join } from "node:path";
 
 /** Columns that describe an image; every other numeric column is a score (higher = more anomalous). */
-export const METADATA_COLUMNS = ["id", "source", "label", "mask", "generated", "residual"] as const;
+export const METADATA_COLUMNS = ["id", "source", "label", "mask", "query", "generated", "residual"] as const;
 
 /** Names that are always scores, so text in them is an error rather than a column to ignore. */
 const SCORE_NAME = /^(A|R|D|PD)(_[A-Za-z0-9]+)?$/;
@@ -17,6 +17,8 @@ export interface ScoreRow {
   label: 0 | 1 | undefined;
   /** Absolute or CWD-relative paths, resolved against the CSV's folder; undefined when empty. */
   mask?: string;
+  /** The query image x as fed to the model (a patch), when written. */
+  query?: string;
   generated?: string;
   residual?: string;
   /** The row's scores by column name. */
@@ -192,6 +194,7 @@ export function parseScoresCsv(text: string, file: string): ScoreTable {
       source: looksLikeFile(source) ? resolveBeside(file, source) : source,
       label: parseLabel(cell("label"), where, column("label") + 1),
       mask: path("mask"),
+      query: path("query"),
       generated: path("generated"),
       residual: path("residual"),
       scores,

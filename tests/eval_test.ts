@@ -7,7 +7,8 @@ import { encodeGrayPng, encodeMaskPng } from "../anogan/data/png.ts";
 import { Rng } from "../anogan/data/rng.ts";
 import { evaluateScores, methodName, orderScores, table1Markdown } from "../anogan/eval.ts";
 import { auroc } from "../anogan/metrics.ts";
-import { runEvaluation } from "../anogan/report/report.ts";
+import { figure3Columns, pickExamples } from "../anogan/report/figure3.ts";
+import { findRunInfo, runEvaluation } from "../anogan/report/report.ts";
 import {
   concatScoreTables,
   parseCsv,
@@ -63,7 +64,7 @@ async function writeSyntheticRun(dir: string, count = 24): Promise<{ scores: str
     }),
   );
   const rng = new Rng(9);
-  const header = "id,source,label,mask,generated,residual,volume,A,R,D,A_ganr,D_ganr,PD";
+  const header = "id,source,label,mask,query,generated,residual,volume,A,R,D,A_ganr,D_ganr,PD";
   const lines = [header], trainLines = [header];
   for (let i = 0; i < count; i++) {
     const anomalous = i % 3 === 0;
@@ -86,9 +87,10 @@ async function writeSyntheticRun(dir: string, count = 24): Promise<{ scores: str
     lines.push(
       [
         `q${i}`,
-        name("query"),
+        `phantom:test:${i}`,
         anomalous ? 1 : 0,
         name("mask"),
+        name("query"),
         name("generated"),
         name("residual"),
         `"vol, ${i % 4}"`,
@@ -97,7 +99,7 @@ async function writeSyntheticRun(dir: string, count = 24): Promise<{ scores: str
     );
     const t = [3 + rng.normal(), 2 + rng.normal()];
     trainLines.push(
-      [`t${i}`, `dataset:${i}`, 0, "", "", "", "v", 0.9 * t[0] + 0.1 * t[1], ...t, 1, 1, 0].join(","),
+      [`t${i}`, `dataset:${i}`, 0, "", "", "", "", "v", 0.9 * t[0] + 0.1 * t[1], ...t, 1, 1, 0].join(","),
     );
   }
   const scores = join(scoreDir, "scores.csv"), train = join(scoreDir, "train_scores.csv");
@@ -348,4 +350,45 @@ Deno.test("the markdown Table 1 has one line per score and shows a cut-off that 
     /^\| A +\| AnoGAN A\(x\) +\| 0\.000 \(0\.000–0\.000\) +\| 0\.000 +\| 1\.000 .*\| \+∞ +\| 2 \/ 1 +\|$/,
   );
   assert.match(lines[3], /^\| R +\| R\(x\) residual +\| 1\.000 /);
+});
+
+Deno.test("the Fig. 3 grid stacks query, generated, residual and mask; missing pictures are mid-gray", async () => {
+  await withTempDir(async (dir) => {
+    const { scores } = await writeSyntheticRun(dir, 6);
+    const table = await readScoreFiles([scores]);
+    assert.equal(table.rows[0].query, join(dir, "score", "png", "0_query.png"));
+    const picked = pickExamples(table.rows, 2, 0);
+    assert.equal(picked.length, 2);
+    assert.deepEqual(pickExamples(table.rows, 2, 0), picked, "seeded");
+    const withoutGenerated = { ...picked[1], generated: undefined };
+    const [full, partial] = await figure3Columns([{ title: "t", rows: [picked[0], withoutGenerated] }]);
+    const { width, height, pixels } = full.strip;
+    assert.deepEqual([width, height], [SIZE + 2, 4 * SIZE + 5], "four tiles, one pixel apart");
+    const tile = (strip: typeof full.strip, k: number) =>
+      Array.from({ length: SIZE }, (_, y) => strip.pixels[(1 + k * (SIZE + 1) + y) * width + 1 + y]);
+    for (let k = 0; k < 4; k++) assert.ok(tile(full.strip, k).some((v) => v !== 128), `tile ${k} drawn`);
+    assert.ok(tile(partial.strip, 1).every((v) => v === 128), "no generated PNG: mid-gray");
+    assert.equal(pixels.length, width * height);
+  });
+});
+
+Deno.test("the run's config.json is found through score.json's run folder, else beside or above", async () => {
+  await withTempDir(async (dir) => {
+    const { scores } = await writeSyntheticRun(dir, 3);
+    const found = await findRunInfo(scores);
+    assert.equal(found.config?.path, join(dir, "config.json"));
+    assert.equal(found.config?.values.model, "dcgan64");
+    assert.equal(found.scoring, undefined);
+    await Deno.mkdir(join(dir, "elsewhere"));
+    await Deno.writeTextFile(join(dir, "elsewhere", "config.json"), '{"model": "other"}');
+    await Deno.writeTextFile(
+      join(dir, "score", "score.json"),
+      '{"run": "../elsewhere", "methods": ["anogan"]}',
+    );
+    const viaScoring = await findRunInfo(scores);
+    assert.equal(viaScoring.config?.values.model, "other");
+    assert.deepEqual(viaScoring.scoring?.values.methods, ["anogan"]);
+    await Deno.writeTextFile(join(dir, "elsewhere", "config.json"), "not json");
+    assert.deepEqual((await findRunInfo(scores)).config?.values, { "(not a JSON object)": "not json" });
+  });
 });

@@ -29,7 +29,12 @@ function isPng(path: string | undefined): path is string {
 }
 
 function hasImages(row: ScoreRow): boolean {
-  return isPng(row.generated) || isPng(row.residual) || isPng(row.source);
+  return isPng(row.generated) || isPng(row.residual) || isPng(queryPath(row));
+}
+
+/** The query image: the `query` column, else `source` when it names a PNG. */
+function queryPath(row: ScoreRow): string | undefined {
+  return row.query ?? (isPng(row.source) ? row.source : undefined);
 }
 
 /** Up to `count` rows with images, drawn without replacement by a seeded generator, in CSV order. */
@@ -67,7 +72,7 @@ async function readTile(path: string | undefined, kind: "gray" | "mask") {
 /** The four tiles of one row; the tile size is the first available image's. */
 async function columnStrip(row: ScoreRow, size?: { width: number; height: number }) {
   const tiles = [
-    await readTile(row.source, "gray"),
+    await readTile(queryPath(row), "gray"),
     await readTile(row.generated, "gray"),
     await readTile(row.residual, "gray"),
     await readTile(row.mask, "mask"),

@@ -13,8 +13,10 @@ export interface ReportInputs {
   evaluation: Evaluation;
   testRows: ScoreRow[];
   trainRows: ScoreRow[];
-  /** The run's config.json, when one sits beside the score files or one folder up. */
+  /** The training run's config.json, when found (see findRunInfo). */
   config?: { path: string; values: Record<string, unknown> };
+  /** The scoring settings (score.json beside the first score file), when present. */
+  scoring?: { path: string; values: Record<string, unknown> };
   figure3: Figure3Column[];
   createdAt: Date;
 }
@@ -61,11 +63,9 @@ figcaption, .note { font-size: 12px; color: #555; max-width: 760px; }
 .bar.off { background: #eee; }
 `;
 
-/** The run's configuration as a two-column table; nested values as JSON. */
-function configSection(config: ReportInputs["config"]): string {
-  if (!config) {
-    return `<p class="note">No config.json beside the score files or one folder up; the run's settings are unknown.</p>`;
-  }
+/** A settings file as a two-column table; nested values as JSON. */
+function settingsTable(config: ReportInputs["config"], missing: string): string {
+  if (!config) return `<p class="note">${missing}</p>`;
   const rows = Object.entries(config.values).map(([key, value]) => {
     const shown = typeof value === "object" && value !== null
       ? JSON.stringify(value, null, 2)
@@ -233,7 +233,7 @@ async function pixelSection(pixel: PixelSummary[]): Promise<string> {
   );
   const dice = lineSpec(
     "Dice against the residual threshold",
-    "residual threshold (fraction of the PNG range)",
+    "threshold on |x − G(z)| (intensities in [-1, 1])",
     "Dice",
     pixel.map((p, k) => ({
       score: "pixel",
@@ -274,8 +274,15 @@ export async function renderReportHtml(inputs: ReportInputs): Promise<string> {
 <body>
 <h1>AnoGAN evaluation</h1>
 ${summaryLine(inputs)}
-<h2>Run</h2>
-${configSection(inputs.config)}
+<h2>Training run</h2>
+${
+    settingsTable(
+      inputs.config,
+      "No config.json found (score.json's run folder, beside the score file, or one folder up).",
+    )
+  }
+<h2>Scoring</h2>
+${settingsTable(inputs.scoring, "No score.json beside the score file.")}
 <h2>Table 1: detection at Youden's cut-off</h2>
 ${table1Html(evaluation.table1)}
 <p class="note">Higher scores are more anomalous. Sensitivity, specificity, precision and recall at the

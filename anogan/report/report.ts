@@ -1,7 +1,7 @@
 // `deno task eval` end to end: read score files, compute Table 1 and the pixel-level figures, and
 // write eval.json and the self-contained report.html.
 
-import { dirname, join } from "node:path";
+import { dirname, isAbsolute, join } from "node:path";
 import { writeFileAtomic } from "../data/png.ts";
 import {
   evaluateScores,
@@ -35,28 +35,44 @@ export interface EvalOutputs {
   figure3Path?: string;
 }
 
-/** The run's config.json beside the first score file or one folder up, if there is one. */
-export async function findRunConfig(
-  scoresPath: string,
-): Promise<{ path: string; values: Record<string, unknown> } | undefined> {
-  for (const folder of [dirname(scoresPath), dirname(dirname(scoresPath))]) {
-    const path = join(folder, "config.json");
-    let text: string;
-    try {
-      text = await Deno.readTextFile(path);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) continue;
-      throw error;
-    }
-    try {
-      const values = JSON.parse(text);
-      if (typeof values === "object" && values !== null && !Array.isArray(values)) return { path, values };
-    } catch {
-      // An unreadable config must not stop the evaluation; the report shows its text instead.
-    }
-    return { path, values: { "(not a JSON object)": text.slice(0, 2000) } };
+export interface JsonFile {
+  path: string;
+  values: Record<string, unknown>;
+}
+
+/** A JSON object file, undefined when absent; text that is not a JSON object is shown as it is. */
+async function readJsonObject(path: string): Promise<JsonFile | undefined> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
   }
-  return undefined;
+  try {
+    const values = JSON.parse(text);
+    if (typeof values === "object" && values !== null && !Array.isArray(values)) return { path, values };
+  } catch {
+    // An unreadable settings file must not stop the evaluation; the report shows its text instead.
+  }
+  return { path, values: { "(not a JSON object)": text.slice(0, 2000) } };
+}
+
+/**
+ * The settings behind a score file: score.json beside it (written by scoring), and the training run's
+ * config.json — in the folder score.json's `run` names, else beside the score file or one folder up.
+ */
+export async function findRunInfo(scoresPath: string): Promise<{ config?: JsonFile; scoring?: JsonFile }> {
+  const folder = dirname(scoresPath);
+  const scoring = await readJsonObject(join(folder, "score.json"));
+  const run = scoring?.values.run;
+  const candidates = typeof run === "string" ? [isAbsolute(run) ? run : join(folder, run)] : [];
+  candidates.push(folder, dirname(folder));
+  for (const candidate of candidates) {
+    const config = await readJsonObject(join(candidate, "config.json"));
+    if (config) return { config, scoring };
+  }
+  return { scoring };
 }
 
 async function ensureFolder(path: string): Promise<void> {
@@ -105,7 +121,7 @@ export async function runEvaluation(options: EvalOptions): Promise<EvalOutputs> 
     evaluation,
     testRows: test.rows,
     trainRows,
-    config: await findRunConfig(options.scores[0]),
+    ...await findRunInfo(options.scores[0]),
     figure3,
     createdAt: new Date(),
   });
