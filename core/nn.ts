@@ -290,7 +290,7 @@ export class BatchNorm2d extends Module {
     this.bias = this.registerParameter("bias", parameter(new Float32Array(c), [c], "bias"));
     this.runningMean = this.registerBuffer("running_mean", Tensor.from(new Float32Array(c), [c]));
     this.runningVar = this.registerBuffer("running_var", Tensor.from(new Float32Array(c).fill(1), [c]));
-    this.numBatchesTracked = this.registerBuffer("num_batches_tracked", Tensor.from([0], [1]));
+    this.numBatchesTracked = this.registerBuffer("num_batches_tracked", Tensor.from([0], []));
   }
 
   forward(x: Tensor): Tensor {

@@ -131,7 +131,81 @@ def make_mlp():
     write_safetensors(os.path.join(OUT, "mlp.safetensors"), tensors, {"torch": torch.__version__})
 
 
+class Dcgan32(torch.nn.Module):
+    """The 32×32 DCGAN of anogan/dcgan.ts in PyTorch (NCHW), with the same state-dict names."""
+
+    def __init__(self, width, z_dim):
+        super().__init__()
+        c = [4 * width, 2 * width, width]
+        self.c0 = c[0]
+        self.project = torch.nn.Linear(z_dim, 16 * c[0])
+        self.project_bn = torch.nn.BatchNorm2d(c[0])
+        for i in range(3):
+            out = 1 if i == 2 else c[i + 1]
+            setattr(self, f"up{i}", torch.nn.ConvTranspose2d(c[i], out, 5, 2, 2, output_padding=1, bias=i == 2))
+            if i < 2:
+                setattr(self, f"up{i}_bn", torch.nn.BatchNorm2d(out))
+        cin = 1
+        for i in range(3):
+            out = width * 2 ** i
+            setattr(self, f"down{i}", torch.nn.Conv2d(cin, out, 5, 2, 2, bias=i == 0))
+            if i > 0:
+                setattr(self, f"down{i}_bn", torch.nn.BatchNorm2d(out))
+            cin = out
+        self.classify = torch.nn.Linear(16 * cin, 1)
+
+    def generate(self, z):
+        h = F.relu(self.project_bn(self.project(z).view(-1, self.c0, 4, 4)))
+        for i in range(3):
+            h = getattr(self, f"up{i}")(h)
+            h = torch.tanh(h) if i == 2 else F.relu(getattr(self, f"up{i}_bn")(h))
+        return h
+
+    def discriminate(self, x):
+        h = x
+        for i in range(3):
+            h = getattr(self, f"down{i}")(h)
+            if i > 0:
+                h = getattr(self, f"down{i}_bn")(h)
+            h = F.leaky_relu(h, 0.2)
+        return self.classify(h.flatten(1)).view(-1), h
+
+
+def make_dcgan_step():
+    """One adversarial step of a small 32×32 DCGAN: losses, every gradient, running statistics."""
+    width, z_dim, batch = 4, 8, 5
+    net = Dcgan32(width, z_dim)
+    with torch.no_grad():
+        for name, p in net.named_parameters():
+            if "_bn." in name:
+                p.copy_(torch.randn(p.shape) * 0.02 + (1 if name.endswith("weight") else 0))
+            else:
+                p.copy_(torch.randn(p.shape) * 0.05)
+    init = {k: v.clone() for k, v in net.state_dict().items()}
+    x = torch.rand(batch, 1, 32, 32) * 2 - 1
+    z = torch.rand(batch, z_dim) * 2 - 1
+    g_params = [p for n, p in net.named_parameters() if n.startswith(("project", "up"))]
+    d_params = [p for n, p in net.named_parameters() if n.startswith(("down", "classify"))]
+    fake = net.generate(z)
+    logits_real, features_real = net.discriminate(x)
+    logits_fake, _ = net.discriminate(fake.detach())
+    ones, zeros = torch.ones(batch), torch.zeros(batch)
+    loss_d = F.binary_cross_entropy_with_logits(logits_real, ones) + F.binary_cross_entropy_with_logits(logits_fake, zeros)
+    grads_d = torch.autograd.grad(loss_d, d_params)
+    loss_g = F.binary_cross_entropy_with_logits(net.discriminate(fake)[0], ones)
+    grads_g = torch.autograd.grad(loss_g, g_params)
+    tensors = {"x": x, "z": z, "fake": fake, "features_real": features_real, "loss_d": loss_d.view(1), "loss_g": loss_g.view(1)}
+    tensors.update({f"init.{k}": v for k, v in init.items()})
+    names_d = [n for n, _ in net.named_parameters() if n.startswith(("down", "classify"))]
+    names_g = [n for n, _ in net.named_parameters() if n.startswith(("project", "up"))]
+    tensors.update({f"grad.{n}": g for n, g in zip(names_d + names_g, list(grads_d) + list(grads_g))})
+    tensors.update({f"after.{k}": v for k, v in net.state_dict().items() if "running" in k})
+    meta = {"width": str(width), "z_dim": str(z_dim), "batch": str(batch), "torch": torch.__version__}
+    write_safetensors(os.path.join(OUT, "dcgan_step.safetensors"), tensors, meta)
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     make_ops()
     make_mlp()
+    make_dcgan_step()
