@@ -120,7 +120,7 @@ Deno.test("BatchNorm2d matches PyTorch: 3 training steps (outputs, gradients, ru
       ["bias", get("bn.bias")],
       ["running_mean", { shape: [6], data: new Float32Array(6) }],
       ["running_var", { shape: [6], data: new Float32Array(6).fill(1) }],
-      ["num_batches_tracked", { shape: [1], data: new Float32Array(1) }],
+      ["num_batches_tracked", { shape: [], data: new Float32Array(1) }],
     ]),
   );
   const stepCheck = async (prefix: string) => {
