@@ -4,7 +4,7 @@
 import { FASHION_MNIST_CLASSES, loadFashionMnist, padImages } from "./data/idx.ts";
 import { loadPngFolder, readMaskPng } from "./data/png.ts";
 import { extractPatch, type GrayImage } from "./data/patches.ts";
-import { DEFAULT_TEST_SET, patchTestSet } from "./data/phantom.ts";
+import { DEFAULT_TEST_SET, meanHealthyPatch, patchTestSet, trivialScores } from "./data/phantom.ts";
 import { Rng } from "./data/rng.ts";
 import { DATA_SPEC_HELP, loadTrainingSource } from "./data/source.ts";
 
@@ -22,6 +22,8 @@ export interface QuerySet {
   labels: (0 | 1 | null)[];
   /** Per image, a size × size label mask (0 background, 1 anomaly/fluid, 2 hyperreflective focus). */
   masks: (Uint8Array | null)[];
+  /** Scores of baseline detectors that need no model, per image, by column name (e.g. trivial_std). */
+  baselines?: Record<string, number[]>;
 }
 
 export const QUERY_SPEC_HELP =
@@ -67,6 +69,8 @@ export function subsetQueries(set: QuerySet, limit: number | undefined, seed: nu
     sources: keep.map((i) => set.sources[i]),
     labels: keep.map((i) => set.labels[i]),
     masks: keep.map((i) => set.masks[i]),
+    baselines: set.baselines &&
+      Object.fromEntries(Object.entries(set.baselines).map(([k, v]) => [k, keep.map((i) => v[i])])),
   };
 }
 
@@ -102,7 +106,18 @@ function phantomTest(o: QueryOptions): QuerySet {
     }
     masks.push(mask);
   });
+  // The trivial detectors of the phantom's difficulty report, for comparison in Table 1.
+  const meanPatch = meanHealthyPatch(config, 4);
+  const trivial = Array.from(
+    { length: set.patches.length },
+    (_, i) => trivialScores(images.subarray(i * n, (i + 1) * n), meanPatch),
+  );
   return {
+    baselines: {
+      trivial_darkness: trivial.map((t) => t.darkness),
+      trivial_std: trivial.map((t) => t.std),
+      trivial_distance: trivial.map((t) => t.distance),
+    },
     description: `phantom patch test set (seed ${config.seed}: ${config.healthyVolumes} healthy + ` +
       `${config.pathologicalVolumes} pathological volumes × ${config.bscans} B-scans × ` +
       `${config.patchesPerBscan} patches of ${o.size}×${o.size})`,

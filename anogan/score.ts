@@ -95,7 +95,8 @@ function csvField(v: string): string {
 
 /** scores.csv: metadata columns, then every score column of the methods scored. */
 export function formatScoresCsv(rows: readonly ScoreRow[], methods: readonly ScoreMethod[]): string {
-  const scoreCols = methods.flatMap((m) => SCORE_COLUMNS[m]);
+  const baselineCols = Object.keys(rows[0]?.scores ?? {}).filter((c) => c.startsWith("trivial_"));
+  const scoreCols = [...methods.flatMap((m) => SCORE_COLUMNS[m]), ...baselineCols];
   const head = ["id", "source", "label", "mask", "query", "generated", "residual", ...scoreCols];
   const lines = [head.join(",")];
   for (const r of rows) {
@@ -175,7 +176,10 @@ export async function scoreQueries(
         query: "",
         generated: "",
         residual: "",
-        scores: Object.fromEntries(Object.entries(scores).map(([c, v]) => [c, v[k]])),
+        scores: {
+          ...Object.fromEntries(Object.entries(scores).map(([c, v]) => [c, v[k]])),
+          ...Object.fromEntries(Object.entries(set.baselines ?? {}).map(([c, v]) => [c, v[i]])),
+        },
       };
       const g = anogan?.generated.slice(k * n, (k + 1) * n);
       if (g) generatedById.set(id, g);

@@ -1210,7 +1210,7 @@ function patchStd(patch: Float32Array): number {
 }
 
 /** The mean of healthy patches drawn from reference volumes that share no seed with the test set. */
-function meanHealthyPatch(config: PatchTestSetConfig, referenceVolumes: number): Float32Array {
+export function meanHealthyPatch(config: PatchTestSetConfig, referenceVolumes: number): Float32Array {
   const reference = patchTestSet({
     ...config,
     seed: deriveSeed(config.seed, STREAM_REFERENCE),
@@ -1223,6 +1223,16 @@ function meanHealthyPatch(config: PatchTestSetConfig, referenceVolumes: number):
     for (let i = 0; i < mean.length; i++) mean[i] += data[i] / reference.patches.length;
   }
   return Float32Array.from(mean);
+}
+
+/** The trivial detectors' scores of one patch (higher = more anomalous for darkness and distance). */
+export function trivialScores(
+  patch: Float32Array,
+  meanPatch: Float32Array,
+): { darkness: number; std: number; distance: number } {
+  let squared = 0;
+  for (let i = 0; i < patch.length; i++) squared += (patch[i] - meanPatch[i]) ** 2;
+  return { darkness: -patchMean(patch), std: patchStd(patch), distance: Math.sqrt(squared) };
 }
 
 // Sub-stream for the healthy reference volumes of the difficulty report.
@@ -1238,12 +1248,10 @@ export function difficultyReport(set: PatchTestSet, referenceVolumes = 4): Diffi
   const meanPatch = meanHealthyPatch(set.config, referenceVolumes);
   const scores = { mean: [] as number[], std: [] as number[], distance: [] as number[] };
   for (const p of set.patches) {
-    const data = extractPatch(set.images[p.image], p.x, p.y, size);
-    scores.mean.push(-patchMean(data));
-    scores.std.push(patchStd(data));
-    let squared = 0;
-    for (let i = 0; i < data.length; i++) squared += (data[i] - meanPatch[i]) ** 2;
-    scores.distance.push(Math.sqrt(squared));
+    const t = trivialScores(extractPatch(set.images[p.image], p.x, p.y, size), meanPatch);
+    scores.mean.push(t.darkness);
+    scores.std.push(t.std);
+    scores.distance.push(t.distance);
   }
   const labels = set.patches.map((p) => p.label);
   const detector = (name: string, values: number[]): TrivialDetectorResult => {
