@@ -467,9 +467,9 @@ export async function main(args: string[]): Promise<void> {
   const total = (r: Record<string, Timing | null> | undefined) =>
     r && DIRECTIONS.every((d) => r[d]) ? DIRECTIONS.reduce((s, d) => s + r[d]!.ms, 0) : null;
   for (const l of layers) {
-    const o = ourRows.get(l.name)!;
+    const o: Record<string, Timing | null> = ourRows.get(l.name)!;
     const tw = tfWebgpu?.get(l.name), tm = tfWasm?.get(l.name), pt = torchRows[l.name];
-    const first = Math.max(...DIRECTIONS.map((d) => o[d].firstMs));
+    const first = Math.max(...DIRECTIONS.map((d) => o[d]?.firstMs ?? 0));
     const ot = total(o), tt = total(tw);
     lines.push(
       `| ${l.name} | ${(layerFlops(l) / 1e9).toFixed(2)} | ${
