@@ -39,7 +39,7 @@ export const MAPPING_DEFAULTS: MappingOptions = {
   method: "anogan",
   steps: 500,
   lambda: 0.1,
-  lr: 0.02,
+  lr: 0.05,
   betas: [0.9, 0.999],
   clip: true,
   seed: 0,

@@ -37,6 +37,8 @@ export interface QueryOptions {
   fmnistDir?: string;
   /** Score a seeded random subset of this many images (kept in data set order). */
   limit?: number;
+  /** With `limit`: half normal, half anomalous images. */
+  balanced?: boolean;
   patchesPerImage?: number;
 }
 
@@ -44,25 +46,54 @@ function pad(n: number, width = 5): string {
   return String(n).padStart(width, "0");
 }
 
-/** A seeded random subset of `limit` of the set's images, in their original order. */
-export function subsetQueries(set: QuerySet, limit: number | undefined, seed: number): QuerySet {
-  if (limit === undefined || limit >= set.count) return set;
+/** A seeded random permutation of 0..count-1. */
+function shuffled(count: number, rng: Rng): number[] {
+  const order = Array.from({ length: count }, (_, i) => i);
+  for (let i = count - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
+/**
+ * A seeded random subset of `limit` of the set's images, in their original order. `balanced` draws
+ * half of them from the normal and half from the anomalous images (a sparse anomaly class otherwise
+ * leaves too few positives for a meaningful AUC).
+ */
+export function subsetQueries(
+  set: QuerySet,
+  limit: number | undefined,
+  seed: number,
+  balanced = false,
+): QuerySet {
+  if (limit === undefined || (limit >= set.count && !balanced)) return set;
   if (!Number.isInteger(limit) || limit < 1) {
     throw new Error(`--limit must be a positive integer, got ${limit}`);
   }
   const rng = new Rng(seed);
-  const order = Array.from({ length: set.count }, (_, i) => i);
-  for (let i = set.count - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [order[i], order[j]] = [order[j], order[i]];
+  let keep: number[];
+  if (balanced) {
+    const order = shuffled(set.count, rng);
+    const byClass = [0, 1].map((c) => order.filter((i) => set.labels[i] === c));
+    const half = Math.min(Math.floor(limit / 2), byClass[0].length, byClass[1].length);
+    if (half === 0) {
+      throw new Error(
+        `--balanced needs labelled normal and anomalous images; ${set.description} lacks one class`,
+      );
+    }
+    keep = [...byClass[0].slice(0, half), ...byClass[1].slice(0, half)];
+    limit = keep.length;
+  } else {
+    keep = shuffled(set.count, rng).slice(0, limit);
   }
-  const keep = order.slice(0, limit).sort((a, b) => a - b);
+  keep.sort((a, b) => a - b);
   const n = set.size * set.size;
   const images = new Float32Array(limit * n);
   keep.forEach((src, k) => images.set(set.images.subarray(src * n, (src + 1) * n), k * n));
   return {
     ...set,
-    description: `${set.description}; a seeded random subset of ${limit}`,
+    description: `${set.description}; a seeded random${balanced ? " balanced" : ""} subset of ${limit}`,
     count: limit,
     images,
     ids: keep.map((i) => set.ids[i]),
@@ -236,5 +267,5 @@ export async function loadQuerySet(spec: string, o: QueryOptions): Promise<Query
     throw new Error(`--data ${spec}: unknown query set; expected ${QUERY_SPEC_HELP}`);
   }
   if (set.count === 0) throw new Error(`--data ${spec}: no query images`);
-  return subsetQueries(set, o.limit, o.seed);
+  return subsetQueries(set, o.limit, o.seed, o.balanced);
 }

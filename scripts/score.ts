@@ -33,6 +33,7 @@ the PNGs query/, generated/ (G(z_Γ)), residual/ (|x − G(z_Γ)|), masks/, and 
   --batch B           images mapped together (default: from the device's limits)
   --shard i/n         score only the i-th of n contiguous slices (0-based); shards' CSVs concatenate
   --limit N           score a seeded random subset of N images
+  --balanced          with --limit: half normal, half anomalous images
   --no-images         write scores.csv only
   --fmnist-dir DIR    Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)
   --quiet             no progress output
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
       batch: { type: "string" },
       shard: { type: "string", default: "0/1" },
       limit: { type: "string" },
+      balanced: { type: "boolean", default: false },
       "no-images": { type: "boolean", default: false },
       "fmnist-dir": { type: "string" },
       quiet: { type: "boolean", default: false },
@@ -89,6 +91,7 @@ async function main(): Promise<void> {
     seed,
     fmnistDir: a["fmnist-dir"],
     limit: a.limit === undefined ? undefined : int("limit", a.limit, 0),
+    balanced: a.balanced,
   });
   const batch = int("batch", a.batch, defaultBatch(rt, gan.G.cfg));
   if (batch < 1) throw new Error(`--batch must be ≥ 1, got ${batch}`);
