@@ -81,6 +81,9 @@ const KNOWN_METHODS: Record<string, string> = {
   D: "D(x) feature discrimination",
   D_ganr: "D̂(x) sigmoid cross-entropy",
   R_ganr: "R(x) after GANR mapping",
+  trivial_darkness: "trivial: patch darkness (−mean intensity)",
+  trivial_std: "trivial: patch standard deviation",
+  trivial_distance: "trivial: distance to the mean healthy patch",
 };
 
 /** The paper's name for a score column (eq. 5 terms, GANR's Â and D̂, PD), else the column itself. */

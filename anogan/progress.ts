@@ -84,8 +84,9 @@ export class Progress {
     if (this.#open) this.#open = false;
   }
 
+  /** Ends the bar (a terminal's line is completed; a log already has its last line). */
   finish(status = ""): void {
-    this.update(this.#done, status);
+    if (this.#o.terminal) this.update(this.#done, status);
     if (this.#open && !this.#o.quiet) this.#write("\n");
     this.#open = false;
   }

@@ -265,4 +265,46 @@ export async function writeFigureGrid(
   await T.writeFileAtomic(path, new Uint8Array(encodeRgbPng(rgb, width, height)));
 }
 
+export interface ScoreRunInfo {
+  run: string;
+  data: string;
+  set: QuerySet;
+  options: ScoreOptions;
+  seconds: number;
+  model: unknown;
+  provenance: Record<string, string>;
+}
+
+/** Writes scores.csv, score.json (settings, timing, provenance) and grid.png (unless images are off). */
+export async function writeScoreOutputs(
+  out: string,
+  result: { rows: ScoreRow[]; generated: Map<string, Float32Array> },
+  info: ScoreRunInfo,
+): Promise<void> {
+  const o = info.options;
+  await T.writeFileAtomic(
+    `${out}/scores.csv`,
+    new TextEncoder().encode(formatScoresCsv(result.rows, o.methods)),
+  );
+  const json = {
+    run: info.run,
+    data: info.data,
+    queries: info.set.description,
+    shard: `${o.shard[0]}/${o.shard[1]}`,
+    methods: o.methods,
+    mapping: o.mapping,
+    batch: o.batch,
+    images: result.rows.length,
+    seconds: info.seconds,
+    secondsPerImage: info.seconds / Math.max(result.rows.length, 1),
+    model: info.model,
+    ...info.provenance,
+  };
+  await T.writeFileAtomic(
+    `${out}/score.json`,
+    new TextEncoder().encode(JSON.stringify(json, null, 2) + "\n"),
+  );
+  if (o.images) await writeFigureGrid(`${out}/grid.png`, info.set, result.rows, result.generated);
+}
+
 export { MAPPING_DEFAULTS };

@@ -5,12 +5,11 @@ import * as T from "../core/mod.ts";
 import { loadQuerySet, QUERY_SPEC_HELP } from "../anogan/queries.ts";
 import {
   defaultBatch,
-  formatScoresCsv,
   loadGan,
   MAPPING_DEFAULTS,
   type ScoreMethod,
   scoreQueries,
-  writeFigureGrid,
+  writeScoreOutputs,
 } from "../anogan/score.ts";
 import { provenance } from "../anogan/provenance.ts";
 
@@ -108,36 +107,27 @@ async function main(): Promise<void> {
     clip: !a["no-clip"],
     seed,
   };
-  const t0 = performance.now();
-  const { rows, generated } = await scoreQueries(gan, set, a.out, {
+  const options = {
     methods,
     mapping,
     batch,
-    shard: [Number(shardMatch[1]), Number(shardMatch[2])],
+    shard: [Number(shardMatch[1]), Number(shardMatch[2])] as [number, number],
     images: !a["no-images"],
     quiet: a.quiet,
-  });
+  };
+  const t0 = performance.now();
+  const result = await scoreQueries(gan, set, a.out, options);
   const seconds = (performance.now() - t0) / 1000;
-  await T.writeFileAtomic(`${a.out}/scores.csv`, new TextEncoder().encode(formatScoresCsv(rows, methods)));
-  const info = {
+  const rows = result.rows;
+  await writeScoreOutputs(a.out, result, {
     run: a.run,
     data: a.data,
-    queries: set.description,
-    shard: a.shard,
-    methods,
-    mapping,
-    batch,
-    images: rows.length,
+    set,
+    options,
     seconds,
-    secondsPerImage: seconds / Math.max(rows.length, 1),
     model: config.model,
-    ...(await provenance(rt)),
-  };
-  await T.writeFileAtomic(
-    `${a.out}/score.json`,
-    new TextEncoder().encode(JSON.stringify(info, null, 2) + "\n"),
-  );
-  if (!a["no-images"]) await writeFigureGrid(`${a.out}/grid.png`, set, rows, generated);
+    provenance: await provenance(rt),
+  });
   if (!a.quiet) {
     console.error(
       `scored ${rows.length} images in ${seconds.toFixed(1)} s (${(rows.length / seconds).toFixed(2)} img/s)`,

@@ -1,0 +1,43 @@
+// The main job end to end at a tiny size: phantoms → training → scoring → Table 1 and report.html.
+
+import assert from "node:assert/strict";
+import { DEMO_PRESETS, runDemo } from "../anogan/demo.ts";
+import { gpu } from "./helpers.ts";
+
+await gpu();
+
+Deno.test("the demo pipeline writes phantoms, a run, scores, Table 1 and a self-contained report", async () => {
+  const out = await Deno.makeTempDir();
+  const lines: string[] = [];
+  const r = await runDemo({
+    preset: DEMO_PRESETS.smoke,
+    out,
+    seed: 3,
+    quiet: true,
+    log: (l) => lines.push(l),
+  });
+  for (
+    const f of [
+      "phantoms/manifest.json",
+      "phantoms/sample_sheet.png",
+      "run/model.safetensors",
+      "scores/scores.csv",
+      "scores/grid.png",
+      "train-scores/scores.csv",
+      "eval.json",
+      "report.html",
+    ]
+  ) {
+    await Deno.stat(`${out}/${f}`);
+  }
+  for (const row of ["A", "A_ganr", "PD", "R", "D", "D_ganr", "trivial_darkness"]) {
+    assert.match(r.markdown, new RegExp(`^\\| ${row} +\\|`, "m"), `Table 1 lacks ${row}`);
+  }
+  assert.ok(r.anoganAuc >= 0 && r.anoganAuc <= 1);
+  const html = await Deno.readTextFile(r.reportPath);
+  assert.ok(!/(src|href)="(?!data:|#)/.test(html), "the report links nothing outside itself");
+  assert.ok(lines.some((l) => l.startsWith("[4/4]")));
+  const csv = (await Deno.readTextFile(`${out}/scores/scores.csv`)).trim().split("\n");
+  assert.equal(csv.length, 1 + 16);
+  await Deno.remove(out, { recursive: true });
+});
