@@ -111,7 +111,12 @@ export class Discriminator extends T.Module {
     let inC = 1;
     for (let i = 0; i < layers; i++) {
       const out = cfg.width * 2 ** i;
-      this.downs.push(this.registerModule(`down${i}`, new T.Conv2d(inC, out, KERNEL, gen, { stride: 2, padding: 2, bias: i === 0 })));
+      this.downs.push(
+        this.registerModule(
+          `down${i}`,
+          new T.Conv2d(inC, out, KERNEL, gen, { stride: 2, padding: 2, bias: i === 0 }),
+        ),
+      );
       this.norms.push(i === 0 ? null : this.registerModule(`down${i}_bn`, new T.BatchNorm2d(out)));
       inC = out;
     }
@@ -140,8 +145,12 @@ export interface Dcgan {
 }
 
 export function createDcgan(cfg: DcganConfig, gen: T.Rng): Dcgan {
-  if (!Number.isInteger(cfg.width) || cfg.width < 1) throw new Error(`DCGAN width must be ≥ 1, got ${cfg.width}`);
-  if (!Number.isInteger(cfg.zDim) || cfg.zDim < 1) throw new Error(`DCGAN z dimension must be ≥ 1, got ${cfg.zDim}`);
+  if (!Number.isInteger(cfg.width) || cfg.width < 1) {
+    throw new Error(`DCGAN width must be ≥ 1, got ${cfg.width}`);
+  }
+  if (!Number.isInteger(cfg.zDim) || cfg.zDim < 1) {
+    throw new Error(`DCGAN z dimension must be ≥ 1, got ${cfg.zDim}`);
+  }
   return { G: new Generator(cfg, gen), D: new Discriminator(cfg, gen) };
 }
 

@@ -93,7 +93,11 @@ async function main(): Promise<number> {
     } catch (e) {
       throw new Error(`--resume ${dir}: cannot read ${dir}/config.json (${(e as Error).message})`);
     }
-    cfg = { ...saved, epochs: num("epochs", a.epochs, saved.epochs), maxSteps: num("max-steps", a["max-steps"], 0) };
+    cfg = {
+      ...saved,
+      epochs: num("epochs", a.epochs, saved.epochs),
+      maxSteps: num("max-steps", a["max-steps"], 0),
+    };
     extra = saved.extra!;
   } else {
     if (!a.data) throw new Error(`--data is required: ${DATA_SPEC_HELP} (see --help)`);
@@ -126,7 +130,12 @@ async function main(): Promise<number> {
     const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
     dir = a.out ?? `runs/${a.data.replace(/[^\w-]+/g, "_")}-${stamp}`;
   }
-  for (const [k, v] of [["batch", cfg.batch], ["epochs", cfg.epochs], ["g-steps", cfg.generatorSteps], ["log-every", cfg.logEvery]] as const) {
+  for (
+    const [k, v] of [["batch", cfg.batch], ["epochs", cfg.epochs], ["g-steps", cfg.generatorSteps], [
+      "log-every",
+      cfg.logEvery,
+    ]] as const
+  ) {
     if (v < 1) throw new Error(`--${k}: expected a positive integer, got ${v}`);
   }
 
