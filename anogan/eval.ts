@@ -55,6 +55,9 @@ export interface PixelSummary {
   dice: number;
   /** Residual |x − G(z_Γ)| at the best Dice, in intensities normalised to [-1, 1] (so in [0, 2]). */
   diceThreshold: number;
+  /** Share of the residual mass on anomalous pixels, and of the area, in images with any. */
+  massInside: number;
+  areaInside: number;
   roc: { fpr: number[]; tpr: number[] };
   dicePerThreshold: { threshold: number[]; dice: number[] };
 }
@@ -273,6 +276,8 @@ export function summarisePixels(images: ResidualAndMask[]): PixelSummary[] {
       auroc: result.auroc,
       dice: result.dice,
       diceThreshold: result.diceThreshold,
+      massInside: result.massInside,
+      areaInside: result.areaInside,
       roc: cornerRates(result.roc),
       dicePerThreshold: dicePerThreshold(result.roc),
     });

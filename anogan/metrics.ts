@@ -352,7 +352,34 @@ export interface PixelMetrics {
   dice: number;
   /** Residual value at which Dice is best (pixels ≥ it are called anomalous). */
   diceThreshold: number;
+  /**
+   * Localisation, over the images that hold anomalous pixels: the share of their residual mass
+   * (Σ residual) on anomalous pixels, and the share of their area those pixels cover. A residual
+   * that concentrates on the anomaly has massInside well above areaInside.
+   */
+  massInside: number;
+  areaInside: number;
   roc: RocCurve;
+}
+
+/** Share of residual mass and of area on anomalous pixels, over images that have any. */
+export function residualMassInside(
+  images: ResidualAndMask[],
+  isAnomalous: (maskLabel: number) => boolean,
+): { massInside: number; areaInside: number } {
+  let massIn = 0, mass = 0, areaIn = 0, area = 0;
+  for (const { residual, mask } of images) {
+    if (!Array.prototype.some.call(mask, isAnomalous)) continue;
+    for (let p = 0; p < mask.length; p++) {
+      mass += residual[p];
+      area++;
+      if (isAnomalous(mask[p])) {
+        massIn += residual[p];
+        areaIn++;
+      }
+    }
+  }
+  return { massInside: mass > 0 ? massIn / mass : NaN, areaInside: area > 0 ? areaIn / area : NaN };
 }
 
 /**
@@ -392,6 +419,7 @@ export function pixelMetrics(
     auroc: rocAuc(roc),
     dice: best.dice,
     diceThreshold: best.threshold,
+    ...residualMassInside(images, isAnomalous),
     roc,
   };
 }

@@ -8,6 +8,7 @@ import {
   curveCorners,
   falsePositiveRates,
   pixelMetrics,
+  residualMassInside,
   rocAuc,
   rocCurve,
   truePositiveRates,
@@ -152,4 +153,15 @@ Deno.test("with one sample per class every bootstrap replicate is the data itsel
   assert.deepEqual([interval.low, interval.high], [1, 1]);
   const tied = bootstrapAurocInterval([0.5, 0.5], [0, 1], { samples: 5 });
   assert.deepEqual([tied.low, tied.high], [0.5, 0.5]);
+});
+
+Deno.test("residual mass inside the mask, over the images with anomalous pixels only", () => {
+  const images = [
+    { residual: Float32Array.of(3, 1, 0, 0), mask: Uint8Array.of(1, 0, 0, 0) },
+    { residual: Float32Array.of(5, 5, 5, 5), mask: Uint8Array.of(0, 0, 0, 0) }, // no anomaly: left out
+  ];
+  const r = residualMassInside(images, (l) => l === 1);
+  assert.equal(r.massInside, 0.75);
+  assert.equal(r.areaInside, 0.25);
+  assert.ok(Number.isNaN(residualMassInside([images[1]], (l) => l === 1).massInside));
 });

@@ -216,10 +216,14 @@ async function pixelSection(pixel: PixelSummary[]): Promise<string> {
   const rows = pixel.map((p) =>
     `<tr><td>${escapeHtml(p.truth)}</td><td class="num">${p.images}</td><td class="num">${p.pixels}</td>` +
     `<td class="num">${p.anomalousPixels}</td><td class="num">${fmt(p.auroc)}</td>` +
-    `<td class="num">${fmt(p.dice)}</td><td class="num">${fmt(p.diceThreshold)}</td></tr>`
+    `<td class="num">${fmt(p.dice)}</td><td class="num">${fmt(p.diceThreshold)}</td>` +
+    `<td class="num">${fmt(p.massInside)}</td><td class="num">${fmt(p.areaInside)}</td></tr>`
   );
   const table = `<table><tr><th>anomalous pixels are</th><th>images</th><th>pixels</th><th>anomalous</th>` +
-    `<th>pixel AUROC</th><th>best Dice</th><th>at residual ≥</th></tr>${rows.join("")}</table>`;
+    `<th>pixel AUROC</th><th>best Dice</th><th>at residual ≥</th><th>residual mass inside</th>` +
+    `<th>area inside</th></tr>${rows.join("")}</table><p class="note">Residual mass inside: the share of ` +
+    `Σ|x − G(z<sub>Γ</sub>)| that falls on anomalous pixels, over the images that have any; area inside: ` +
+    `the share of those images' pixels that are anomalous. Localisation puts the first well above the second.</p>`;
   const colours = ["#000000", "#1f77b4"];
   const roc = rocSpec(
     "Pixel-level ROC of the residual",
