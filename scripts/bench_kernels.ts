@@ -15,6 +15,7 @@ import {
   convGradWeightKernel,
   convTranspose2dGeometry,
 } from "../core/ops/conv.ts";
+import { loadTf, type Tf } from "./tfjs_setup.ts";
 
 // ---- the layers --------------------------------------------------------------------------------
 
@@ -240,41 +241,6 @@ async function generatorForwardOurs(B: number, iters: number): Promise<Timing> {
 }
 
 // ---- TensorFlow.js -----------------------------------------------------------------------------
-
-// deno-lint-ignore no-explicit-any
-type Tf = any;
-
-async function loadTf(backend: "webgpu" | "wasm"): Promise<Tf> {
-  const tf = await import("@tensorflow/tfjs");
-  if (backend === "webgpu") {
-    // tfjs reads adapter.info after requestDevice, which throws in Deno: hand it a copy taken before.
-    const gpu = (navigator as Navigator & { gpu: GPU }).gpu;
-    const original = gpu.requestAdapter.bind(gpu);
-    gpu.requestAdapter = async (o?: GPURequestAdapterOptions) => {
-      const adapter = await original(o);
-      if (!adapter) return adapter;
-      const info = adapter.info;
-      const snapshot = {
-        vendor: info.vendor,
-        architecture: info.architecture,
-        device: info.device,
-        description: info.description,
-      };
-      Object.defineProperty(adapter, "info", { get: () => snapshot });
-      return adapter;
-    };
-    await import("@tensorflow/tfjs-backend-webgpu");
-    tf.env().set("WEBGPU_MATMUL_PROGRAM_TYPE", 3); // the default split-K matmul gives wrong gradients
-  } else {
-    const wasm = await import("@tensorflow/tfjs-backend-wasm");
-    // The .wasm binaries sit beside the package in Deno's npm cache.
-    const denoDir = Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`;
-    wasm.setWasmPaths(`${denoDir}/npm/registry.npmjs.org/@tensorflow/tfjs-backend-wasm/4.22.0/dist/`);
-  }
-  if (!(await tf.setBackend(backend))) throw new Error(`tfjs: backend ${backend} did not initialise`);
-  await tf.ready();
-  return tf;
-}
 
 async function benchTf(tf: Tf, layers: Layer[], iters: number) {
   const out = new Map<string, Record<string, Timing | null>>();
