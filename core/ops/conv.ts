@@ -2,7 +2,8 @@
 //   kernels/conv2d_forward.wgsl      implicit GEMM, im2col computed in the load
 //   kernels/conv2d_grad_input.wgsl   implicit GEMM over the flipped weight, stride phases, no zero taps
 //   kernels/conv2d_grad_weight.wgsl  GEMM with a fixed split-K, partials summed in order
-// (the first two have *_vec4 twins that read channels as vec4 when Cin and Cout are multiples of 4).
+// (the first two have *_vec4 twins that read channels as vec4 when Cin and Cout are multiples of 4;
+// on CPU adapters all three have *_tile32 twins for that case, with the register tile written out).
 // convTranspose2d forward is conv2d's input gradient, its input gradient is conv2d forward, and its
 // weight gradient is conv2d's with x and dy swapped.
 //
@@ -250,6 +251,17 @@ function vec4Channels(g: ConvGeometry): boolean {
   return g.inC % 4 === 0 && g.outC % 4 === 0;
 }
 
+/**
+ * The *_tile32 kernels: 32 × 32 register tiles written out statement by statement, 16 invocations
+ * per workgroup. On lavapipe a looped tile of the same size stays in memory and runs at half the
+ * speed; one pipeline per direction serves every shape (geometry is uniform).
+ */
+const TILE32 = { rows: 32, cols: 32, WG: 16 };
+
+function useTile32(g: ConvGeometry): boolean {
+  return convVariant() === "cpu" && vec4Channels(g);
+}
+
 function geometryParams(g: ConvGeometry, last: number): Params {
   return new Params().u32(
     g.batch,
@@ -275,10 +287,19 @@ function geometryParams(g: ConvGeometry, last: number): Params {
 export function convForwardKernel(x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry, label: string) {
   const y = Tensor.empty([g.batch, g.outH, g.outW, g.outC]);
   const pixels = g.batch * g.outH * g.outW;
+  const bindings = [x.buffer, w.buffer, (bias ?? w).buffer, y.buffer];
+  if (useTile32(g)) {
+    const def = { file: "conv2d_forward_tile32.wgsl", constants: { WG: TILE32.WG }, storage: 4, writes: [3] };
+    rt().dispatch(def, bindings, geometryParams(g, bias ? 1 : 0), [
+      Math.ceil(pixels / (TILE32.rows * TILE32.WG)),
+      Math.ceil(g.outC / TILE32.cols),
+    ], label);
+    return y;
+  }
   const t = convTile("pixels", pixels, g.outC);
   const file = vec4Channels(g) ? "conv2d_forward_vec4.wgsl" : "conv2d_forward.wgsl";
   const def = { file, constants: { ...t }, storage: 4, writes: [3] };
-  rt().dispatch(def, [x.buffer, w.buffer, (bias ?? w).buffer, y.buffer], geometryParams(g, bias ? 1 : 0), [
+  rt().dispatch(def, bindings, geometryParams(g, bias ? 1 : 0), [
     Math.ceil(pixels / (t.TM * t.WG)),
     Math.ceil(g.outC / t.TN),
   ], label);
@@ -296,10 +317,25 @@ export function convGradInputKernel(
   const dx = Tensor.empty([g.batch, g.inH, g.inW, g.inC]);
   // Phase (0, 0) has the most pixels: ⌈H / stride⌉ rows and ⌈W / stride⌉ columns.
   const phasePixels = g.batch * Math.ceil(g.inH / g.strideH) * Math.ceil(g.inW / g.strideW);
+  const bindings = [dy.buffer, w.buffer, (bias ?? w).buffer, dx.buffer];
+  if (useTile32(g)) {
+    const def = {
+      file: "conv2d_grad_input_tile32.wgsl",
+      constants: { WG: TILE32.WG },
+      storage: 4,
+      writes: [3],
+    };
+    rt().dispatch(def, bindings, geometryParams(g, bias ? 1 : 0), [
+      Math.ceil(phasePixels / (TILE32.rows * TILE32.WG)),
+      Math.ceil(g.inC / TILE32.cols),
+      g.strideH * g.strideW,
+    ], label);
+    return dx;
+  }
   const t = convTile("pixels", phasePixels, g.inC);
   const file = vec4Channels(g) ? "conv2d_grad_input_vec4.wgsl" : "conv2d_grad_input.wgsl";
   const def = { file, constants: { ...t }, storage: 4, writes: [3] };
-  rt().dispatch(def, [dy.buffer, w.buffer, (bias ?? w).buffer, dx.buffer], geometryParams(g, bias ? 1 : 0), [
+  rt().dispatch(def, bindings, geometryParams(g, bias ? 1 : 0), [
     Math.ceil(phasePixels / (t.TM * t.WG)),
     Math.ceil(g.inC / t.TN),
     g.strideH * g.strideW,
@@ -312,15 +348,18 @@ const MIN_CHUNK_PIXELS = 256;
 
 /**
  * The fixed split-K partition of the weight gradient: a pure function of the geometry and the tile,
- * so results are bit-identical run after run.
+ * so results are bit-identical run after run. `groups` is the number of workgroups per chunk;
+ * chunks are multiples of `align` pixels.
  */
-export function gradWeightSplit(g: ConvGeometry, t: ConvTile): { chunk: number; parts: number } {
-  const rows = g.kernelH * g.kernelW * g.inC;
+export function gradWeightSplit(
+  g: ConvGeometry,
+  groups: number,
+  align = 1,
+): { chunk: number; parts: number } {
   const pixels = g.batch * g.outH * g.outW;
-  const groups = Math.ceil(rows / (t.TM * t.WG)) * Math.ceil(g.outC / t.TN);
   const wanted = convVariant() === "cpu" ? 32 : 512; // workgroups that keep the device busy
   const parts = Math.max(1, Math.min(Math.ceil(wanted / groups), Math.floor(pixels / MIN_CHUNK_PIXELS)));
-  const chunk = Math.ceil(pixels / parts);
+  const chunk = Math.ceil(Math.ceil(pixels / parts) / align) * align;
   return { chunk, parts: Math.ceil(pixels / chunk) };
 }
 
@@ -328,15 +367,27 @@ export function gradWeightSplit(g: ConvGeometry, t: ConvTile): { chunk: number; 
 export function convGradWeightKernel(x: Tensor, dy: Tensor, g: ConvGeometry, label: string) {
   const rows = g.kernelH * g.kernelW * g.inC;
   const dw = Tensor.empty([g.kernelH, g.kernelW, g.inC, g.outC]);
-  const t = convTile("weightRows", rows, g.outC);
-  const { chunk, parts } = gradWeightSplit(g, t);
+  let def, grid: [number, number], split;
+  if (useTile32(g)) {
+    // Row blocks of 4 input channels at one tap; pixels walked four at a time.
+    def = { file: "conv2d_grad_weight_tile32.wgsl", constants: { WG: TILE32.WG }, storage: 3, writes: [2] };
+    grid = [Math.ceil(rows / (TILE32.rows * TILE32.WG)), Math.ceil(g.outC / TILE32.cols)];
+    split = gradWeightSplit(g, grid[0] * grid[1], 4);
+  } else {
+    const t = convTile("weightRows", rows, g.outC);
+    def = { file: "conv2d_grad_weight.wgsl", constants: { ...t }, storage: 3, writes: [2] };
+    grid = [Math.ceil(rows / (t.TM * t.WG)), Math.ceil(g.outC / t.TN)];
+    split = gradWeightSplit(g, grid[0] * grid[1]);
+  }
+  const { chunk, parts } = split;
   const partial = parts === 1 ? dw : Tensor.empty([parts, rows, g.outC]);
-  const def = { file: "conv2d_grad_weight.wgsl", constants: { ...t }, storage: 3, writes: [2] };
-  rt().dispatch(def, [x.buffer, dy.buffer, partial.buffer], geometryParams(g, chunk), [
-    Math.ceil(rows / (t.TM * t.WG)),
-    Math.ceil(g.outC / t.TN),
-    parts,
-  ], label);
+  rt().dispatch(
+    def,
+    [x.buffer, dy.buffer, partial.buffer],
+    geometryParams(g, chunk),
+    [...grid, parts],
+    label,
+  );
   if (parts > 1) {
     const count = rows * g.outC;
     const sumDef = { file: "conv2d_sum_partials.wgsl", constants: { WG: 64 }, storage: 2, writes: [1] };
