@@ -202,7 +202,7 @@ export async function machineLine(adapter: string): Promise<string> {
 }
 
 export const ratio = (ours: number | null | undefined, other: number | null | undefined) =>
-  ours && other ? `${(ours / other).toFixed(1)}×` : "—";
+  ours && other ? `${ours >= other ? (ours / other).toFixed(1) : (ours / other).toPrecision(2)}×` : "—";
 export const rate = (x: number | null | undefined) => (x ? x.toPrecision(3) : "—");
 
 /**
@@ -385,19 +385,24 @@ export async function main(args: string[]): Promise<void> {
     }
   }
 
+  // The machine may be shared: the median is the figure, the best step (least disturbed) is beside it.
+  const best = (r: TrainFigures | string | undefined) =>
+    typeof r === "object" ? (batch / Math.min(...r.samplesMs)) * 1000 : null;
   const ips = (r: TrainFigures | string | undefined) => (typeof r === "object" ? r.imagesPerSecond : null);
   const cell = (r: TrainFigures | string | undefined) =>
-    r === undefined ? "—" : typeof r === "string" ? r : rate(r.imagesPerSecond);
+    r === undefined ? "—" : typeof r === "string" ? r : `${rate(r.imagesPerSecond)} (${rate(best(r))})`;
+  const ratios = (r: TrainFigures | string | undefined) =>
+    `${ratio(ours.imagesPerSecond, ips(r))} (${ratio(best(ours), best(r))})`;
   const date = new Date().toISOString().slice(0, 10);
   const row = [
     label,
-    rate(ours.imagesPerSecond),
+    cell(ours),
     cell(tfjs.webgpu),
-    ratio(ours.imagesPerSecond, ips(tfjs.webgpu)),
+    ratios(tfjs.webgpu),
     cell(tfjs.wasm),
-    rate(torchCpu?.imagesPerSecond),
-    ratio(ours.imagesPerSecond, torchCpu?.imagesPerSecond),
-    torchCuda ? `${rate(torchCuda.imagesPerSecond)} (${torchCuda.device})` : "—",
+    cell(torchCpu),
+    ratios(torchCpu),
+    torchCuda ? `${cell(torchCuda)}, ${torchCuda.device}` : "—",
     `${iters}${tfIters !== iters ? ` (tfjs ${tfIters})` : ""}`,
     `${ours.parameters}`,
     date,
@@ -425,8 +430,8 @@ export async function main(args: string[]): Promise<void> {
       "## Training",
       "`deno task bench train --size S --batch B --width W --markdown BENCHMARKS.md` writes one row per " +
         "configuration: images/s of one full DCGAN step (anogan/train.ts's trainStep: D on the real batch " +
-        "and G(z), then G through the updated D, Adam on both), the median of the timed steps after one " +
-        "first-use step; TensorFlow.js 4.22 runs the same step in tfjs ops on the same adapter, PyTorch " +
+        "and G(z), then G through the updated D, Adam on both): the median of the timed steps after one " +
+        "first-use step, and in brackets the best step (the machine may be shared); TensorFlow.js 4.22 runs the same step in tfjs ops on the same adapter, PyTorch " +
         "1.13 on the CPU (`OPENBLAS_NUM_THREADS=1`, one torch thread per core) and on CUDA where present.",
       header,
       [row],
