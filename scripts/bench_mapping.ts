@@ -290,7 +290,7 @@ export async function main(args: string[]): Promise<void> {
     ? Object.entries(gradientCheck).map(([k, v]) => `${k}: ${v.toExponential(1)}`).join(", ")
     : gradientCheck ?? "not run";
   if (values.markdown) {
-    upsertTableRows(
+    await upsertTableRows(
       values.markdown,
       "## Mapping",
       "`deno task bench mapping --size S --batches 1,16,64,256 --markdown BENCHMARKS.md` writes one row per " +

@@ -205,17 +205,31 @@ export const ratio = (ours: number | null | undefined, other: number | null | un
   ours && other ? `${ours >= other ? (ours / other).toFixed(1) : (ours / other).toPrecision(2)}×` : "—";
 export const rate = (x: number | null | undefined) => (x ? x.toPrecision(3) : "—");
 
+async function formatMarkdown(text: string): Promise<string> {
+  const fmt = new Deno.Command(Deno.execPath(), {
+    args: ["fmt", "--ext=md", "--line-width=110", "-"],
+    stdin: "piped",
+    stdout: "piped",
+  }).spawn();
+  const writer = fmt.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(text));
+  await writer.close();
+  const { code, stdout } = await fmt.output();
+  return `${(code === 0 ? new TextDecoder().decode(stdout) : text).trimEnd()}\n`;
+}
+
 /**
  * Puts `rows` into the table of FILE's `heading` section: a row replaces the one with the same first
- * cell, others are kept; the intro above the table is rewritten, notes below it are kept.
+ * cell, others are kept; the intro above the table is rewritten, notes below it are kept. The section
+ * goes through `deno fmt`, so that the file stays as `deno task check` wants it.
  */
-export function upsertTableRows(
+export async function upsertTableRows(
   path: string,
   heading: string,
   intro: string,
   header: string[],
   rows: string[][],
-): void {
+): Promise<void> {
   let text = "";
   try {
     text = Deno.readTextFileSync(path);
@@ -236,7 +250,7 @@ export function upsertTableRows(
   }
   for (const r of rows) kept.set(r[0], line(r));
   const notes = tableStart >= 0 ? oldLines.slice(tableEnd).join("\n").trim() : "";
-  const section = [
+  const section = await formatMarkdown([
     heading,
     "",
     intro,
@@ -246,7 +260,7 @@ export function upsertTableRows(
     ...kept.values(),
     ...(notes ? ["", notes] : []),
     "",
-  ].join("\n");
+  ].join("\n"));
   text = start < 0
     ? `${text.trimEnd()}\n\n${section}`
     : text.slice(0, start + 1) + section + (end < 0 ? "" : text.slice(end));
@@ -425,7 +439,7 @@ export async function main(args: string[]): Promise<void> {
     "machine; adapter",
   ];
   if (values.markdown) {
-    upsertTableRows(
+    await upsertTableRows(
       values.markdown,
       "## Training",
       "`deno task bench train --size S --batch B --width W --markdown BENCHMARKS.md` writes one row per " +
