@@ -1,9 +1,10 @@
-// `deno task bench train [--size 32|64] [--batch N] [--width W] [--iters N] [--no-tfjs] [--no-wasm]
-// [--no-torch] [--markdown FILE]`: images/s of one DCGAN training step (anogan/train.ts's trainStep:
+// `deno task bench train [--size 32|64] [--batch N] [--width W] [--iters N] [--tfjs-iters N] [--no-tfjs]
+// [--no-wasm] [--no-torch] [--markdown FILE]`: images/s of one DCGAN training step (anogan/train.ts's trainStep:
 // D on a real batch and G(z), then G through the updated D, Adam on both) through this runtime, the
 // same step written with TensorFlow.js 4.22 ops (WebGPU on the same adapter, and wasm where it has the
 // kernels) and PyTorch (scripts/bench_train_torch.py: CPU, and CUDA where there is one). One
-// first-use step (shader compilation included) and the median of --iters more. JSON goes to
+// first-use step (shader compilation included) and the median of --iters more (--tfjs-iters for
+// TensorFlow.js, whose full-size steps take minutes on a CPU adapter). JSON goes to
 // bench/results/; --markdown FILE puts the row into FILE's "## Training" table.
 //
 // The helpers below (the TensorFlow.js DCGAN, timing, the PyTorch call, the markdown table) are shared
@@ -88,17 +89,24 @@ export interface TfDcgan {
  */
 export async function tfDcgan(tf: Tf, gan: Dcgan, trainable: boolean): Promise<TfDcgan> {
   const gVars: Tf[] = [], dVars: Tf[] = [], all: Tf[] = [];
-  const load = async (t: T.Tensor, into: Tf[], transpose = false): Promise<Tf> => {
+  let parameterCount = 0;
+  /** A copy of one of our tensors; a parameter (`vars` given) becomes a variable when `trainable`. */
+  const load = async (t: T.Tensor, vars: Tf[] | null, transpose = false): Promise<Tf> => {
     const host = await t.read();
-    const value = tf.tidy(() => {
+    let value = tf.tidy(() => {
       const x = tf.tensor(host, t.shape);
       return transpose ? tf.transpose(x) : x;
     });
-    const v = trainable && into !== all ? tf.variable(value) : value;
-    if (v !== value) value.dispose();
-    if (trainable && into !== all) into.push(v);
-    all.push(v);
-    return v;
+    if (vars) {
+      parameterCount += value.size;
+      if (trainable) {
+        const v = tf.variable(value);
+        value.dispose();
+        vars.push(value = v);
+      }
+    }
+    all.push(value);
+    return value;
   };
   const linear = async (l: T.Linear, into: Tf[]) => ({
     w: await load(l.weight, into, true),
@@ -111,8 +119,8 @@ export async function tfDcgan(tf: Tf, gan: Dcgan, trainable: boolean): Promise<T
   const norm = async (n: T.BatchNorm2d, into: Tf[]): Promise<TfNorm> => ({
     gamma: await load(n.weight, into),
     beta: await load(n.bias, into),
-    runningMean: await load(n.runningMean, all),
-    runningVar: await load(n.runningVar, all),
+    runningMean: await load(n.runningMean, null),
+    runningVar: await load(n.runningVar, null),
   });
   const { G, D } = gan;
   const project = await linear(G.project, gVars);
@@ -132,8 +140,6 @@ export async function tfDcgan(tf: Tf, gan: Dcgan, trainable: boolean): Promise<T
   };
   const addBias = (h: Tf, b: Tf | null) => (b ? tf.add(h, b) : h);
   const c0 = G.project.outFeatures / 16;
-  const parameterCount = [...gVars, ...dVars].reduce((n, v) => n + v.size, 0) ||
-    [...G.parameters(), ...D.parameters()].reduce((n, p) => n + p.size, 0);
   return {
     gVars,
     dVars,
