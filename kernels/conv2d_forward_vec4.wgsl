@@ -1,7 +1,7 @@
 // conv2d forward, vectorised: conv2d_forward.wgsl with x read as vec4 along Cin (the GEMM's K) and
 // w as vec4 along Cout, for Cin and Cout multiples of 4. Same implicit GEMM, same tiles.
 // Used by: core/ops/conv.ts — conv2d forward and convTranspose2d's input gradient, when both channel
-// counts are multiples of 4.
+// counts are multiples of 4 ("gpu" variant; CPU adapters use conv2d_forward_tile32.wgsl).
 // Constants: TM (output pixels per invocation), TN (output channels per invocation, multiple of 4),
 // WG (invocations per workgroup, along M). Registers only, no workgroup memory, no barriers.
 // Bindings: 0 uniform Params; 1 x [N,H,W,Cin/4] vec4 (read); 2 w [kh,kw,Cin,Cout/4] vec4 (read);

@@ -1,7 +1,7 @@
 // conv2d input gradient, vectorised: conv2d_grad_input.wgsl with dy and w read as vec4 along Cout
 // (the GEMM's K), for Cin and Cout multiples of 4. Same phases, same tap skipping, same tiles.
 // Used by: core/ops/conv.ts — conv2d's input gradient and convTranspose2d forward, when both
-// channel counts are multiples of 4.
+// channel counts are multiples of 4 ("gpu" variant; CPU adapters use conv2d_grad_input_tile32.wgsl).
 // Constants: TM (input pixels per invocation), TN (input channels per invocation), WG (invocations
 // per workgroup, along M). Registers only, no workgroup memory, no barriers.
 // Bindings: 0 uniform Params (conv2d geometry: in_* is dx's shape, out_* is dy's); 1 dy

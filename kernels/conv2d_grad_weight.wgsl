@@ -3,7 +3,8 @@
 // pixels m = (n, oy, ox). Rows r = (ky, kx, ci) (kh·kw·Cin of them), columns co, and K = N·OH·OW
 // pixels split into fixed chunks of `chunk` pixels (workgroup z); each chunk writes its own partial
 // sum, and conv2d_sum_partials.wgsl adds the partials in chunk order. No atomics: bit-reproducible.
-// Used by: core/ops/conv.ts — conv2d's weight gradient, and convTranspose2d's (x and dy swapped).
+// Used by: core/ops/conv.ts — conv2d's weight gradient, and convTranspose2d's (x and dy swapped); on
+// CPU adapters only when a channel count is not a multiple of 4 (else conv2d_grad_weight_tile32.wgsl).
 // Constants: TM (rows per invocation), TN (columns per invocation, multiple of 4), WG (invocations
 // per workgroup, along rows). Registers only, no workgroup memory, no barriers.
 // Bindings: 0 uniform Params (conv2d geometry + chunk); 1 x [N,H,W,Cin] (read); 2 dy [N,OH,OW,Cout]
