@@ -63,7 +63,25 @@ export function describeAdapter(info: GPUAdapterInfo): string {
   return parts.join(", ") + kind;
 }
 
+/**
+ * Mesa's drivers warn on every start unless XDG_RUNTIME_DIR names a private (mode 700) directory:
+ * point it at one of ours when it is missing or unusable. Without the permissions, leave it be.
+ */
+function ensureRuntimeDir(): void {
+  try {
+    const current = Deno.env.get("XDG_RUNTIME_DIR");
+    if (current && (Deno.statSync(current).mode ?? 0) % 0o1000 === 0o700) return;
+    const dir = "/tmp/anogan-xdg-runtime";
+    Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    Deno.chmodSync(dir, 0o700);
+    Deno.env.set("XDG_RUNTIME_DIR", dir);
+  } catch {
+    // Not allowed to read, write or set the environment: the warning is harmless.
+  }
+}
+
 async function createGpu(): Promise<Gpu> {
+  ensureRuntimeDir();
   // deno-lint-ignore no-explicit-any
   const nav = (globalThis as any).navigator as Navigator | undefined;
   if (!nav?.gpu) throw new NoAdapterError("navigator.gpu is missing in this runtime");
