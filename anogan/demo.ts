@@ -40,7 +40,7 @@ export const DEMO_PRESETS: Record<string, DemoPreset> = {
     description: "sized for a 2-core machine without a GPU (about 10 minutes on lavapipe)",
     size: 32,
     width: 16,
-    epochs: 6,
+    epochs: 8,
     trainVolumes: 2,
     patchesPerBscan: 32,
     testPatches: 400,
