@@ -166,6 +166,18 @@ for (const variant of ["cpu", "gpu"] as const) {
       }
     });
   }
+  Deno.test(`${variant} kernels: a split-K weight gradient whose chunks end inside an image matches the oracle`, async () => {
+    T.setConvVariant(variant);
+    const r = new TestRng(505);
+    // 11 images of 7×7 output pixels (539): two chunks, neither a whole number of images.
+    const base = { kernel: 5, outC: 8, stride: 2, padding: 2, bias: true };
+    try {
+      await checkAgainstOracle({ kind: "conv2d", x: [11, 13, 13, 8], outputPadding: 0, ...base }, r);
+      await checkAgainstOracle({ kind: "convTranspose2d", x: [11, 7, 7, 8], outputPadding: 0, ...base }, r);
+    } finally {
+      T.setConvVariant(null);
+    }
+  });
   Deno.test(`DCGAN layer shapes (${variant} kernels, channels ÷ 16): forward and gradients match the oracle`, async () => {
     T.setConvVariant(variant);
     const r = new TestRng(303);
