@@ -4,10 +4,11 @@
 // same step written with TensorFlow.js 4.22 ops (WebGPU on the same adapter, and wasm where it has the
 // kernels) and PyTorch (scripts/bench_train_torch.py: CPU, and CUDA where there is one). One
 // first-use step (shader compilation included) and the median of --iters more (--tfjs-iters for
-// TensorFlow.js, whose full-size steps take minutes on a CPU adapter). JSON goes to
+// TensorFlow.js, whose full-size steps take minutes on a CPU adapter); ours and TensorFlow.js WebGPU
+// take turns step by step, so that a shared machine's load falls on both alike. JSON goes to
 // bench/results/; --markdown FILE puts the row into FILE's "## Training" table.
 //
-// The helpers below (the TensorFlow.js DCGAN, timing, the PyTorch call, the markdown table) are shared
+// The helpers below (the TensorFlow.js DCGAN, the PyTorch call, the markdown table) are shared
 // with scripts/bench_mapping.ts.
 
 import { parseArgs } from "node:util";
@@ -25,20 +26,6 @@ export interface StepTiming {
   /** The first call: pipeline creation and shader compilation included. */
   firstMs: number;
   samplesMs: number[];
-}
-
-/** Runs `fn` once (first use, the warm-up) and `iters` more times; the median of those. */
-export async function timeCalls(fn: () => Promise<void>, iters: number): Promise<StepTiming> {
-  const t0 = performance.now();
-  await fn();
-  const firstMs = performance.now() - t0;
-  const samplesMs: number[] = [];
-  for (let i = 0; i < iters; i++) {
-    const t = performance.now();
-    await fn();
-    samplesMs.push(performance.now() - t);
-  }
-  return { ms: median(samplesMs), firstMs, samplesMs };
 }
 
 export function positiveInt(flag: string, value: string | undefined): number {
@@ -283,30 +270,29 @@ interface TrainFigures extends StepTiming {
   lastLosses: [number, number];
 }
 
-const figures = (t: StepTiming, batch: number, parameters: number, lastLosses: [number, number]) => ({
-  ...t,
-  imagesPerSecond: (batch / t.ms) * 1000,
-  parameters,
-  lastLosses,
-});
-
-async function benchOurs(cfg: TrainConfig, real: Float32Array, iters: number): Promise<TrainFigures> {
-  const s = createTrainState(cfg);
-  let lastLosses: [number, number] = [NaN, NaN];
-  const timing = await timeCalls(async () => {
-    const t = trainStep(s, cfg, real);
-    lastLosses = [await t.lossD.item(), await t.lossG.item()]; // the read-back waits for the step
-    for (const x of Object.values(t)) x.dispose();
-  }, iters);
-  return figures(timing, cfg.batch, parameterCount(s.gan), lastLosses);
+/** One contender's training step, ready to run. */
+interface TrainRunner {
+  parameters: number;
+  /** Runs one step and waits for it to finish; returns the losses of D and G. */
+  step(): Promise<[number, number]>;
+  dispose(): void;
 }
 
-async function benchTf(
-  tf: Tf,
-  cfg: TrainConfig,
-  real: Float32Array,
-  iters: number,
-): Promise<TrainFigures | string> {
+function oursRunner(cfg: TrainConfig, real: Float32Array): TrainRunner {
+  const s = createTrainState(cfg);
+  return {
+    parameters: parameterCount(s.gan),
+    async step() {
+      const t = trainStep(s, cfg, real);
+      const losses: [number, number] = [await t.lossD.item(), await t.lossG.item()]; // waits for the step
+      for (const x of Object.values(t)) x.dispose();
+      return losses;
+    },
+    dispose() {},
+  };
+}
+
+async function tfRunner(tf: Tf, cfg: TrainConfig, real: Float32Array): Promise<TrainRunner | string> {
   const missing = missingKernels(tf, ["Conv2DBackpropFilter", "Conv2DBackpropInput"]);
   if (missing.length) return `no ${missing.join(", ")} kernel`;
   const m = await tfDcgan(tf, createTrainState(cfg).gan, true);
@@ -316,30 +302,65 @@ async function benchTf(
   const optD = adam(), optG = adam();
   const bce = (logits: Tf, label: number) =>
     tf.losses.sigmoidCrossEntropy(tf.fill(logits.shape, label), logits);
-  let lastLosses: [number, number] = [NaN, NaN];
-  // G's update re-runs G's forward: a tfjs gradient tape lives inside one minimize() call.
-  const timing = await timeCalls(async () => {
-    const z = tf.randomUniform([cfg.batch, zDim], -1, 1);
-    const fake = tf.tidy(() => m.generate(z, true));
-    const lossD = optD.minimize(
-      () => tf.add(bce(m.discriminate(x, true).logits, 1), bce(m.discriminate(fake, true).logits, 0)),
-      true,
-      m.dVars,
-    );
-    const lossG = optG.minimize(
-      () => bce(m.discriminate(m.generate(z, true), true).logits, 1),
-      true,
-      m.gVars,
-    );
-    lastLosses = [(await lossD.data())[0], (await lossG.data())[0]];
-    tf.dispose([z, fake, lossD, lossG]);
-  }, iters);
-  const result = figures(timing, cfg.batch, m.parameterCount, lastLosses);
-  m.dispose();
-  tf.dispose(x);
-  optD.dispose();
-  optG.dispose();
-  return result;
+  return {
+    parameters: m.parameterCount,
+    // G's update re-runs G's forward: a tfjs gradient tape lives inside one minimize() call.
+    async step() {
+      const z = tf.randomUniform([cfg.batch, zDim], -1, 1);
+      const fake = tf.tidy(() => m.generate(z, true));
+      const lossD = optD.minimize(
+        () => tf.add(bce(m.discriminate(x, true).logits, 1), bce(m.discriminate(fake, true).logits, 0)),
+        true,
+        m.dVars,
+      );
+      const lossG = optG.minimize(
+        () => bce(m.discriminate(m.generate(z, true), true).logits, 1),
+        true,
+        m.gVars,
+      );
+      const losses: [number, number] = [(await lossD.data())[0], (await lossG.data())[0]];
+      tf.dispose([z, fake, lossD, lossG]);
+      return losses;
+    },
+    dispose() {
+      m.dispose();
+      tf.dispose(x);
+      optD.dispose();
+      optG.dispose();
+    },
+  };
+}
+
+/**
+ * Times runners in turns: each one's first step (the warm-up), then rounds of one timed step of every
+ * runner with steps left, so that the load of a shared machine falls on all of them alike.
+ */
+async function timeInTurns(runs: { runner: TrainRunner; iters: number }[], batch: number) {
+  const timed = async (runner: TrainRunner) => {
+    const t = performance.now();
+    const losses = await runner.step();
+    return { ms: performance.now() - t, losses };
+  };
+  const firsts: { ms: number; losses: [number, number] }[] = [];
+  for (const { runner } of runs) firsts.push(await timed(runner));
+  const samples: number[][] = runs.map(() => []);
+  const lastLosses = firsts.map((f) => f.losses);
+  for (let round = 0; round < Math.max(...runs.map((r) => r.iters)); round++) {
+    for (const [i, { runner, iters }] of runs.entries()) {
+      if (round >= iters) continue;
+      const { ms, losses } = await timed(runner);
+      samples[i].push(ms);
+      lastLosses[i] = losses;
+    }
+  }
+  return runs.map(({ runner }, i): TrainFigures => ({
+    ms: median(samples[i]),
+    firstMs: firsts[i].ms,
+    samplesMs: samples[i],
+    imagesPerSecond: (batch / median(samples[i])) * 1000,
+    parameters: runner.parameters,
+    lastLosses: lastLosses[i],
+  }));
 }
 
 export async function main(args: string[]): Promise<void> {
@@ -371,21 +392,35 @@ export async function main(args: string[]): Promise<void> {
   const runtime = await T.init();
   const machine = await machineLine(runtime.gpu.description);
   console.error(`${label}; ${machine}`);
-  const ours = await benchOurs(cfg, real, iters);
-  console.error(`ours: ${ours.ms.toFixed(0)} ms/step, ${rate(ours.imagesPerSecond)} img/s`);
-
+  // Ours takes turns with the first TensorFlow.js backend that runs (WebGPU); wasm, if it has the
+  // kernels, runs after on its own.
+  const oursRun = { runner: oursRunner(cfg, real), iters };
+  let ours: TrainFigures | null = null;
   const tfjs: Record<string, TrainFigures | string> = {};
-  if (!values["no-tfjs"]) {
-    for (const backend of values["no-wasm"] ? ["webgpu"] as const : ["webgpu", "wasm"] as const) {
-      try {
-        tfjs[backend] = await benchTf(await loadTf(backend), cfg, real, tfIters);
-      } catch (e) {
-        tfjs[backend] = `failed: ${(e as Error).message.split("\n")[0]}`;
+  const backends = values["no-tfjs"]
+    ? []
+    : values["no-wasm"]
+    ? ["webgpu"] as const
+    : ["webgpu", "wasm"] as const;
+  for (const backend of backends) {
+    try {
+      const runner = await tfRunner(await loadTf(backend), cfg, real);
+      if (typeof runner === "string") {
+        tfjs[backend] = runner;
+      } else {
+        const tfRun = { runner, iters: tfIters };
+        if (ours) [tfjs[backend]] = await timeInTurns([tfRun], batch);
+        else [ours, tfjs[backend]] = await timeInTurns([oursRun, tfRun], batch);
+        runner.dispose();
       }
-      const r = tfjs[backend];
-      console.error(`tfjs-${backend}: ${typeof r === "string" ? r : `${r.ms.toFixed(0)} ms/step`}`);
+    } catch (e) {
+      tfjs[backend] = `failed: ${(e as Error).message.split("\n")[0]}`;
     }
+    const r = tfjs[backend];
+    console.error(`tfjs-${backend}: ${typeof r === "string" ? r : `${r.ms.toFixed(0)} ms/step`}`);
   }
+  ours ??= (await timeInTurns([oursRun], batch))[0];
+  console.error(`ours: ${ours.ms.toFixed(0)} ms/step, ${rate(ours.imagesPerSecond)} img/s`);
   const torchArgs = ["--size", `${model.size}`, "--width", `${model.width}`, "--batch", `${batch}`];
   const torch = values["no-torch"]
     ? null
@@ -451,7 +486,8 @@ export async function main(args: string[]): Promise<void> {
       "`deno task bench train --size S --batch B --width W --markdown BENCHMARKS.md` writes one row per " +
         "configuration: images/s of one full DCGAN step (anogan/train.ts's trainStep: D on the real batch " +
         "and G(z), then G through the updated D, Adam on both): the median of the timed steps after one " +
-        "first-use step, and in brackets the best step (the machine may be shared); TensorFlow.js 4.22 runs the same step in tfjs ops on the same adapter, PyTorch " +
+        "first-use step, and in brackets the best step (the machine may be shared); ours and TensorFlow.js " +
+        "WebGPU take turns step by step. TensorFlow.js 4.22 runs the same step in tfjs ops on the same adapter, PyTorch " +
         "1.13 on the CPU (`OPENBLAS_NUM_THREADS=1`, one torch thread per core) and on CUDA where present.",
       header,
       [row],
