@@ -26,14 +26,14 @@ const KERNEL = 5;
  * `torchIndex[ours] = theirs`. G's projection and D's classifier use it so that checkpoints load
  * into the equivalent PyTorch model (which reshapes with `.view(N, C, 4, 4)`).
  */
-function nchwIndex(channels: number): Uint32Array {
+export function nchwIndex(channels: number): Uint32Array {
   const map = new Uint32Array(16 * channels);
   for (let hw = 0; hw < 16; hw++) for (let c = 0; c < channels; c++) map[hw * channels + c] = c * 16 + hw;
   return map;
 }
 
 /** A state layout that permutes rows (`rowLength` values each) or columns of a matrix by `map`. */
-function permutedLayout(shape: number[], map: Uint32Array, axis: 0 | 1): T.StateLayout {
+export function permutedLayout(shape: number[], map: Uint32Array, axis: 0 | 1): T.StateLayout {
   const [rows, cols] = shape.length === 2 ? shape : [shape[0], 1];
   const move = (src: Float32Array<ArrayBuffer>, toTorch: boolean) => {
     const out = new Float32Array(src.length);

@@ -27,6 +27,11 @@ export interface MappingOptions {
   /** Clamp z to the prior's support [−1, 1] after each update. */
   clip: boolean;
   seed: number;
+  /**
+   * z₁ per image, [B, zDim], instead of the seeded draw from the prior (e.g. an encoder's E(x), so
+   * that Γ refines it). Each row belongs to its image alone, which keeps batches independent.
+   */
+  initialZ?: Float32Array<ArrayBuffer>;
 }
 
 /**
@@ -123,7 +128,11 @@ export async function mapToLatent(
   freeze(gan);
   const x = T.Tensor.from(images, [B, size, size, 1]).keep();
   const fx = o.method === "anogan" ? T.step(() => gan.D.forward(x).features).keep() : null;
-  const z = T.Tensor.from(initialLatents(indices, zDim, o.seed), [B, zDim]).keep();
+  if (o.initialZ && o.initialZ.length !== B * zDim) {
+    throw new Error(`mapToLatent: initial z has ${o.initialZ.length} values, expected ${B}×${zDim}`);
+  }
+  const z1 = o.initialZ ?? initialLatents(indices, zDim, o.seed);
+  const z = T.Tensor.from(z1, [B, zDim]).keep();
   z.requiresGrad = true;
   const opt = new T.Adam([z], { lr: o.lr, betas: o.betas });
   const w = [1 - o.lambda, o.lambda];

@@ -1,7 +1,10 @@
 // Scoring a query set with a trained run: per image A, R, D (AnoGAN), Â, R̂, D̂ (GANR) and PD, the
-// generated image G(z_Γ) and the residual |x − G(z_Γ)| as PNGs, and a Fig. 3-style grid.
+// generated image G(z_Γ) and the residual |x − G(z_Γ)| as PNGs, and a Fig. 3-style grid. Encoders
+// map in one pass: the aCAE's (A_acae …) and the izi_f encoder of a DCGAN run (A_encoder …, and
+// A_encoder_iter … when E(x) starts k mapping steps).
 
 import * as T from "../core/mod.ts";
+import { encodeImages, Encoder } from "./acae.ts";
 import { createDcgan, type Dcgan, type DcganConfig } from "./dcgan.ts";
 import { discriminatorScore, MAPPING_DEFAULTS, type MappingOptions, mapToLatent } from "./mapping.ts";
 import type { QuerySet } from "./queries.ts";
@@ -10,8 +13,13 @@ import { Progress } from "./progress.ts";
 
 // ---- loading a trained model ----------------------------------------------------------------------
 
-/** Loads G and D of a run directory (model.safetensors, else the last checkpoint). */
-export async function loadGan(runDir: string): Promise<{ gan: Dcgan; config: Record<string, unknown> }> {
+/**
+ * Loads G and D of a run directory (model.safetensors, else the last checkpoint), and for an aCAE run
+ * its encoder E.
+ */
+export async function loadGan(
+  runDir: string,
+): Promise<{ gan: Dcgan; config: Record<string, unknown>; encoder?: Encoder }> {
   let config: Record<string, unknown>;
   try {
     config = JSON.parse(await Deno.readTextFile(`${runDir}/config.json`));
@@ -38,12 +46,16 @@ export async function loadGan(runDir: string): Promise<{ gan: Dcgan; config: Rec
     );
   gan.G.loadStateDict(part("G."), `${path} (generator)`);
   gan.D.loadStateDict(part("D."), `${path} (discriminator)`);
-  return { gan, config };
+  if (config.kind !== "acae") return { gan, config };
+  const encoder = new Encoder(model, new T.Rng(0n));
+  encoder.loadStateDict(part("E."), `${path} (aCAE encoder)`);
+  return { gan, config, encoder };
 }
 
 // ---- scoring ------------------------------------------------------------------------------------
 
-export type ScoreMethod = "anogan" | "ganr" | "pd";
+/** "acae": an aCAE run's encoder; "encoder", "encoder+iter": the izi_f encoder of a DCGAN run. */
+export type ScoreMethod = "anogan" | "ganr" | "pd" | "acae" | "encoder" | "encoder+iter";
 
 export interface ScoreOptions {
   methods: ScoreMethod[];
@@ -55,6 +67,10 @@ export interface ScoreOptions {
   /** Write G(z_Γ), residual and mask PNGs per image. */
   images: boolean;
   quiet?: boolean;
+  /** The encoder of "acae" (the aCAE's) or of "encoder" and "encoder+iter" (izi_f). */
+  encoder?: Encoder;
+  /** k, the mapping steps after z₁ = E(x) of "encoder+iter" (default: mapping.steps). */
+  encoderSteps?: number;
 }
 
 export interface ScoreRow {
@@ -87,6 +103,9 @@ export const SCORE_COLUMNS: Record<ScoreMethod, string[]> = {
   anogan: ["A", "R", "D"],
   ganr: ["A_ganr", "R_ganr", "D_ganr"],
   pd: ["PD"],
+  acae: ["A_acae", "R_acae", "D_acae"],
+  encoder: ["A_encoder", "R_encoder", "D_encoder"],
+  "encoder+iter": ["A_encoder_iter", "R_encoder_iter", "D_encoder_iter"],
 };
 
 function csvField(v: string): string {
@@ -135,8 +154,12 @@ export async function scoreQueries(
   set: QuerySet,
   outDir: string,
   o: ScoreOptions,
-): Promise<{ rows: ScoreRow[]; generated: Map<string, Float32Array> }> {
+): Promise<{ rows: ScoreRow[]; generated: Map<string, Float32Array>; seconds: Record<string, number> }> {
   const [begin, end] = shardRange(set.count, o.shard);
+  const needsEncoder = o.methods.filter((m) => m === "acae" || m.startsWith("encoder"));
+  if (needsEncoder.length > 0 && !o.encoder) {
+    throw new Error(`methods ${needsEncoder.join(", ")} need an encoder; none was given`);
+  }
   const { size } = gan.G.cfg;
   if (set.size !== size) {
     throw new Error(`query images are ${set.size}×${set.size}; the model expects ${size}×${size}`);
@@ -150,21 +173,49 @@ export async function scoreQueries(
   const progress = new Progress({ total: end - begin, unit: "img", quiet: o.quiet });
   const rows: ScoreRow[] = [];
   const generatedById = new Map<string, Float32Array>();
+  // Scoring time per method (mapping included), for the seconds per image of each mapper.
+  const seconds: Record<string, number> = {};
+  const timed = async <R>(method: ScoreMethod, run: () => Promise<R>): Promise<R> => {
+    const t0 = performance.now();
+    const r = await run();
+    seconds[method] = (seconds[method] ?? 0) + (performance.now() - t0) / 1000;
+    return r;
+  };
   for (let b0 = begin; b0 < end; b0 += o.batch) {
     const indices = Array.from({ length: Math.min(o.batch, end - b0) }, (_, k) => b0 + k);
     const images = set.images.slice(b0 * n, (b0 + indices.length) * n);
     const scores: Record<string, Float32Array> = {};
     let anogan = null;
     if (o.methods.includes("anogan")) {
-      anogan = await mapToLatent(gan, images, indices, { ...o.mapping, method: "anogan" });
+      anogan = await timed(
+        "anogan",
+        () => mapToLatent(gan, images, indices, { ...o.mapping, method: "anogan" }),
+      );
       [scores.A, scores.R, scores.D] = [anogan.score, anogan.residual, anogan.discrimination];
     }
     if (o.methods.includes("ganr")) {
-      const r = await mapToLatent(gan, images, indices, { ...o.mapping, method: "ganr" });
+      const r = await timed(
+        "ganr",
+        () => mapToLatent(gan, images, indices, { ...o.mapping, method: "ganr" }),
+      );
       [scores.A_ganr, scores.R_ganr, scores.D_ganr] = [r.score, r.residual, r.discrimination];
       anogan ??= r;
     }
-    if (o.methods.includes("pd")) scores.PD = await discriminatorScore(gan, images, indices.length);
+    if (o.methods.includes("pd")) {
+      scores.PD = await timed("pd", () => discriminatorScore(gan, images, indices.length));
+    }
+    // Encoders: z = E(x), then the eq. 5 terms at that z (0 steps) or after k steps from it.
+    for (const method of ["acae", "encoder", "encoder+iter"] as const) {
+      if (!o.methods.includes(method)) continue;
+      const steps = method === "encoder+iter" ? o.encoderSteps ?? o.mapping.steps : 0;
+      const r = await timed(method, async () => {
+        const initialZ = await encodeImages(o.encoder!, images, indices.length);
+        return mapToLatent(gan, images, indices, { ...o.mapping, method: "anogan", steps, initialZ });
+      });
+      const [a, rr, d] = SCORE_COLUMNS[method];
+      [scores[a], scores[rr], scores[d]] = [r.score, r.residual, r.discrimination];
+      anogan ??= r;
+    }
     for (let k = 0; k < indices.length; k++) {
       const i = indices[k];
       const id = set.ids[i];
@@ -211,7 +262,7 @@ export async function scoreQueries(
     progress.update(indices.at(-1)! + 1 - begin, `batch of ${indices.length}`);
   }
   progress.finish();
-  return { rows, generated: generatedById };
+  return { rows, generated: generatedById, seconds };
 }
 
 /**
@@ -275,10 +326,18 @@ export interface ScoreRunInfo {
   provenance: Record<string, string>;
 }
 
+/** Scoring seconds per image of each method (its mapping included), e.g. { anogan: 1.2, encoder: 0.004 }. */
+export function secondsPerImageByMethod(
+  result: { rows: readonly ScoreRow[]; seconds?: Record<string, number> },
+): Record<string, number> {
+  const n = Math.max(result.rows.length, 1);
+  return Object.fromEntries(Object.entries(result.seconds ?? {}).map(([m, s]) => [m, s / n]));
+}
+
 /** Writes scores.csv, score.json (settings, timing, provenance) and grid.png (unless images are off). */
 export async function writeScoreOutputs(
   out: string,
-  result: { rows: ScoreRow[]; generated: Map<string, Float32Array> },
+  result: { rows: ScoreRow[]; generated: Map<string, Float32Array>; seconds?: Record<string, number> },
   info: ScoreRunInfo,
 ): Promise<void> {
   const o = info.options;
@@ -297,6 +356,7 @@ export async function writeScoreOutputs(
     images: result.rows.length,
     seconds: info.seconds,
     secondsPerImage: info.seconds / Math.max(result.rows.length, 1),
+    ...(result.seconds ? { secondsPerImageByMethod: secondsPerImageByMethod(result) } : {}),
     model: info.model,
     ...info.provenance,
   };

@@ -8,9 +8,13 @@
 //   checkpoint.safetensors  G, D, both optimisers, step, RNG state; written atomically after each
 //                       epoch and on Ctrl-C; a run killed mid-epoch resumes from the last one
 //   model.safetensors   G and D weights only, PyTorch names and layouts, written at the end
+//
+// `kind: "acae"` trains the aCAE baseline (anogan/acae.ts) in the same loop: the encoder E joins the
+// checkpoint and model.safetensors, and optG updates E and G together.
 
 import * as T from "../core/mod.ts";
 import { type ImageBatchSource } from "./data/source.ts";
+import { acaeStep, createAcaeState, type Encoder } from "./acae.ts";
 import { createDcgan, type Dcgan, type DcganConfig, dcganInit } from "./dcgan.ts";
 import { Progress } from "./progress.ts";
 import { tileImages, writeGrayPng } from "./report/grid.ts";
@@ -31,6 +35,10 @@ export interface TrainConfig {
   logEvery: number;
   /** Stop after this many steps in total (for quick runs); 0 = no limit. */
   maxSteps: number;
+  /** What is trained: the DCGAN (default) or the aCAE baseline. */
+  kind?: "dcgan" | "acae";
+  /** aCAE: weight of the L1 reconstruction term (default ACAE_RECON_WEIGHT). */
+  reconWeight?: number;
 }
 
 export const TRAIN_DEFAULTS: Omit<TrainConfig, "data" | "model"> = {
@@ -53,6 +61,8 @@ export interface StepMetrics {
   /** Mean D(x) on real images and D(G(z)) on generated ones (probabilities). */
   dReal: number;
   dFake: number;
+  /** aCAE: mean |x − G(E(x))| per pixel. */
+  lossRecon?: number;
   imagesPerSecond: number;
 }
 
@@ -67,7 +77,7 @@ export class NanLossError extends Error {
 }
 
 /** The run's random streams: z samples continue across epochs; shuffles are derived per epoch. */
-function epochPermutation(seed: number, epoch: number, count: number): Uint32Array {
+export function epochPermutation(seed: number, epoch: number, count: number): Uint32Array {
   const rng = new T.Rng(BigInt(seed), BigInt(epoch + 1) << 40n); // a stream of its own per epoch
   const perm = new Uint32Array(count);
   for (let i = 0; i < count; i++) perm[i] = i;
@@ -85,6 +95,8 @@ export interface TrainState {
   optD: T.Adam;
   /** Draws z; its counter is part of the checkpoint. */
   zRng: T.Rng;
+  /** aCAE: the encoder x → z (optG updates it with G). */
+  encoder?: Encoder;
   /** Steps completed in total, and the position inside the current epoch. */
   step: number;
   epoch: number;
@@ -92,6 +104,7 @@ export interface TrainState {
 }
 
 export function createTrainState(cfg: TrainConfig): TrainState {
+  if (cfg.kind === "acae") return createAcaeState(cfg);
   const gen = new T.Rng(BigInt(cfg.seed));
   const gan = createDcgan(cfg.model, gen);
   dcganInit(gan, gen);
@@ -112,6 +125,7 @@ interface StepTensors {
   lossG: T.Tensor;
   dReal: T.Tensor;
   dFake: T.Tensor;
+  lossRecon?: T.Tensor;
 }
 
 /**
@@ -119,6 +133,7 @@ interface StepTensors {
  * non-saturating loss −log D(G(z)) (eq. 2) through the updated D, whose weights get no gradient.
  */
 export function trainStep(s: TrainState, cfg: TrainConfig, realBatch: Float32Array): StepTensors {
+  if (cfg.kind === "acae") return acaeStep(s, cfg, realBatch);
   const { G, D } = s.gan;
   const size = cfg.model.size;
   return T.step(() => {
@@ -171,6 +186,7 @@ export async function writeCheckpoint(dir: string, s: TrainState, cfg: TrainConf
   };
   add("G", await s.gan.G.hostStateDict());
   add("D", await s.gan.D.hostStateDict());
+  if (s.encoder) add("E", await s.encoder.hostStateDict());
   add("optG", await raw(s.optG.stateTensors()));
   add("optD", await raw(s.optD.stateTensors()));
   const meta = {
@@ -197,9 +213,16 @@ function section(file: T.SafetensorsFile, prefix: string): Map<string, T.HostTen
 export async function readCheckpoint(dir: string, cfg: TrainConfig): Promise<TrainState> {
   const path = `${dir}/${CHECKPOINT}`;
   const file = await T.readSafetensors(path);
+  const savedKind = file.metadata.config ? JSON.parse(file.metadata.config).kind ?? "dcgan" : undefined;
+  if (savedKind !== undefined && savedKind !== (cfg.kind ?? "dcgan")) {
+    throw new Error(
+      `${path} is a checkpoint of a ${savedKind} run; this run trains a ${cfg.kind ?? "dcgan"}`,
+    );
+  }
   const s = createTrainState(cfg);
   s.gan.G.loadStateDict(section(file, "G"), `${path} (generator)`);
   s.gan.D.loadStateDict(section(file, "D"), `${path} (discriminator)`);
+  s.encoder?.loadStateDict(section(file, "E"), `${path} (encoder)`);
   const loadOpt = (opt: T.Adam, prefix: string) => {
     const state = section(file, prefix);
     for (const [name, t] of opt.stateTensors()) {
@@ -242,7 +265,7 @@ export interface TrainRunOptions {
   onMetrics?: (m: StepMetrics) => void;
 }
 
-async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await T.writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(value, null, 2) + "\n"));
 }
 
@@ -306,9 +329,9 @@ export async function train(o: TrainRunOptions): Promise<TrainState> {
         const logNow = s.step % cfg.logEvery === 0 || s.stepInEpoch === stepsPerEpoch ||
           s.step === totalSteps;
         if (logNow) {
-          const [lossD, lossG, dReal, dFake] = await Promise.all(
-            [t.lossD, t.lossG, t.dReal, t.dFake].map((x) => x.item()),
-          );
+          const [lossD, lossG, dReal, dFake, lossRecon] = await Promise.all(
+            [t.lossD, t.lossG, t.dReal, t.dFake, t.lossRecon].map((x) => x?.item()),
+          ) as number[];
           const now = performance.now();
           const m: StepMetrics = {
             step: s.step,
@@ -317,6 +340,7 @@ export async function train(o: TrainRunOptions): Promise<TrainState> {
             lossG,
             dReal,
             dFake,
+            ...(lossRecon === undefined ? {} : { lossRecon }),
             imagesPerSecond: ((s.step - rateStep) * cfg.batch) / ((now - rateStart) / 1000),
           };
           rateStart = now;
@@ -328,7 +352,9 @@ export async function train(o: TrainRunOptions): Promise<TrainState> {
             s.step,
             `epoch ${s.epoch + 1}/${cfg.epochs} D ${lossD.toFixed(3)} G ${lossG.toFixed(3)} D(x) ${
               dReal.toFixed(2)
-            } D(G(z)) ${dFake.toFixed(2)}`,
+            } D(G(z)) ${dFake.toFixed(2)}${
+              lossRecon === undefined ? "" : ` |x−G(E(x))| ${lossRecon.toFixed(3)}`
+            }`,
           );
         }
         for (const x of Object.values(t)) x.dispose();
@@ -347,6 +373,7 @@ export async function train(o: TrainRunOptions): Promise<TrainState> {
       const weights = new Map<string, T.HostTensor>();
       for (const [k, v] of await s.gan.G.hostStateDict()) weights.set(`G.${k}`, v);
       for (const [k, v] of await s.gan.D.hostStateDict()) weights.set(`D.${k}`, v);
+      for (const [k, v] of await s.encoder?.hostStateDict() ?? []) weights.set(`E.${k}`, v);
       await T.writeSafetensors(`${dir}/model.safetensors`, weights, { config: JSON.stringify(cfg.model) });
     }
     progress.finish();

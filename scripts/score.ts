@@ -9,9 +9,11 @@ import {
   MAPPING_DEFAULTS,
   type ScoreMethod,
   scoreQueries,
+  secondsPerImageByMethod,
   writeScoreOutputs,
 } from "../anogan/score.ts";
 import { provenance } from "../anogan/provenance.ts";
+import { loadEncoder } from "../anogan/encoder.ts";
 
 const HELP = `deno task score --run RUN_DIR --data QUERIES --out OUT [options]
 
@@ -23,7 +25,13 @@ the PNGs query/, generated/ (G(z_Γ)), residual/ (|x − G(z_Γ)|), masks/, and 
   --run RUN_DIR       a training run directory (config.json + model.safetensors or checkpoint)
   --data QUERIES      ${QUERY_SPEC_HELP}
   --out OUT           output folder (created)
-  --methods LIST      comma-separated: anogan, ganr, pd (default anogan,ganr,pd)
+  --methods LIST      comma-separated: anogan, ganr, pd (default anogan,ganr,pd); for an aCAE run
+                      (deno task train --model acae): acae, columns A_acae, R_acae, D_acae (its default)
+  --mapper LIST       how AnoGAN's z is found, comma-separated (default iterative):
+                      iterative     Γ = --steps updates from a random z₁ (columns A, R, D)
+                      encoder       z = E(x), one pass (columns A_encoder, R_encoder, D_encoder)
+                      encoder+iter  z₁ = E(x), then --steps updates (A_encoder_iter, …)
+                      encoder needs deno task train-encoder --run RUN_DIR first
   --steps Γ           updates of z (default ${MAPPING_DEFAULTS.steps})
   --lambda λ          weight of the discrimination term (default ${MAPPING_DEFAULTS.lambda})
   --lr LR             Adam learning rate on z (default ${MAPPING_DEFAULTS.lr})
@@ -53,7 +61,8 @@ async function main(): Promise<void> {
       run: { type: "string" },
       data: { type: "string" },
       out: { type: "string" },
-      methods: { type: "string", default: "anogan,ganr,pd" },
+      methods: { type: "string" },
+      mapper: { type: "string", default: "iterative" },
       steps: { type: "string" },
       lambda: { type: "string" },
       lr: { type: "string" },
@@ -71,10 +80,10 @@ async function main(): Promise<void> {
   });
   if (a.help) return console.log(HELP);
   if (!a.run || !a.data || !a.out) throw new Error("--run, --data and --out are required (see --help)");
-  const methods = a.methods.split(",").map((m) => m.trim()) as ScoreMethod[];
-  for (const m of methods) {
-    if (!["anogan", "ganr", "pd"].includes(m)) {
-      throw new Error(`--methods: unknown method "${m}"; expected anogan, ganr, pd`);
+  const mappers = a.mapper.split(",").map((m) => m.trim());
+  for (const m of mappers) {
+    if (!["iterative", "encoder", "encoder+iter"].includes(m)) {
+      throw new Error(`--mapper: unknown mapper "${m}"; expected iterative, encoder, encoder+iter`);
     }
   }
   const shardMatch = a.shard.match(/^(\d+)\/(\d+)$/);
@@ -83,7 +92,31 @@ async function main(): Promise<void> {
   const lr = a.lr === undefined ? MAPPING_DEFAULTS.lr : Number(a.lr);
 
   const rt = await T.init();
-  const { gan, config } = await loadGan(a.run);
+  const { gan, config, encoder: acaeEncoder } = await loadGan(a.run);
+  const isAcae = config.kind === "acae";
+  let methods = (a.methods ?? (isAcae ? "acae" : "anogan,ganr,pd")).split(",").map((m) => m.trim());
+  for (const m of methods) {
+    if (!["anogan", "ganr", "pd", "acae"].includes(m)) {
+      throw new Error(`--methods: unknown method "${m}"; expected anogan, ganr, pd, acae`);
+    }
+  }
+  if (methods.includes("acae") && !isAcae) {
+    throw new Error(
+      `--methods acae: ${a.run} is not an aCAE run (train one with deno task train --model acae)`,
+    );
+  }
+  if (isAcae && mappers.some((m) => m.startsWith("encoder"))) {
+    throw new Error(`--mapper encoder: ${a.run} is an aCAE run; its encoder scores as --methods acae`);
+  }
+  // The iterative mapper is the anogan method; the encoder mappers are methods of their own.
+  if (!mappers.includes("iterative")) methods = methods.filter((m) => m !== "anogan");
+  methods.push(...mappers.filter((m) => m !== "iterative"));
+  if (methods.length === 0) throw new Error("nothing to score: --methods and --mapper leave no method");
+  const encoder = isAcae
+    ? acaeEncoder
+    : mappers.some((m) => m.startsWith("encoder"))
+    ? await loadEncoder(a.run, gan.G.cfg)
+    : undefined;
   const seed = int("seed", a.seed, MAPPING_DEFAULTS.seed);
   const set = await loadQuerySet(a.data, {
     size: gan.G.cfg.size,
@@ -108,7 +141,8 @@ async function main(): Promise<void> {
     seed,
   };
   const options = {
-    methods,
+    methods: methods as ScoreMethod[],
+    encoder,
     mapping,
     batch,
     shard: [Number(shardMatch[1]), Number(shardMatch[2])] as [number, number],
@@ -132,6 +166,9 @@ async function main(): Promise<void> {
     console.error(
       `scored ${rows.length} images in ${seconds.toFixed(1)} s (${(rows.length / seconds).toFixed(2)} img/s)`,
     );
+    for (const [m, s] of Object.entries(secondsPerImageByMethod(result))) {
+      console.error(`  ${m}: ${s.toFixed(4)} s per image`);
+    }
     console.error(`wrote ${a.out}/scores.csv`);
   }
 }

@@ -1,8 +1,9 @@
-// `deno task train`: adversarial training of the DCGAN on normal images (see --help).
+// `deno task train`: adversarial training of the DCGAN (or the aCAE baseline) on normal images (see --help).
 
 import { parseArgs } from "node:util";
 import * as T from "../core/mod.ts";
 import { DATA_SPEC_HELP, loadTrainingSource } from "../anogan/data/source.ts";
+import { ACAE_RECON_WEIGHT } from "../anogan/acae.ts";
 import { DCGAN_DEFAULTS, type DcganConfig } from "../anogan/dcgan.ts";
 import { NanLossError, train, TRAIN_DEFAULTS, type TrainConfig } from "../anogan/train.ts";
 import { provenance } from "../anogan/provenance.ts";
@@ -10,7 +11,8 @@ import { provenance } from "../anogan/provenance.ts";
 const HELP = `deno task train --data SOURCE [--out RUN_DIR] [options]
 deno task train --resume RUN_DIR [--epochs N]
 
-Trains the DCGAN of Schlegl et al. (2017) on normal images only.
+Trains the DCGAN of Schlegl et al. (2017) on normal images only; --model acae trains the paper's aCAE
+baseline instead (an encoder of D's depth, G as decoder, a discriminator on reconstructions).
 
 Data:
   --data SOURCE          ${DATA_SPEC_HELP}
@@ -20,6 +22,8 @@ Data:
   --limit N              use at most N training images (quick runs)
 
 Model:
+  --model dcgan|acae     what to train (default dcgan)
+  --recon-weight W       aCAE: weight of the L1 reconstruction term (default ${ACAE_RECON_WEIGHT})
   --size S               image side: 64 (the paper's 4-layer DCGAN) or 32 (3 layers, for 28×28
                          Fashion-MNIST padded to 32); default 32 for fmnist:, else 64
   --width W              base number of filters (the paper: 64; smaller for CPU runs; default 64)
@@ -56,6 +60,8 @@ async function main(): Promise<number> {
     args: Deno.args,
     options: {
       data: { type: "string" },
+      model: { type: "string" },
+      "recon-weight": { type: "string" },
       "fmnist-dir": { type: "string" },
       "patches-per-image": { type: "string" },
       "phantom-volumes": { type: "string" },
@@ -127,6 +133,13 @@ async function main(): Promise<number> {
       phantomVolumes: num("phantom-volumes", a["phantom-volumes"], 2),
       limit: a.limit === undefined ? undefined : num("limit", a.limit, 0),
     };
+    const kind = a.model ?? "dcgan";
+    if (kind === "acae") {
+      cfg.kind = "acae";
+      cfg.reconWeight = num("recon-weight", a["recon-weight"], ACAE_RECON_WEIGHT, false);
+    } else if (kind !== "dcgan") {
+      throw new Error(`--model: expected dcgan or acae, got "${kind}"`);
+    }
     const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
     dir = a.out ?? `runs/${a.data.replace(/[^\w-]+/g, "_")}-${stamp}`;
   }

@@ -1,0 +1,346 @@
+// The izi_f encoder of f-AnoGAN (Schlegl et al., Medical Image Analysis 2019): after the GAN is trained,
+// an encoder E learns x → z so that G(E(x)) reproduces x, with G and D frozen (batch norm in eval
+// mode). Its loss, per batch of normal images,
+//   L(E) = mean (x − G(E(x)))² + κ · mean (f(x) − f(G(E(x))))²,
+// where f is D's last conv block (the features of eq. 4) and κ = 1. Mapping a query then takes one
+// forward pass, z = E(x), instead of Γ = 500 updates of z; or E(x) starts Γ' < Γ updates.
+//
+// Files, in the GAN's run directory:
+//   encoder/config.json              the encoder's hyperparameters, data, provenance
+//   encoder/metrics.jsonl            one line per logged step
+//   encoder/checkpoint.safetensors   E, its optimiser and the step; written after each epoch and on Ctrl-C
+//   encoder/encoder.safetensors      E's weights (PyTorch names and layouts), written at the end
+
+import * as T from "../core/mod.ts";
+import { Encoder, encoderInit } from "./acae.ts";
+import type { ImageBatchSource } from "./data/source.ts";
+import type { Dcgan, DcganConfig } from "./dcgan.ts";
+import { freeze } from "./mapping.ts";
+import { Progress } from "./progress.ts";
+import { loadGan } from "./score.ts";
+import { epochPermutation, NanLossError, TRAIN_DEFAULTS, writeJsonAtomic } from "./train.ts";
+
+export interface EncoderTrainConfig {
+  /** The GAN run's data spec (for the record) and model. */
+  data: string;
+  model: DcganConfig;
+  batch: number;
+  epochs: number;
+  lr: number;
+  beta1: number;
+  beta2: number;
+  /** κ, the weight of the feature term (f-AnoGAN: 1). */
+  kappa: number;
+  seed: number;
+  logEvery: number;
+  /** Stop after this many steps in total; 0 = no limit. */
+  maxSteps: number;
+}
+
+/** The GAN's optimiser settings and epochs; κ = 1 as in f-AnoGAN. */
+export const ENCODER_TRAIN_DEFAULTS: Omit<EncoderTrainConfig, "data" | "model"> = {
+  batch: TRAIN_DEFAULTS.batch,
+  epochs: TRAIN_DEFAULTS.epochs,
+  lr: TRAIN_DEFAULTS.lr,
+  beta1: TRAIN_DEFAULTS.beta1,
+  beta2: TRAIN_DEFAULTS.beta2,
+  kappa: 1,
+  seed: 0,
+  logEvery: TRAIN_DEFAULTS.logEvery,
+  maxSteps: 0,
+};
+
+export interface EncoderMetrics {
+  step: number;
+  epoch: number;
+  loss: number;
+  /** The two terms: mean squared pixel error and mean squared feature error. */
+  lossPixels: number;
+  lossFeatures: number;
+  imagesPerSecond: number;
+}
+
+export interface EncoderState {
+  encoder: Encoder;
+  opt: T.Adam;
+  step: number;
+  epoch: number;
+  stepInEpoch: number;
+}
+
+export const ENCODER_DIR = "encoder";
+const CHECKPOINT = "checkpoint.safetensors";
+const WEIGHTS = "encoder.safetensors";
+
+export function createEncoderState(cfg: EncoderTrainConfig): EncoderState {
+  // Its own stream: the encoder's initial weights do not repeat the GAN's (same seed).
+  const gen = new T.Rng(BigInt(cfg.seed), 3n << 60n);
+  const encoder = new Encoder(cfg.model, gen);
+  encoderInit(encoder, gen);
+  const opt = new T.Adam(encoder.parameters(), { lr: cfg.lr, betas: [cfg.beta1, cfg.beta2] });
+  return { encoder, opt, step: 0, epoch: 0, stepInEpoch: 0 };
+}
+
+function meanSquaredError(a: T.Tensor, b: T.Tensor): T.Tensor {
+  const d = T.sub(a, b);
+  return T.mean(T.mul(d, d));
+}
+
+/** One izi_f step in one submit; G and D must be frozen (`freeze`), so only E gets gradients. */
+export function encoderStep(s: EncoderState, gan: Dcgan, cfg: EncoderTrainConfig, realBatch: Float32Array) {
+  const { size } = cfg.model;
+  return T.step(() => {
+    const x = T.Tensor.from(realBatch, [cfg.batch, size, size, 1]);
+    s.opt.zeroGrad();
+    const fx = T.noGrad(() => gan.D.forward(x).features);
+    const reconstruction = gan.G.forward(s.encoder.forward(x));
+    const lossPixels = meanSquaredError(x, reconstruction);
+    const lossFeatures = meanSquaredError(fx, gan.D.forward(reconstruction).features);
+    const loss = T.add(lossPixels, T.scale(lossFeatures, cfg.kappa));
+    T.backward(loss);
+    s.opt.step();
+    return { loss, lossPixels, lossFeatures };
+  });
+}
+
+// ---- checkpoints --------------------------------------------------------------------------------
+
+function sameModel(a: DcganConfig, b: DcganConfig): boolean {
+  return a.size === b.size && a.width === b.width && a.zDim === b.zDim;
+}
+
+function modelString(m: DcganConfig): string {
+  return `size ${m.size}, width ${m.width}, z ${m.zDim}`;
+}
+
+async function writeEncoderCheckpoint(
+  dir: string,
+  s: EncoderState,
+  cfg: EncoderTrainConfig,
+): Promise<string> {
+  const tensors = new Map<string, T.HostTensor>();
+  for (const [k, v] of await s.encoder.hostStateDict()) tensors.set(`E.${k}`, v);
+  for (const [k, t] of s.opt.stateTensors()) {
+    tensors.set(`opt.${k}`, { shape: [...t.shape], data: await t.read() });
+  }
+  const meta = {
+    step: String(s.step),
+    epoch: String(s.epoch),
+    stepInEpoch: String(s.stepInEpoch),
+    optSteps: String(s.opt.stepCount),
+    config: JSON.stringify(cfg),
+  };
+  const path = `${dir}/${CHECKPOINT}`;
+  await T.writeSafetensors(path, tensors, meta);
+  return path;
+}
+
+function prefixed(file: T.SafetensorsFile, prefix: string): Map<string, T.HostTensor> {
+  return new Map(
+    [...file.tensors].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]),
+  );
+}
+
+/** Restores an encoder's training state; the checkpoint must be of the same model. */
+export async function readEncoderCheckpoint(dir: string, cfg: EncoderTrainConfig): Promise<EncoderState> {
+  const path = `${dir}/${CHECKPOINT}`;
+  const file = await T.readSafetensors(path);
+  const m = file.metadata;
+  for (const key of ["step", "epoch", "stepInEpoch", "optSteps", "config"]) {
+    if (m[key] === undefined) {
+      throw new Error(`${path}: metadata ${key} is missing; not an encoder checkpoint`);
+    }
+  }
+  const saved = JSON.parse(m.config) as EncoderTrainConfig;
+  if (!saved.model || !sameModel(saved.model, cfg.model)) {
+    throw new Error(
+      `${path} is an encoder for another model (${saved.model ? modelString(saved.model) : "unknown"}); ` +
+        `this run's model is ${modelString(cfg.model)}: train a new encoder without --resume`,
+    );
+  }
+  const s = createEncoderState(cfg);
+  s.encoder.loadStateDict(prefixed(file, "E."), `${path} (encoder)`);
+  const state = prefixed(file, "opt.");
+  for (const [name, t] of s.opt.stateTensors()) {
+    const src = state.get(name);
+    if (!src || src.data.length !== t.size) {
+      throw new Error(`${path}: optimiser state ${name} is missing or mis-sized`);
+    }
+    t.write(src.data);
+  }
+  s.step = Number(m.step);
+  s.epoch = Number(m.epoch);
+  s.stepInEpoch = Number(m.stepInEpoch);
+  s.opt.stepCount = Number(m.optSteps);
+  return s;
+}
+
+/** Loads the trained encoder of a run directory, for a GAN of configuration `model`. */
+export async function loadEncoder(runDir: string, model: DcganConfig): Promise<Encoder> {
+  const path = `${runDir}/${ENCODER_DIR}/${WEIGHTS}`;
+  try {
+    await Deno.stat(path);
+  } catch {
+    throw new Error(
+      `${runDir} has no trained encoder (${path} is missing); train one with ` +
+        `deno task train-encoder --run ${runDir}`,
+    );
+  }
+  const file = await T.readSafetensors(path);
+  const saved = JSON.parse(file.metadata.config ?? "null") as EncoderTrainConfig | null;
+  if (!saved?.model || !sameModel(saved.model, model)) {
+    throw new Error(
+      `${path} is an encoder for another model (${saved?.model ? modelString(saved.model) : "unknown"}); ` +
+        `the run's model is ${modelString(model)}: retrain it with deno task train-encoder --run ${runDir}`,
+    );
+  }
+  const encoder = new Encoder(model, new T.Rng(0n));
+  encoder.loadStateDict(prefixed(file, "E."), path);
+  return encoder;
+}
+
+/**
+ * The trained DCGAN of a run directory, for encoder training: the run must have finished (its
+ * model.safetensors written) and be a DCGAN run (an aCAE has an encoder of its own).
+ */
+export async function loadTrainedGan(
+  runDir: string,
+): Promise<{ gan: Dcgan; config: Record<string, unknown> }> {
+  try {
+    await Deno.stat(`${runDir}/config.json`);
+  } catch {
+    throw new Error(
+      `--run ${runDir}: no config.json; expected a training run directory (deno task train --out)`,
+    );
+  }
+  try {
+    await Deno.stat(`${runDir}/model.safetensors`);
+  } catch {
+    throw new Error(
+      `--run ${runDir}: no trained model (model.safetensors is missing); finish training first ` +
+        `(deno task train --resume ${runDir})`,
+    );
+  }
+  const { gan, config, encoder } = await loadGan(runDir);
+  if (encoder || config.kind === "acae") {
+    encoder?.dispose();
+    throw new Error(`--run ${runDir} is an aCAE run, which has its own encoder; pass a DCGAN run`);
+  }
+  return { gan, config };
+}
+
+// ---- the loop -----------------------------------------------------------------------------------
+
+export interface EncoderRunOptions {
+  /** The GAN's run directory; the encoder is written to RUN/encoder/. */
+  runDir: string;
+  /** The run's trained G and D (frozen by this call). */
+  gan: Dcgan;
+  /** The run's normal training images. */
+  source: ImageBatchSource;
+  cfg: EncoderTrainConfig;
+  resume?: boolean;
+  quiet?: boolean;
+  provenance?: Record<string, unknown>;
+  onMetrics?: (m: EncoderMetrics) => void;
+}
+
+/** Trains (or resumes) the izi_f encoder of a run; Ctrl-C writes a checkpoint and stops. */
+export async function trainEncoder(o: EncoderRunOptions): Promise<EncoderState> {
+  const { source, cfg, gan } = o;
+  const dir = `${o.runDir}/${ENCODER_DIR}`;
+  if (!sameModel(gan.G.cfg, cfg.model)) {
+    throw new Error(
+      `encoder model (${modelString(cfg.model)}) differs from the GAN's (${modelString(gan.G.cfg)})`,
+    );
+  }
+  if (source.size !== cfg.model.size) {
+    throw new Error(
+      `data images are ${source.size}×${source.size}, the model expects ${cfg.model.size}×${cfg.model.size}`,
+    );
+  }
+  const stepsPerEpoch = Math.floor(source.count / cfg.batch);
+  if (stepsPerEpoch < 1) {
+    throw new Error(
+      `${source.description}: ${source.count} images are fewer than one batch of ${cfg.batch}; lower --batch`,
+    );
+  }
+  await Deno.mkdir(dir, { recursive: true });
+  const s = o.resume ? await readEncoderCheckpoint(dir, cfg) : createEncoderState(cfg);
+  if (!o.resume) {
+    await writeJsonAtomic(`${dir}/config.json`, { ...cfg, source: source.description, ...o.provenance });
+    await Deno.writeTextFile(`${dir}/metrics.jsonl`, "");
+  }
+  freeze(gan);
+  s.encoder.train().requiresGrad(true);
+  const totalSteps = cfg.maxSteps > 0
+    ? Math.min(cfg.maxSteps, cfg.epochs * stepsPerEpoch)
+    : cfg.epochs * stepsPerEpoch;
+  const progress = new Progress({ total: totalSteps, unit: "img", unitsPerStep: cfg.batch, quiet: o.quiet });
+  progress.resumeAt(s.step);
+  let interrupted = false;
+  const onSigint = () => (interrupted = true);
+  Deno.addSignalListener("SIGINT", onSigint);
+  const imageValues = cfg.model.size * cfg.model.size;
+  const batch = new Float32Array(cfg.batch * imageValues);
+  let lastCheckpoint = o.resume ? `${dir}/${CHECKPOINT}` : "(none yet)";
+  let rateStart = performance.now(), rateStep = s.step;
+  try {
+    while (s.epoch < cfg.epochs && s.step < totalSteps && !interrupted) {
+      const perm = epochPermutation(cfg.seed, s.epoch, source.count);
+      while (s.stepInEpoch < stepsPerEpoch && s.step < totalSteps && !interrupted) {
+        for (let b = 0; b < cfg.batch; b++) {
+          const src = perm[s.stepInEpoch * cfg.batch + b] * imageValues;
+          batch.set(source.images.subarray(src, src + imageValues), b * imageValues);
+        }
+        const t = encoderStep(s, gan, cfg, batch);
+        s.step++;
+        s.stepInEpoch++;
+        if (s.step % cfg.logEvery === 0 || s.stepInEpoch === stepsPerEpoch || s.step === totalSteps) {
+          const [loss, lossPixels, lossFeatures] = await Promise.all(
+            [t.loss, t.lossPixels, t.lossFeatures].map((x) => x.item()),
+          );
+          const now = performance.now();
+          const m: EncoderMetrics = {
+            step: s.step,
+            epoch: s.epoch + 1,
+            loss,
+            lossPixels,
+            lossFeatures,
+            imagesPerSecond: ((s.step - rateStep) * cfg.batch) / ((now - rateStart) / 1000),
+          };
+          rateStart = now;
+          rateStep = s.step;
+          if (!Number.isFinite(loss)) throw new NanLossError(s.step, lastCheckpoint);
+          await Deno.writeTextFile(`${dir}/metrics.jsonl`, JSON.stringify(m) + "\n", { append: true });
+          o.onMetrics?.(m);
+          progress.update(
+            s.step,
+            `encoder epoch ${s.epoch + 1}/${cfg.epochs} loss ${loss.toFixed(4)} (pixels ${
+              lossPixels.toFixed(4)
+            }, features ${lossFeatures.toFixed(4)})`,
+          );
+        }
+        for (const x of Object.values(t)) x.dispose();
+      }
+      if (s.stepInEpoch === stepsPerEpoch) {
+        s.epoch++;
+        s.stepInEpoch = 0;
+      }
+      lastCheckpoint = await writeEncoderCheckpoint(dir, s, cfg);
+      progress.log(`encoder epoch ${s.epoch} checkpoint written: ${lastCheckpoint}`);
+    }
+    if (interrupted) {
+      progress.log(`interrupted at step ${s.step}: checkpoint written; resume with --resume`);
+    } else {
+      const weights = new Map<string, T.HostTensor>();
+      for (const [k, v] of await s.encoder.hostStateDict()) weights.set(`E.${k}`, v);
+      await T.writeSafetensors(`${dir}/${WEIGHTS}`, weights, { config: JSON.stringify(cfg) });
+    }
+    progress.finish();
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSigint);
+  }
+  s.encoder.eval();
+  return s;
+}

@@ -1,0 +1,139 @@
+// The aCAE baseline: trained by the training loop, reproducible, resumable, scored as A_acae at z = E(x).
+
+import assert from "node:assert/strict";
+import * as T from "../core/mod.ts";
+import { Encoder } from "../anogan/acae.ts";
+import { type ImageBatchSource, loadTrainingSource } from "../anogan/data/source.ts";
+import { readCheckpoint, train, TRAIN_DEFAULTS, type TrainConfig } from "../anogan/train.ts";
+import { formatScoresCsv, loadGan, scoreQueries } from "../anogan/score.ts";
+import type { QuerySet } from "../anogan/queries.ts";
+import { gpu } from "./helpers.ts";
+
+await gpu();
+
+const ACAE: TrainConfig = {
+  ...TRAIN_DEFAULTS,
+  data: "fmnist:7",
+  model: { size: 32, width: 4, zDim: 8 },
+  batch: 8,
+  epochs: 1,
+  logEvery: 2,
+  kind: "acae",
+  reconWeight: 100,
+};
+
+let cached: ImageBatchSource | null = null;
+async function source(): Promise<ImageBatchSource> {
+  cached ??= await loadTrainingSource("fmnist:7", { size: 32, patchesPerImage: 1, seed: 0, limit: 32 });
+  return cached;
+}
+
+async function checkpointBits(dir: string): Promise<Map<string, Uint32Array>> {
+  const file = await T.readSafetensors(`${dir}/checkpoint.safetensors`);
+  return new Map([...file.tensors].map(([k, v]) => [k, new Uint32Array(v.data.buffer)]));
+}
+
+function assertSame(a: Map<string, Uint32Array>, b: Map<string, Uint32Array>, what: string) {
+  assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort(), `${what}: tensor names`);
+  for (const [k, v] of a) assert.deepEqual(v, b.get(k), `${what}: ${k} differs`);
+}
+
+Deno.test("encoder maps [N, size, size, 1] images to z in (−1, 1) at 32×32 and 64×64", async () => {
+  for (const size of [32, 64]) {
+    const gen = new T.Rng(2);
+    const e = new Encoder({ size, width: 2, zDim: 6 }, gen);
+    const z = T.step(() => e.forward(T.randomUniform([3, size, size, 1], gen, -1, 1)));
+    assert.deepEqual(z.shape, [3, 6]);
+    assert.ok((await z.read()).every((v) => v > -1 && v < 1));
+    const state = await e.hostStateDict();
+    assert.deepEqual(state.get("project.weight")!.shape, [6, 16 * 2 * (size === 64 ? 8 : 4)]);
+    e.dispose();
+  }
+});
+
+Deno.test("aCAE: same seed twice is bit-identical, and 1 epoch + resume equals 2 epochs", async () => {
+  const [a, b, resumed] = [await Deno.makeTempDir(), await Deno.makeTempDir(), await Deno.makeTempDir()];
+  const metrics: number[] = [];
+  await train({ dir: a, source: await source(), cfg: { ...ACAE, epochs: 2 }, quiet: true });
+  await train({
+    dir: b,
+    source: await source(),
+    cfg: { ...ACAE, epochs: 2 },
+    quiet: true,
+    onMetrics: (m) => metrics.push(m.lossRecon!),
+  });
+  assertSame(await checkpointBits(a), await checkpointBits(b), "same seed");
+  assert.ok((await checkpointBits(a)).has("E.project.weight"), "the checkpoint holds the encoder");
+  assert.ok(metrics.length > 0 && metrics.every((l) => l > 0 && l < 2), `reconstruction L1 ${metrics}`);
+  await train({ dir: resumed, source: await source(), cfg: ACAE, quiet: true });
+  await train({
+    dir: resumed,
+    source: await source(),
+    cfg: { ...ACAE, epochs: 2 },
+    quiet: true,
+    resume: true,
+  });
+  assertSame(await checkpointBits(a), await checkpointBits(resumed), "resumed");
+  const config = JSON.parse(await Deno.readTextFile(`${a}/config.json`));
+  assert.equal(config.kind, "acae");
+
+  // Scored at z = E(x) with no iteration: columns A_acae, R_acae, D_acae, A = 0.9·R + 0.1·D (eq. 5).
+  const { gan, encoder } = await loadGan(a);
+  assert.ok(encoder, "loadGan returns the aCAE's encoder");
+  const src = await source();
+  const set: QuerySet = {
+    description: "test",
+    size: 32,
+    count: 6,
+    images: src.images.slice(0, 6 * 32 * 32),
+    ids: [...Array(6).keys()].map(String),
+    sources: Array(6).fill("x"),
+    labels: [0, 1, 0, 1, 0, 1],
+    masks: Array(6).fill(null),
+  };
+  const opts = {
+    methods: ["acae" as const],
+    mapping: {
+      steps: 500,
+      lambda: 0.1,
+      lr: 0.05,
+      betas: [0.9, 0.999] as [number, number],
+      clip: true,
+      seed: 0,
+    },
+    batch: 4,
+    shard: [0, 1] as [number, number],
+    images: false,
+    quiet: true,
+    encoder,
+  };
+  const r = await scoreQueries(gan, set, a, opts);
+  assert.ok(r.seconds.acae > 0);
+  const csv = formatScoresCsv(r.rows, opts.methods).split("\n");
+  assert.match(csv[0], /,A_acae,R_acae,D_acae$/);
+  for (const row of r.rows) {
+    const { A_acae, R_acae, D_acae } = row.scores;
+    assert.ok(Math.abs(A_acae - (0.9 * R_acae + 0.1 * D_acae)) <= 1e-4 * A_acae);
+  }
+  // Batch-independent: the same scores in batches of 1.
+  const single = await scoreQueries(gan, set, a, { ...opts, batch: 1 });
+  assert.deepEqual(single.rows.map((x) => x.scores), r.rows.map((x) => x.scores));
+  for (const d of [a, b, resumed]) await Deno.remove(d, { recursive: true });
+});
+
+Deno.test("aCAE bad input: a DCGAN checkpoint resumed as an aCAE is refused with a clear message", async () => {
+  const dir = await Deno.makeTempDir();
+  await train({ dir, source: await source(), cfg: { ...ACAE, kind: undefined }, quiet: true });
+  await assert.rejects(() => readCheckpoint(dir, ACAE), /checkpoint of a dcgan run; this run trains a acae/);
+  await assert.rejects(
+    async () =>
+      train({
+        dir,
+        source: await source(),
+        cfg: { ...ACAE, model: { ...ACAE.model, size: 64 } },
+        quiet: true,
+      }),
+    /data images are 32×32, the model expects 64×64/,
+  );
+  await Deno.remove(dir, { recursive: true });
+});
