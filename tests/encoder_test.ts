@@ -1,0 +1,184 @@
+// The izi_f encoder: trained against a frozen run, reproducible, resumable, bad input refused, and
+// the encoder mappers score at z = E(x) (one pass) or after k steps from it.
+
+import assert from "node:assert/strict";
+import * as T from "../core/mod.ts";
+import { type ImageBatchSource, loadTrainingSource } from "../anogan/data/source.ts";
+import {
+  ENCODER_TRAIN_DEFAULTS,
+  type EncoderTrainConfig,
+  loadEncoder,
+  loadTrainedGan,
+  readEncoderCheckpoint,
+  trainEncoder,
+} from "../anogan/encoder.ts";
+import { mapToLatent } from "../anogan/mapping.ts";
+import type { QuerySet } from "../anogan/queries.ts";
+import { formatScoresCsv, scoreQueries } from "../anogan/score.ts";
+import { train, TRAIN_DEFAULTS, type TrainConfig } from "../anogan/train.ts";
+import { gpu } from "./helpers.ts";
+
+await gpu();
+
+const MODEL = { size: 32, width: 4, zDim: 8 };
+const GAN: TrainConfig = {
+  ...TRAIN_DEFAULTS,
+  data: "fmnist:7",
+  model: MODEL,
+  batch: 8,
+  epochs: 1,
+  logEvery: 2,
+};
+const ENC: EncoderTrainConfig = {
+  ...ENCODER_TRAIN_DEFAULTS,
+  data: "fmnist:7",
+  model: MODEL,
+  batch: 8,
+  epochs: 1,
+};
+
+const source: ImageBatchSource = await loadTrainingSource("fmnist:7", {
+  size: 32,
+  patchesPerImage: 1,
+  seed: 0,
+  limit: 32,
+});
+
+/** A finished tiny DCGAN run, shared by the tests (its files are only read). */
+const runDir = await Deno.makeTempDir();
+await train({ dir: runDir, source, cfg: GAN, quiet: true });
+
+async function encoderBits(dir: string): Promise<Map<string, Uint32Array>> {
+  const file = await T.readSafetensors(`${dir}/encoder/checkpoint.safetensors`);
+  return new Map([...file.tensors].map(([k, v]) => [k, new Uint32Array(v.data.buffer)]));
+}
+
+function assertSame(a: Map<string, Uint32Array>, b: Map<string, Uint32Array>, what: string) {
+  assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort(), `${what}: tensor names`);
+  for (const [k, v] of a) assert.deepEqual(v, b.get(k), `${what}: ${k} differs`);
+}
+
+/** A copy of the shared run without its encoder, for a test to train one into. */
+async function runCopy(): Promise<string> {
+  const dir = await Deno.makeTempDir();
+  for (const f of ["config.json", "model.safetensors"]) await Deno.copyFile(`${runDir}/${f}`, `${dir}/${f}`);
+  return dir;
+}
+
+Deno.test("encoder training: same seed twice is bit-identical, 1 epoch + resume equals 2 epochs", async () => {
+  const [a, b, resumed] = [await runCopy(), await runCopy(), await runCopy()];
+  const losses: number[] = [];
+  for (const dir of [a, b]) {
+    const { gan } = await loadTrainedGan(dir);
+    await trainEncoder({
+      runDir: dir,
+      gan,
+      source,
+      cfg: { ...ENC, epochs: 2 },
+      quiet: true,
+      onMetrics: (m) => losses.push(m.loss),
+    });
+  }
+  assertSame(await encoderBits(a), await encoderBits(b), "same seed");
+  assert.ok(losses.every((l) => Number.isFinite(l) && l > 0), `losses ${losses}`);
+  const { gan } = await loadTrainedGan(resumed);
+  await trainEncoder({ runDir: resumed, gan, source, cfg: ENC, quiet: true });
+  await trainEncoder({ runDir: resumed, gan, source, cfg: { ...ENC, epochs: 2 }, quiet: true, resume: true });
+  assertSame(await encoderBits(a), await encoderBits(resumed), "resumed");
+  // G and D stay frozen: the run's model file is untouched and the checkpoint holds only E.
+  assert.ok([...(await encoderBits(a)).keys()].every((k) => k.startsWith("E.") || k.startsWith("opt.")));
+  for (const d of [a, b, resumed]) await Deno.remove(d, { recursive: true });
+});
+
+Deno.test("encoder mappers: A_encoder at z = E(x), A_encoder_iter after k steps from it, per-method times", async () => {
+  const dir = await runCopy();
+  const { gan } = await loadTrainedGan(dir);
+  await trainEncoder({ runDir: dir, gan, source, cfg: ENC, quiet: true });
+  const encoder = await loadEncoder(dir, MODEL);
+  const set: QuerySet = {
+    description: "test",
+    size: 32,
+    count: 5,
+    images: source.images.slice(0, 5 * 32 * 32),
+    ids: [...Array(5).keys()].map(String),
+    sources: Array(5).fill("x"),
+    labels: [0, 1, 0, 1, 0],
+    masks: Array(5).fill(null),
+  };
+  const options = {
+    methods: ["anogan" as const, "encoder" as const, "encoder+iter" as const],
+    mapping: {
+      steps: 3,
+      lambda: 0.1,
+      lr: 0.05,
+      betas: [0.9, 0.999] as [number, number],
+      clip: true,
+      seed: 0,
+    },
+    batch: 4,
+    shard: [0, 1] as [number, number],
+    images: false,
+    quiet: true,
+    encoder,
+    encoderSteps: 2,
+  };
+  const r = await scoreQueries(gan, set, dir, options);
+  const head = formatScoresCsv(r.rows, options.methods).split("\n")[0];
+  assert.match(head, /,A,R,D,A_encoder,R_encoder,D_encoder,A_encoder_iter,R_encoder_iter,D_encoder_iter$/);
+  assert.deepEqual(Object.keys(r.seconds).sort(), ["anogan", "encoder", "encoder+iter"]);
+  for (const row of r.rows) {
+    const s = row.scores;
+    assert.ok(Math.abs(s.A_encoder - (0.9 * s.R_encoder + 0.1 * s.D_encoder)) <= 1e-4 * s.A_encoder);
+    assert.ok(s.A_encoder_iter !== s.A_encoder, "k steps move z");
+  }
+  // mapToLatent from a given z₁ with 0 steps scores exactly there; the default start is unchanged.
+  const images = set.images.slice(0, 2 * 32 * 32);
+  const z1 = new T.Rng(4).uniform(2 * 8, -0.5, 0.5);
+  const at = await mapToLatent(gan, images, [0, 1], { steps: 0, initialZ: z1 });
+  assert.deepEqual(at.z, z1);
+  await assert.rejects(
+    () => mapToLatent(gan, images, [0, 1], { initialZ: z1.slice(1) }),
+    /initial z has 15 values/,
+  );
+  // Batch-independent: one image alone scores as in its batch.
+  const alone = await scoreQueries(gan, set, dir, { ...options, batch: 1 });
+  assert.deepEqual(alone.rows.map((x) => x.scores), r.rows.map((x) => x.scores));
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("encoder bad input: no trained model, no encoder, another configuration, wrong image size", async () => {
+  const empty = await Deno.makeTempDir();
+  await assert.rejects(() => loadTrainedGan(empty), /no config\.json; expected a training run directory/);
+  await Deno.copyFile(`${runDir}/config.json`, `${empty}/config.json`);
+  await assert.rejects(() => loadTrainedGan(empty), /no trained model \(model\.safetensors is missing\)/);
+  await assert.rejects(
+    () => loadEncoder(runDir, MODEL),
+    /has no trained encoder .* deno task train-encoder --run/,
+  );
+
+  const dir = await runCopy();
+  const { gan } = await loadTrainedGan(dir);
+  await trainEncoder({ runDir: dir, gan, source, cfg: { ...ENC, maxSteps: 1 }, quiet: true });
+  const other = { ...MODEL, width: 2 };
+  await assert.rejects(
+    () => readEncoderCheckpoint(`${dir}/encoder`, { ...ENC, model: other }),
+    /is an encoder for another model \(size 32, width 4, z 8\); this run's model is size 32, width 2, z 8/,
+  );
+  await assert.rejects(
+    () => trainEncoder({ runDir: dir, gan, source, cfg: { ...ENC, model: other }, quiet: true }),
+    /encoder model \(size 32, width 2, z 8\) differs from the GAN's \(size 32, width 4, z 8\)/,
+  );
+  const big = await loadTrainingSource("fmnist:7", { size: 64, patchesPerImage: 1, seed: 0, limit: 8 });
+  await assert.rejects(
+    () => trainEncoder({ runDir: dir, gan, source: big, cfg: ENC, quiet: true }),
+    /data images are 64×64, the model expects 32×32/,
+  );
+  const cli = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../scripts/train_encoder.ts", import.meta.url).pathname, "--run", empty],
+  }).output();
+  assert.equal(cli.code, 1);
+  assert.match(new TextDecoder().decode(cli.stderr), /error: --run .*: no trained model/);
+  for (const d of [empty, dir]) await Deno.remove(d, { recursive: true });
+});
+
+globalThis.addEventListener("unload", () => Deno.removeSync(runDir, { recursive: true }));
