@@ -79,11 +79,18 @@ const KNOWN_METHODS: Record<string, string> = {
   A_ganr: "GANR Â(x)",
   A_acae: "aCAE A(x)",
   A_encoder: "encoder A(x)",
+  A_encoder_iter: "encoder + k steps A(x)",
   PD: "PD (discriminator output)",
   R: "R(x) residual",
   D: "D(x) feature discrimination",
   D_ganr: "D̂(x) sigmoid cross-entropy",
   R_ganr: "R(x) after GANR mapping",
+  R_acae: "R(x) of the aCAE",
+  D_acae: "D(x) of the aCAE",
+  R_encoder: "R(x) at z = E(x)",
+  D_encoder: "D(x) at z = E(x)",
+  R_encoder_iter: "R(x) after k steps from E(x)",
+  D_encoder_iter: "D(x) after k steps from E(x)",
   trivial_darkness: "trivial: patch darkness (−mean intensity)",
   trivial_std: "trivial: patch standard deviation",
   trivial_distance: "trivial: distance to the mean healthy patch",
@@ -102,7 +109,18 @@ export function isComponentScore(score: string): boolean {
   return /^[RD](_|$)/.test(score);
 }
 
-const SCORE_ORDER = ["A", "A_ganr", "A_acae", "PD", "R", "D", "D_ganr", "R_ganr"];
+const SCORE_ORDER = [
+  "A",
+  "A_ganr",
+  "A_acae",
+  "A_encoder",
+  "A_encoder_iter",
+  "PD",
+  "R",
+  "D",
+  "D_ganr",
+  "R_ganr",
+];
 
 /** Table 1's row order: the paper's methods first, then A_* variants, other scores, components. */
 export function orderScores(names: string[]): string[] {
