@@ -1,8 +1,11 @@
 // The main job, end to end on data the project generates itself: synthetic OCT phantoms → DCGAN
 // training on healthy patches → latent mapping and scoring of the phantom patch test set (AnoGAN,
-// GANR, PD, and the trivial intensity detectors for comparison) → Table 1 and report.html.
+// GANR, PD, and the trivial intensity detectors for comparison) → Table 1 and report.html. Beside the
+// DCGAN, the aCAE baseline is trained on the same patches, and an izi_f encoder for the DCGAN gives the
+// one-pass mappers A_encoder and A_encoder_iter; each method's scoring time per image is logged.
 
 import * as T from "../core/mod.ts";
+import { ENCODER_TRAIN_DEFAULTS, trainEncoder } from "./encoder.ts";
 import { DEFAULT_TEST_SET, writePhantomDataset } from "./data/phantom.ts";
 import { loadTrainingSource } from "./data/source.ts";
 import { MAPPING_DEFAULTS } from "./mapping.ts";
@@ -14,6 +17,7 @@ import {
   type ScoreMethod,
   type ScoreOptions,
   scoreQueries,
+  secondsPerImageByMethod,
   writeScoreOutputs,
 } from "./score.ts";
 import { train, TRAIN_DEFAULTS, type TrainConfig } from "./train.ts";
@@ -33,6 +37,11 @@ export interface DemoPreset {
   trainPatchesScored: number;
   steps: number;
   lr: number;
+  /** Epochs of the aCAE baseline and of the DCGAN's izi_f encoder. */
+  acaeEpochs: number;
+  encoderEpochs: number;
+  /** k, the mapping steps after z₁ = E(x) of the encoder + k steps mapper. */
+  encoderSteps: number;
 }
 
 export const DEMO_PRESETS: Record<string, DemoPreset> = {
@@ -47,6 +56,9 @@ export const DEMO_PRESETS: Record<string, DemoPreset> = {
     trainPatchesScored: 64,
     steps: 100,
     lr: 0.1,
+    acaeEpochs: 2,
+    encoderEpochs: 3,
+    encoderSteps: 20,
   },
   smoke: {
     description: "a seconds-long check that the whole pipeline runs (the results mean nothing)",
@@ -59,6 +71,9 @@ export const DEMO_PRESETS: Record<string, DemoPreset> = {
     trainPatchesScored: 8,
     steps: 2,
     lr: 0.1,
+    acaeEpochs: 1,
+    encoderEpochs: 1,
+    encoderSteps: 1,
   },
   paper: {
     description: "the paper's scale: 64×64 patches, full DCGAN widths, 20 epochs, Γ = 500, every test patch",
@@ -71,6 +86,9 @@ export const DEMO_PRESETS: Record<string, DemoPreset> = {
     trainPatchesScored: 512,
     steps: 500,
     lr: MAPPING_DEFAULTS.lr,
+    acaeEpochs: 20,
+    encoderEpochs: 20,
+    encoderSteps: 50,
   },
 };
 
@@ -89,6 +107,8 @@ export interface DemoResult {
   anoganAuc: number;
   bestTrivial: { name: string; auc: number };
   seconds: number;
+  /** Scoring seconds per test image of each method (anogan, ganr, pd, encoder, encoder+iter, acae). */
+  secondsPerImage: Record<string, number>;
 }
 
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
@@ -128,6 +148,31 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   await Deno.remove(runDir, { recursive: true }).catch(() => {});
   const state = await train({ dir: runDir, source, cfg, quiet: o.quiet, provenance: { ...prov, extra } });
   const gan = state.gan;
+  o.log(`      izi_f encoder for the DCGAN: ${p.encoderEpochs} epochs (${elapsed()})`);
+  const encoder = (await trainEncoder({
+    runDir,
+    gan,
+    source,
+    cfg: {
+      ...ENCODER_TRAIN_DEFAULTS,
+      data: cfg.data,
+      model: cfg.model,
+      epochs: p.encoderEpochs,
+      seed: o.seed,
+    },
+    quiet: o.quiet,
+    provenance: prov,
+  })).encoder;
+  o.log(`      aCAE baseline on the same patches: ${p.acaeEpochs} epochs (${elapsed()})`);
+  const acaeDir = `${o.out}/acae-run`;
+  await Deno.remove(acaeDir, { recursive: true }).catch(() => {});
+  const acae = await train({
+    dir: acaeDir,
+    source,
+    cfg: { ...cfg, kind: "acae", epochs: p.acaeEpochs },
+    quiet: o.quiet,
+    provenance: { ...prov, extra },
+  });
 
   // 3. Score the test patches and some training patches (for the histograms of Fig. 4(c, d)).
   const mapping = { ...MAPPING_DEFAULTS, steps: p.steps, lr: p.lr, seed: o.seed };
@@ -146,11 +191,21 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     balanced: p.testPatches !== undefined,
   });
   o.log(`[3/4] scoring ${test.description}: Γ = ${p.steps} (${elapsed()})`);
+  let lastSecondsPerImage: Record<string, number> = {};
   const scoreRun = async (dir: string, data: string, set: typeof test, methods: ScoreMethod[]) => {
     await Deno.mkdir(dir, { recursive: true });
-    const options = scoreOpts(methods);
+    const options = { ...scoreOpts(methods), encoder, encoderSteps: p.encoderSteps };
     const s0 = performance.now();
     const result = await scoreQueries(gan, set, dir, options);
+    // The aCAE scores the same images with its own decoder and discriminator; its columns join the rows.
+    const acaeResult = await scoreQueries(acae.gan, set, dir, {
+      ...scoreOpts(["acae"]),
+      images: false,
+      encoder: acae.encoder,
+    });
+    result.rows.forEach((row, i) => Object.assign(row.scores, acaeResult.rows[i].scores));
+    Object.assign(result.seconds, acaeResult.seconds);
+    options.methods = [...methods, "acae"];
     const seconds = (performance.now() - s0) / 1000;
     await writeScoreOutputs(dir, result, {
       run: runDir,
@@ -166,9 +221,19 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         (seconds / set.count).toFixed(2)
       } s per image)`,
     );
+    const perImage = Object.entries(secondsPerImageByMethod(result));
+    lastSecondsPerImage = Object.fromEntries(perImage);
+    o.log(`      seconds per image: ${perImage.map(([m, s]) => `${m} ${s.toPrecision(3)}`).join(", ")}`);
     return `${dir}/scores.csv`;
   };
-  const testCsv = await scoreRun(`${o.out}/scores`, "phantom-test", test, ["anogan", "ganr", "pd"]);
+  const testCsv = await scoreRun(`${o.out}/scores`, "phantom-test", test, [
+    "anogan",
+    "ganr",
+    "pd",
+    "encoder",
+    "encoder+iter",
+  ]);
+  const secondsPerImage = lastSecondsPerImage;
   const normals = await loadQuerySet("phantom", {
     size: p.size,
     seed: o.seed + 1,
@@ -179,7 +244,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const trainCsv = await scoreRun(`${o.out}/train-scores`, "phantom", {
     ...normals,
     ids: normals.ids.map((id) => `normal-${id}`),
-  }, ["anogan", "ganr"]);
+  }, ["anogan", "ganr", "encoder", "encoder+iter"]);
 
   // 4. Evaluate.
   o.log(`[4/4] evaluation (${elapsed()})`);
@@ -196,6 +261,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     anoganAuc: auc("A"),
     bestTrivial,
     seconds: (performance.now() - t0) / 1000,
+    secondsPerImage,
   };
 }
 
