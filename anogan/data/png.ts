@@ -2,7 +2,7 @@
 // Intensities map linearly between the PNG's integer range and [-1, 1].
 
 import { decode, encode } from "fast-png";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import type { GrayImage } from "./patches.ts";
 
 export interface PngFolder {
@@ -156,17 +156,5 @@ export function encodeRgbPng(rgb: Uint8Array, width: number, height: number): Ui
   return encode({ width, height, data: rgb, depth: 8, channels: 3 });
 }
 
-/**
- * Writes a file atomically: to a temporary file in the same folder, then renamed over the target, so
- * a reader never sees a half-written file.
- */
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const temp = join(dirname(path), `.${crypto.randomUUID()}.tmp`);
-  try {
-    await Deno.writeFile(temp, bytes);
-    await Deno.rename(temp, path);
-  } catch (error) {
-    await Deno.remove(temp).catch(() => {});
-    throw error;
-  }
-}
+/** Writes bytes atomically (a temporary file beside the target, then a rename). */
+export { writeFileAtomic } from "../../core/io/safetensors.ts";

@@ -141,7 +141,7 @@ export function decodeSafetensors(bytes: Uint8Array, path = "<bytes>"): Safetens
 }
 
 /** Writes bytes atomically: a temporary file beside the target, then a rename. */
-export async function writeFileAtomic(path: string, bytes: Uint8Array<ArrayBuffer>): Promise<void> {
+export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
   const tmp = `${path}.${Deno.pid}.${Date.now()}.tmp`;
   try {
     const f = await Deno.open(tmp, { write: true, create: true, truncate: true });
