@@ -1,14 +1,23 @@
 // The one-class protocol on Fashion-MNIST: for each class, train on that class's training images
 // only, score all 10 000 test images (that class normal, the other nine anomalous), report AUROC.
+// Per class also the aCAE baseline (trained on the same images) and the izi_f encoder mappers of the
+// DCGAN (z = E(x); E(x) then k steps), with every method's scoring time per image.
 
 import * as T from "../core/mod.ts";
+import { ENCODER_TRAIN_DEFAULTS, trainEncoder } from "./encoder.ts";
 import { FASHION_MNIST_CLASSES } from "./data/idx.ts";
 import { loadTrainingSource } from "./data/source.ts";
 import { auroc } from "./metrics.ts";
 import { MAPPING_DEFAULTS } from "./mapping.ts";
 import { provenance } from "./provenance.ts";
 import { loadQuerySet } from "./queries.ts";
-import { defaultBatch, type ScoreMethod, scoreQueries, writeScoreOutputs } from "./score.ts";
+import {
+  defaultBatch,
+  type ScoreMethod,
+  scoreQueries,
+  secondsPerImageByMethod,
+  writeScoreOutputs,
+} from "./score.ts";
 import { train, TRAIN_DEFAULTS, type TrainConfig } from "./train.ts";
 
 export interface FmnistSettings {
@@ -20,6 +29,11 @@ export interface FmnistSettings {
   lr: number;
   /** Use only the first this many training images of each class (checks of the pipeline). */
   trainImages?: number;
+  /** Epochs of the aCAE baseline and of the izi_f encoder (default: `epochs`). */
+  acaeEpochs?: number;
+  encoderEpochs?: number;
+  /** k, the mapping steps after z₁ = E(x) (default: a tenth of `steps`). */
+  encoderSteps?: number;
 }
 
 /** The full protocol, for a GPU machine. */
@@ -44,6 +58,8 @@ export interface ClassResult {
   auc: Record<string, number>;
   trainSeconds: number;
   scoreSeconds: number;
+  /** Scoring seconds per image of each method (anogan, pd, encoder, encoder+iter, acae). */
+  secondsPerImage: Record<string, number>;
   testImages: number;
 }
 
@@ -57,8 +73,10 @@ export interface FmnistOptions {
   log: (line: string) => void;
 }
 
-const METHODS: ScoreMethod[] = ["anogan", "pd"];
-const COLUMNS = ["A", "R", "D", "PD"];
+const METHODS: ScoreMethod[] = ["anogan", "pd", "encoder", "encoder+iter"];
+const COLUMNS = ["A", "R", "D", "PD", "A_acae", "A_encoder", "A_encoder_iter"];
+/** The methods whose time per image the summary shows, in its column order. */
+const TIMED = ["anogan", "encoder", "encoder+iter", "acae"];
 
 export async function runFmnistExperiment(o: FmnistOptions): Promise<ClassResult[]> {
   const rt = await T.init();
@@ -93,6 +111,27 @@ export async function runFmnistExperiment(o: FmnistOptions): Promise<ClassResult
       quiet: o.quiet,
       provenance: { ...prov, extra: { fmnistDir: o.fmnistDir } },
     });
+    const encoder = (await trainEncoder({
+      runDir: `${dir}/run`,
+      gan: state.gan,
+      source,
+      cfg: {
+        ...ENCODER_TRAIN_DEFAULTS,
+        data: cfg.data,
+        model: cfg.model,
+        epochs: s.encoderEpochs ?? s.epochs,
+        seed: o.seed,
+      },
+      quiet: o.quiet,
+      provenance: prov,
+    })).encoder;
+    const acae = await train({
+      dir: `${dir}/acae-run`,
+      source,
+      cfg: { ...cfg, kind: "acae", epochs: s.acaeEpochs ?? s.epochs },
+      quiet: o.quiet,
+      provenance: { ...prov, extra: { fmnistDir: o.fmnistDir } },
+    });
     const trainSeconds = (performance.now() - t0) / 1000;
     const set = await loadQuerySet(`fmnist-test:${cls}`, {
       size: 32,
@@ -108,9 +147,20 @@ export async function runFmnistExperiment(o: FmnistOptions): Promise<ClassResult
       shard: [0, 1] as [number, number],
       images: false,
       quiet: o.quiet,
+      encoder,
+      encoderSteps: s.encoderSteps ?? Math.max(1, Math.round(s.steps / 10)),
     };
     const t1 = performance.now();
     const scored = await scoreQueries(state.gan, set, `${dir}/scores`, options);
+    // The aCAE's columns join the same rows (its own decoder and discriminator).
+    const acaeScored = await scoreQueries(acae.gan, set, `${dir}/scores`, {
+      ...options,
+      methods: ["acae"],
+      encoder: acae.encoder,
+    });
+    scored.rows.forEach((row, i) => Object.assign(row.scores, acaeScored.rows[i].scores));
+    Object.assign(scored.seconds, acaeScored.seconds);
+    options.methods = [...METHODS, "acae"];
     const scoreSeconds = (performance.now() - t1) / 1000;
     await Deno.mkdir(`${dir}/scores`, { recursive: true });
     await writeScoreOutputs(`${dir}/scores`, scored, {
@@ -137,9 +187,10 @@ export async function runFmnistExperiment(o: FmnistOptions): Promise<ClassResult
       auc,
       trainSeconds,
       scoreSeconds,
+      secondsPerImage: secondsPerImageByMethod(scored),
       testImages: set.count,
     });
-    for (const m of [state.gan.G, state.gan.D]) m.dispose();
+    for (const m of [state.gan.G, state.gan.D, encoder, acae.gan.G, acae.gan.D, acae.encoder!]) m.dispose();
   }
   await T.writeFileAtomic(
     `${o.out}/summary.json`,
@@ -154,19 +205,30 @@ export function summaryMarkdown(results: ClassResult[], s: FmnistSettings): stri
   const f = (x: number) => x.toFixed(3);
   const lines = [
     `Settings: width ${s.width}, ${s.epochs} epochs, Γ = ${s.steps} (lr ${s.lr}), ` +
-    `${s.testImages ?? "all 10 000"} test images per class.`,
+    `${s.testImages ?? "all 10 000"} test images per class; aCAE ${s.acaeEpochs ?? s.epochs} epochs, ` +
+    `izi_f encoder ${s.encoderEpochs ?? s.epochs} epochs, encoder + k steps with k = ${
+      s.encoderSteps ?? Math.max(1, Math.round(s.steps / 10))
+    }. s/img: scoring seconds per test image of each method, its mapping included.`,
     "",
-    `| class | ${COLUMNS.map((c) => `AUROC ${c}`).join(" | ")} | train s | score s |`,
-    `|---|${COLUMNS.map(() => "---").join("|")}|---|---|`,
+    `| class | ${COLUMNS.map((c) => `AUROC ${c}`).join(" | ")} | train s | score s | ${
+      TIMED.map((m) => `s/img ${m}`).join(" | ")
+    } |`,
+    `|---|${COLUMNS.map(() => "---").join("|")}|---|---|${TIMED.map(() => "---").join("|")}|`,
     ...results.map((r) =>
       `| ${r.cls} ${r.name} | ${COLUMNS.map((c) => f(r.auc[c])).join(" | ")} | ${
         r.trainSeconds.toFixed(0)
-      } | ${r.scoreSeconds.toFixed(0)} |`
+      } | ${r.scoreSeconds.toFixed(0)} | ${
+        TIMED.map((m) => (r.secondsPerImage?.[m] ?? NaN).toPrecision(3)).join(" | ")
+      } |`
     ),
   ];
   if (results.length > 0) {
     const mean = (c: string) => results.reduce((a, r) => a + r.auc[c], 0) / results.length;
-    lines.push(`| mean of ${results.length} | ${COLUMNS.map((c) => f(mean(c))).join(" | ")} | | |`);
+    lines.push(
+      `| mean of ${results.length} | ${COLUMNS.map((c) => f(mean(c))).join(" | ")} | | | ${
+        TIMED.map(() => "").join(" | ")
+      } |`,
+    );
   }
   lines.push("", "Published mean AUROC over the ten classes, same protocol:", "");
   for (const p of PUBLISHED_MEANS) lines.push(`- ${p.method}: ${f(p.meanAuc)}`);
