@@ -30,7 +30,20 @@ Deno.test("the demo pipeline writes phantoms, a run, scores, Table 1 and a self-
   ) {
     await Deno.stat(`${out}/${f}`);
   }
-  for (const row of ["A", "A_ganr", "PD", "R", "D", "D_ganr", "trivial_darkness"]) {
+  for (
+    const row of [
+      "A",
+      "A_ganr",
+      "A_acae",
+      "A_encoder",
+      "A_encoder_iter",
+      "PD",
+      "R",
+      "D",
+      "D_ganr",
+      "trivial_darkness",
+    ]
+  ) {
     assert.match(r.markdown, new RegExp(`^\\| ${row} +\\|`, "m"), `Table 1 lacks ${row}`);
   }
   assert.ok(r.anoganAuc >= 0 && r.anoganAuc <= 1);
