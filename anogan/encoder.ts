@@ -16,9 +16,9 @@ import { Encoder, encoderInit } from "./acae.ts";
 import type { ImageBatchSource } from "./data/source.ts";
 import type { Dcgan, DcganConfig } from "./dcgan.ts";
 import { freeze } from "./mapping.ts";
-import { Progress } from "./progress.ts";
+import { runEpochs, stepsPerEpoch } from "./loop.ts";
 import { loadGan } from "./score.ts";
-import { epochPermutation, NanLossError, TRAIN_DEFAULTS, writeJsonAtomic } from "./train.ts";
+import { TRAIN_DEFAULTS, writeJsonAtomic } from "./train.ts";
 
 export interface EncoderTrainConfig {
   /** The GAN run's data spec (for the record) and model. */
@@ -254,17 +254,7 @@ export async function trainEncoder(o: EncoderRunOptions): Promise<EncoderState> 
       `encoder model (${modelString(cfg.model)}) differs from the GAN's (${modelString(gan.G.cfg)})`,
     );
   }
-  if (source.size !== cfg.model.size) {
-    throw new Error(
-      `data images are ${source.size}×${source.size}, the model expects ${cfg.model.size}×${cfg.model.size}`,
-    );
-  }
-  const stepsPerEpoch = Math.floor(source.count / cfg.batch);
-  if (stepsPerEpoch < 1) {
-    throw new Error(
-      `${source.description}: ${source.count} images are fewer than one batch of ${cfg.batch}; lower --batch`,
-    );
-  }
+  stepsPerEpoch(source, cfg.model.size, cfg.batch); // checks the data before anything is written
   await Deno.mkdir(dir, { recursive: true });
   const s = o.resume ? await readEncoderCheckpoint(dir, cfg) : createEncoderState(cfg);
   if (!o.resume) {
@@ -273,74 +263,33 @@ export async function trainEncoder(o: EncoderRunOptions): Promise<EncoderState> 
   }
   freeze(gan);
   s.encoder.train().requiresGrad(true);
-  const totalSteps = cfg.maxSteps > 0
-    ? Math.min(cfg.maxSteps, cfg.epochs * stepsPerEpoch)
-    : cfg.epochs * stepsPerEpoch;
-  const progress = new Progress({ total: totalSteps, unit: "img", unitsPerStep: cfg.batch, quiet: o.quiet });
-  progress.resumeAt(s.step);
-  let interrupted = false;
-  const onSigint = () => (interrupted = true);
-  Deno.addSignalListener("SIGINT", onSigint);
-  const imageValues = cfg.model.size * cfg.model.size;
-  const batch = new Float32Array(cfg.batch * imageValues);
-  let lastCheckpoint = o.resume ? `${dir}/${CHECKPOINT}` : "(none yet)";
-  let rateStart = performance.now(), rateStep = s.step;
-  try {
-    while (s.epoch < cfg.epochs && s.step < totalSteps && !interrupted) {
-      const perm = epochPermutation(cfg.seed, s.epoch, source.count);
-      while (s.stepInEpoch < stepsPerEpoch && s.step < totalSteps && !interrupted) {
-        for (let b = 0; b < cfg.batch; b++) {
-          const src = perm[s.stepInEpoch * cfg.batch + b] * imageValues;
-          batch.set(source.images.subarray(src, src + imageValues), b * imageValues);
-        }
-        const t = encoderStep(s, gan, cfg, batch);
-        s.step++;
-        s.stepInEpoch++;
-        if (s.step % cfg.logEvery === 0 || s.stepInEpoch === stepsPerEpoch || s.step === totalSteps) {
-          const [loss, lossPixels, lossFeatures] = await Promise.all(
-            [t.loss, t.lossPixels, t.lossFeatures].map((x) => x.item()),
-          );
-          const now = performance.now();
-          const m: EncoderMetrics = {
-            step: s.step,
-            epoch: s.epoch + 1,
-            loss,
-            lossPixels,
-            lossFeatures,
-            imagesPerSecond: ((s.step - rateStep) * cfg.batch) / ((now - rateStart) / 1000),
-          };
-          rateStart = now;
-          rateStep = s.step;
-          if (!Number.isFinite(loss)) throw new NanLossError(s.step, lastCheckpoint);
-          await Deno.writeTextFile(`${dir}/metrics.jsonl`, JSON.stringify(m) + "\n", { append: true });
-          o.onMetrics?.(m);
-          progress.update(
-            s.step,
-            `encoder epoch ${s.epoch + 1}/${cfg.epochs} loss ${loss.toFixed(4)} (pixels ${
-              lossPixels.toFixed(4)
-            }, features ${lossFeatures.toFixed(4)})`,
-          );
-        }
-        for (const x of Object.values(t)) x.dispose();
-      }
-      if (s.stepInEpoch === stepsPerEpoch) {
-        s.epoch++;
-        s.stepInEpoch = 0;
-      }
-      lastCheckpoint = await writeEncoderCheckpoint(dir, s, cfg);
-      progress.log(`encoder epoch ${s.epoch} checkpoint written: ${lastCheckpoint}`);
-    }
-    if (interrupted) {
-      progress.log(`interrupted at step ${s.step}: checkpoint written; resume with --resume`);
-    } else {
+  await runEpochs({
+    dir,
+    source,
+    position: s,
+    batch: cfg.batch,
+    epochs: cfg.epochs,
+    maxSteps: cfg.maxSteps,
+    seed: cfg.seed,
+    logEvery: cfg.logEvery,
+    label: "encoder ",
+    quiet: o.quiet,
+    resumedFrom: o.resume ? `${dir}/${CHECKPOINT}` : undefined,
+    step: (batch) => ({ ...encoderStep(s, gan, cfg, batch) }),
+    describe: ({ loss, lossPixels, lossFeatures }) => ({
+      status: `loss ${loss.toFixed(4)} (pixels ${lossPixels.toFixed(4)}, features ${
+        lossFeatures.toFixed(4)
+      })`,
+      finite: [loss],
+    }),
+    onMetrics: o.onMetrics as ((m: Record<string, number>) => void) | undefined,
+    checkpoint: () => writeEncoderCheckpoint(dir, s, cfg),
+    finish: async () => {
       const weights = new Map<string, T.HostTensor>();
       for (const [k, v] of await s.encoder.hostStateDict()) weights.set(`E.${k}`, v);
       await T.writeSafetensors(`${dir}/${WEIGHTS}`, weights, { config: JSON.stringify(cfg) });
-    }
-    progress.finish();
-  } finally {
-    Deno.removeSignalListener("SIGINT", onSigint);
-  }
+    },
+  });
   s.encoder.eval();
   return s;
 }

@@ -16,7 +16,7 @@ import * as T from "../core/mod.ts";
 import { type ImageBatchSource } from "./data/source.ts";
 import { acaeStep, createAcaeState, type Encoder } from "./acae.ts";
 import { createDcgan, type Dcgan, type DcganConfig, dcganInit } from "./dcgan.ts";
-import { Progress } from "./progress.ts";
+import { runEpochs, stepsPerEpoch } from "./loop.ts";
 import { tileImages, writeGrayPng } from "./report/grid.ts";
 
 export interface TrainConfig {
@@ -66,28 +66,7 @@ export interface StepMetrics {
   imagesPerSecond: number;
 }
 
-export class NanLossError extends Error {
-  constructor(readonly step: number, checkpoint: string) {
-    super(
-      `training diverged: a loss became NaN at step ${step}; the last good checkpoint is kept at ${checkpoint} ` +
-        `(try a lower --lr or another --seed)`,
-    );
-    this.name = "NanLossError";
-  }
-}
-
-/** The run's random streams: z samples continue across epochs; shuffles are derived per epoch. */
-export function epochPermutation(seed: number, epoch: number, count: number): Uint32Array {
-  const rng = new T.Rng(BigInt(seed), BigInt(epoch + 1) << 40n); // a stream of its own per epoch
-  const perm = new Uint32Array(count);
-  for (let i = 0; i < count; i++) perm[i] = i;
-  const bits = rng.u32(count);
-  for (let i = count - 1; i > 0; i--) {
-    const j = bits[i] % (i + 1); // modulo bias < 2^-20 for data sets below a million images
-    [perm[i], perm[j]] = [perm[j], perm[i]];
-  }
-  return perm;
-}
+export { epochPermutation, NanLossError } from "./loop.ts";
 
 export interface TrainState {
   gan: Dcgan;
@@ -282,103 +261,48 @@ async function writeSamples(dir: string, s: TrainState, fixedZ: T.Tensor, epoch:
 /** Trains (or resumes) a run; returns the final state. Ctrl-C writes a checkpoint and stops. */
 export async function train(o: TrainRunOptions): Promise<TrainState> {
   const { dir, source, cfg } = o;
-  if (source.size !== cfg.model.size) {
-    throw new Error(
-      `data images are ${source.size}×${source.size}, the model expects ${cfg.model.size}×${cfg.model.size}`,
-    );
-  }
-  const stepsPerEpoch = Math.floor(source.count / cfg.batch);
-  if (stepsPerEpoch < 1) {
-    throw new Error(
-      `${source.description}: ${source.count} images are fewer than one batch of ${cfg.batch}; lower --batch`,
-    );
-  }
+  stepsPerEpoch(source, cfg.model.size, cfg.batch); // checks the data before anything is written
   await Deno.mkdir(`${dir}/samples`, { recursive: true });
   const s = o.resume ? await readCheckpoint(dir, cfg) : createTrainState(cfg);
   if (!o.resume) {
     await writeJsonAtomic(`${dir}/config.json`, { ...cfg, source: source.description, ...o.provenance });
     await Deno.writeTextFile(`${dir}/metrics.jsonl`, "");
   }
-  const totalSteps = cfg.maxSteps > 0
-    ? Math.min(cfg.maxSteps, cfg.epochs * stepsPerEpoch)
-    : cfg.epochs * stepsPerEpoch;
   const fixedZ = T.Tensor.from(new T.Rng(BigInt(cfg.seed), 1n << 61n).uniform(64 * cfg.model.zDim, -1, 1), [
     64,
     cfg.model.zDim,
   ]).keep();
-  const progress = new Progress({ total: totalSteps, unit: "img", unitsPerStep: cfg.batch, quiet: o.quiet });
-  progress.resumeAt(s.step);
-  let interrupted = false;
-  const onSigint = () => (interrupted = true);
-  Deno.addSignalListener("SIGINT", onSigint);
-  const imageBytes = cfg.model.size * cfg.model.size;
-  const batch = new Float32Array(cfg.batch * imageBytes);
-  let lastCheckpoint = o.resume ? `${dir}/${CHECKPOINT}` : "(none yet)";
-  let rateStart = performance.now(), rateStep = s.step;
   try {
-    while (s.epoch < cfg.epochs && s.step < totalSteps && !interrupted) {
-      const perm = epochPermutation(cfg.seed, s.epoch, source.count);
-      while (s.stepInEpoch < stepsPerEpoch && s.step < totalSteps && !interrupted) {
-        for (let b = 0; b < cfg.batch; b++) {
-          const src = perm[s.stepInEpoch * cfg.batch + b] * imageBytes;
-          batch.set(source.images.subarray(src, src + imageBytes), b * imageBytes);
-        }
-        const t = trainStep(s, cfg, batch);
-        s.step++;
-        s.stepInEpoch++;
-        const logNow = s.step % cfg.logEvery === 0 || s.stepInEpoch === stepsPerEpoch ||
-          s.step === totalSteps;
-        if (logNow) {
-          const [lossD, lossG, dReal, dFake, lossRecon] = await Promise.all(
-            [t.lossD, t.lossG, t.dReal, t.dFake, t.lossRecon].map((x) => x?.item()),
-          ) as number[];
-          const now = performance.now();
-          const m: StepMetrics = {
-            step: s.step,
-            epoch: s.epoch + 1,
-            lossD,
-            lossG,
-            dReal,
-            dFake,
-            ...(lossRecon === undefined ? {} : { lossRecon }),
-            imagesPerSecond: ((s.step - rateStep) * cfg.batch) / ((now - rateStart) / 1000),
-          };
-          rateStart = now;
-          rateStep = s.step;
-          if (![lossD, lossG].every(Number.isFinite)) throw new NanLossError(s.step, lastCheckpoint);
-          await Deno.writeTextFile(`${dir}/metrics.jsonl`, JSON.stringify(m) + "\n", { append: true });
-          o.onMetrics?.(m);
-          progress.update(
-            s.step,
-            `epoch ${s.epoch + 1}/${cfg.epochs} D ${lossD.toFixed(3)} G ${lossG.toFixed(3)} D(x) ${
-              dReal.toFixed(2)
-            } D(G(z)) ${dFake.toFixed(2)}${
-              lossRecon === undefined ? "" : ` |x−G(E(x))| ${lossRecon.toFixed(3)}`
-            }`,
-          );
-        }
-        for (const x of Object.values(t)) x.dispose();
-      }
-      if (s.stepInEpoch === stepsPerEpoch) {
-        await writeSamples(dir, s, fixedZ, s.epoch + 1, cfg.model.size);
-        s.epoch++;
-        s.stepInEpoch = 0;
-      }
-      lastCheckpoint = await writeCheckpoint(dir, s, cfg);
-      progress.log(`epoch ${s.epoch} checkpoint written: ${lastCheckpoint}`);
-    }
-    if (interrupted) {
-      progress.log(`interrupted at step ${s.step}: checkpoint written; resume with --resume ${dir}`);
-    } else {
-      const weights = new Map<string, T.HostTensor>();
-      for (const [k, v] of await s.gan.G.hostStateDict()) weights.set(`G.${k}`, v);
-      for (const [k, v] of await s.gan.D.hostStateDict()) weights.set(`D.${k}`, v);
-      for (const [k, v] of await s.encoder?.hostStateDict() ?? []) weights.set(`E.${k}`, v);
-      await T.writeSafetensors(`${dir}/model.safetensors`, weights, { config: JSON.stringify(cfg.model) });
-    }
-    progress.finish();
+    await runEpochs({
+      dir,
+      source,
+      position: s,
+      batch: cfg.batch,
+      epochs: cfg.epochs,
+      maxSteps: cfg.maxSteps,
+      seed: cfg.seed,
+      logEvery: cfg.logEvery,
+      quiet: o.quiet,
+      resumedFrom: o.resume ? `${dir}/${CHECKPOINT}` : undefined,
+      step: (batch) => ({ ...trainStep(s, cfg, batch) }),
+      describe: ({ lossD, lossG, dReal, dFake, lossRecon }) => ({
+        status:
+          `D ${lossD.toFixed(3)} G ${lossG.toFixed(3)} D(x) ${dReal.toFixed(2)} D(G(z)) ${dFake.toFixed(2)}` +
+          (lossRecon === undefined ? "" : ` |x−G(E(x))| ${lossRecon.toFixed(3)}`),
+        finite: [lossD, lossG],
+      }),
+      onMetrics: o.onMetrics as ((m: Record<string, number>) => void) | undefined,
+      onEpochEnd: (epoch) => writeSamples(dir, s, fixedZ, epoch, cfg.model.size),
+      checkpoint: () => writeCheckpoint(dir, s, cfg),
+      finish: async () => {
+        const weights = new Map<string, T.HostTensor>();
+        for (const [k, v] of await s.gan.G.hostStateDict()) weights.set(`G.${k}`, v);
+        for (const [k, v] of await s.gan.D.hostStateDict()) weights.set(`D.${k}`, v);
+        for (const [k, v] of await s.encoder?.hostStateDict() ?? []) weights.set(`E.${k}`, v);
+        await T.writeSafetensors(`${dir}/model.safetensors`, weights, { config: JSON.stringify(cfg.model) });
+      },
+    });
   } finally {
-    Deno.removeSignalListener("SIGINT", onSigint);
     fixedZ.dispose();
   }
   return s;

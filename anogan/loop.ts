@@ -1,0 +1,148 @@
+// The epoch loop shared by every training in the project (the DCGAN, the aCAE, the izi_f encoder):
+// seeded per-epoch shuffles, batches, losses read back every few steps into metrics.jsonl, a NaN
+// stop, progress, a checkpoint after each epoch and on Ctrl-C, and exact resumption.
+
+import type * as T from "../core/mod.ts";
+import { Rng } from "../core/random.ts";
+import type { ImageBatchSource } from "./data/source.ts";
+import { Progress } from "./progress.ts";
+
+/** Where a run stands: steps done in total, and the position inside the current epoch. */
+export interface LoopPosition {
+  step: number;
+  epoch: number;
+  stepInEpoch: number;
+}
+
+export class NanLossError extends Error {
+  constructor(readonly step: number, checkpoint: string) {
+    super(
+      `training diverged: a loss became NaN at step ${step}; the last good checkpoint is kept at ${checkpoint} ` +
+        `(try a lower --lr or another --seed)`,
+    );
+    this.name = "NanLossError";
+  }
+}
+
+/** The order of the images in an epoch: a stream of its own per (seed, epoch), so resuming is exact. */
+export function epochPermutation(seed: number, epoch: number, count: number): Uint32Array {
+  const rng = new Rng(BigInt(seed), BigInt(epoch + 1) << 40n);
+  const perm = new Uint32Array(count);
+  for (let i = 0; i < count; i++) perm[i] = i;
+  const bits = rng.u32(count);
+  for (let i = count - 1; i > 0; i--) {
+    const j = bits[i] % (i + 1); // modulo bias < 2^-20 for data sets below a million images
+    [perm[i], perm[j]] = [perm[j], perm[i]];
+  }
+  return perm;
+}
+
+/** Steps per epoch (whole batches only); errors name the data and the sizes. */
+export function stepsPerEpoch(source: ImageBatchSource, size: number, batch: number): number {
+  if (source.size !== size) {
+    throw new Error(`data images are ${source.size}×${source.size}, the model expects ${size}×${size}`);
+  }
+  const steps = Math.floor(source.count / batch);
+  if (steps < 1) {
+    throw new Error(
+      `${source.description}: ${source.count} images are fewer than one batch of ${batch}; lower --batch`,
+    );
+  }
+  return steps;
+}
+
+export interface EpochLoopOptions {
+  /** Where metrics.jsonl lives. */
+  dir: string;
+  source: ImageBatchSource;
+  position: LoopPosition;
+  batch: number;
+  epochs: number;
+  /** Stop after this many steps in total; 0 = no limit. */
+  maxSteps: number;
+  seed: number;
+  logEvery: number;
+  /** Prefix of progress lines, e.g. "encoder ". */
+  label?: string;
+  quiet?: boolean;
+  /** Path of the run's checkpoint when resuming, for the NaN message. */
+  resumedFrom?: string;
+  /** One optimisation step on a batch [B, size, size]; returns the scalars to log. */
+  step: (batch: Float32Array) => Record<string, T.Tensor | undefined>;
+  /** The progress status for logged values; `finite` lists the values that must not be NaN. */
+  describe: (values: Record<string, number>) => { status: string; finite: number[] };
+  onMetrics?: (m: Record<string, number>) => void;
+  /** After the last step of an epoch (e.g. a sample grid), before the epoch counter moves on. */
+  onEpochEnd?: (epoch: number) => Promise<void>;
+  /** Writes the checkpoint of the current position; returns its path. */
+  checkpoint: () => Promise<string>;
+  /** After a run that was not interrupted: final weights. */
+  finish: () => Promise<void>;
+}
+
+/** Runs (or resumes) epochs until done, Ctrl-C or a NaN loss; checkpoints after each epoch. */
+export async function runEpochs(o: EpochLoopOptions): Promise<void> {
+  const pos = o.position;
+  const size = o.source.size;
+  const perEpoch = stepsPerEpoch(o.source, size, o.batch);
+  const totalSteps = o.maxSteps > 0 ? Math.min(o.maxSteps, o.epochs * perEpoch) : o.epochs * perEpoch;
+  const progress = new Progress({ total: totalSteps, unit: "img", unitsPerStep: o.batch, quiet: o.quiet });
+  progress.resumeAt(pos.step);
+  let interrupted = false;
+  const onSigint = () => (interrupted = true);
+  Deno.addSignalListener("SIGINT", onSigint);
+  const values = size * size;
+  const batch = new Float32Array(o.batch * values);
+  let lastCheckpoint = o.resumedFrom ?? "(none yet)";
+  let rateStart = performance.now(), rateStep = pos.step;
+  const label = o.label ?? "";
+  try {
+    while (pos.epoch < o.epochs && pos.step < totalSteps && !interrupted) {
+      const perm = epochPermutation(o.seed, pos.epoch, o.source.count);
+      while (pos.stepInEpoch < perEpoch && pos.step < totalSteps && !interrupted) {
+        for (let b = 0; b < o.batch; b++) {
+          const src = perm[pos.stepInEpoch * o.batch + b] * values;
+          batch.set(o.source.images.subarray(src, src + values), b * values);
+        }
+        const tensors = o.step(batch);
+        pos.step++;
+        pos.stepInEpoch++;
+        if (pos.step % o.logEvery === 0 || pos.stepInEpoch === perEpoch || pos.step === totalSteps) {
+          const names = Object.keys(tensors).filter((k) => tensors[k]);
+          const read = await Promise.all(names.map((k) => tensors[k]!.item()));
+          const logged: Record<string, number> = Object.fromEntries(names.map((k, i) => [k, read[i]]));
+          const now = performance.now();
+          const m = {
+            step: pos.step,
+            epoch: pos.epoch + 1,
+            ...logged,
+            imagesPerSecond: ((pos.step - rateStep) * o.batch) / ((now - rateStart) / 1000),
+          };
+          rateStart = now;
+          rateStep = pos.step;
+          const { status, finite } = o.describe(logged);
+          if (!finite.every(Number.isFinite)) throw new NanLossError(pos.step, lastCheckpoint);
+          await Deno.writeTextFile(`${o.dir}/metrics.jsonl`, JSON.stringify(m) + "\n", { append: true });
+          o.onMetrics?.(m);
+          progress.update(pos.step, `${label}epoch ${pos.epoch + 1}/${o.epochs} ${status}`);
+        }
+        for (const t of Object.values(tensors)) t?.dispose();
+      }
+      if (pos.stepInEpoch === perEpoch) {
+        await o.onEpochEnd?.(pos.epoch + 1);
+        pos.epoch++;
+        pos.stepInEpoch = 0;
+      }
+      lastCheckpoint = await o.checkpoint();
+      progress.log(`${label}epoch ${pos.epoch} checkpoint written: ${lastCheckpoint}`);
+    }
+    if (interrupted) {
+      progress.log(`interrupted at step ${pos.step}: checkpoint written; continue with --resume`);
+    } else {
+      await o.finish();
+    }
+    progress.finish();
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSigint);
+  }
+}
