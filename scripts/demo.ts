@@ -1,6 +1,7 @@
 // `deno task demo`: the whole method on generated OCT phantoms — train, map, score, evaluate, report.
 
 import { parseArgs } from "node:util";
+import { runCli } from "./cli.ts";
 import { DEMO_PRESETS, runDemo } from "../anogan/demo.ts";
 
 const HELP = `deno task demo [--preset cpu|paper] [--out DIR] [--seed S] [--quiet]
@@ -55,9 +56,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-try {
-  Deno.exit(await main());
-} catch (e) {
-  console.error(`error: ${(e as Error).message}`);
-  Deno.exit(1);
-}
+await runCli(main);

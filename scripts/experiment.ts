@@ -1,6 +1,7 @@
 // `deno task experiment fmnist`: the one-class Fashion-MNIST protocol (see --help).
 
 import { parseArgs } from "node:util";
+import { runCli } from "./cli.ts";
 import { FMNIST_FULL, FMNIST_QUICK, runFmnistExperiment, summaryMarkdown } from "../anogan/experiment.ts";
 
 const HELP = `deno task experiment fmnist [--quick] [--classes 0,1,...] [--out DIR] [--seed S]
@@ -55,9 +56,4 @@ async function main(): Promise<void> {
   console.log(`done in ${((performance.now() - t0) / 60000).toFixed(1)} min; results in ${a.out}/summary.md`);
 }
 
-try {
-  await main();
-} catch (e) {
-  console.error(`error: ${(e as Error).message}`);
-  Deno.exit(1);
-}
+await runCli(main);

@@ -1,6 +1,7 @@
 // `deno task score`: maps query images to the latent space and scores them (see --help).
 
 import { parseArgs } from "node:util";
+import { numberFlag, runCli } from "./cli.ts";
 import * as T from "../core/mod.ts";
 import { loadQuerySet, QUERY_SPEC_HELP } from "../anogan/queries.ts";
 import {
@@ -47,13 +48,6 @@ the PNGs query/, generated/ (G(z_Γ)), residual/ (|x − G(z_Γ)|), masks/, and 
   --help              this text
 `;
 
-function int(name: string, v: string | undefined, fallback: number): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new Error(`--${name}: expected an integer, got "${v}"`);
-  return n;
-}
-
 async function main(): Promise<void> {
   const { values: a } = parseArgs({
     args: Deno.args,
@@ -88,8 +82,8 @@ async function main(): Promise<void> {
   }
   const shardMatch = a.shard.match(/^(\d+)\/(\d+)$/);
   if (!shardMatch) throw new Error(`--shard ${a.shard}: expected i/n, e.g. 0/4`);
-  const lambda = a.lambda === undefined ? MAPPING_DEFAULTS.lambda : Number(a.lambda);
-  const lr = a.lr === undefined ? MAPPING_DEFAULTS.lr : Number(a.lr);
+  const lambda = numberFlag("lambda", a.lambda, MAPPING_DEFAULTS.lambda, false);
+  const lr = numberFlag("lr", a.lr, MAPPING_DEFAULTS.lr, false);
 
   const rt = await T.init();
   const { gan, config, encoder: acaeEncoder } = await loadGan(a.run);
@@ -117,15 +111,15 @@ async function main(): Promise<void> {
     : mappers.some((m) => m.startsWith("encoder"))
     ? await loadEncoder(a.run, gan.G.cfg)
     : undefined;
-  const seed = int("seed", a.seed, MAPPING_DEFAULTS.seed);
+  const seed = numberFlag("seed", a.seed, MAPPING_DEFAULTS.seed);
   const set = await loadQuerySet(a.data, {
     size: gan.G.cfg.size,
     seed,
     fmnistDir: a["fmnist-dir"],
-    limit: a.limit === undefined ? undefined : int("limit", a.limit, 0),
+    limit: a.limit === undefined ? undefined : numberFlag("limit", a.limit, 0),
     balanced: a.balanced,
   });
-  const batch = int("batch", a.batch, defaultBatch(rt, gan.G.cfg));
+  const batch = numberFlag("batch", a.batch, defaultBatch(rt, gan.G.cfg));
   if (batch < 1) throw new Error(`--batch must be ≥ 1, got ${batch}`);
   await Deno.mkdir(a.out, { recursive: true });
   if (!a.quiet) {
@@ -133,7 +127,7 @@ async function main(): Promise<void> {
     console.error(`queries: ${set.description} (${set.count} images); batch ${batch}; shard ${a.shard}`);
   }
   const mapping = {
-    steps: int("steps", a.steps, MAPPING_DEFAULTS.steps),
+    steps: numberFlag("steps", a.steps, MAPPING_DEFAULTS.steps),
     lambda,
     lr,
     betas: MAPPING_DEFAULTS.betas,
@@ -173,9 +167,4 @@ async function main(): Promise<void> {
   }
 }
 
-try {
-  await main();
-} catch (e) {
-  console.error(`error: ${(e as Error).message}`);
-  Deno.exit(1);
-}
+await runCli(main);

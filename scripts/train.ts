@@ -1,6 +1,7 @@
 // `deno task train`: adversarial training of the DCGAN (or the aCAE baseline) on normal images (see --help).
 
 import { parseArgs } from "node:util";
+import { numberFlag, runCli } from "./cli.ts";
 import * as T from "../core/mod.ts";
 import { DATA_SPEC_HELP, loadTrainingSource } from "../anogan/data/source.ts";
 import { ACAE_RECON_WEIGHT } from "../anogan/acae.ts";
@@ -45,15 +46,6 @@ Run:
   --quiet                no progress output
   --help                 this text
 `;
-
-function num(name: string, v: string | undefined, fallback: number, integer = true): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) {
-    throw new Error(`--${name}: expected ${integer ? "an integer" : "a number"}, got "${v}"`);
-  }
-  return n;
-}
 
 async function main(): Promise<number> {
   const { values: a } = parseArgs({
@@ -101,42 +93,42 @@ async function main(): Promise<number> {
     }
     cfg = {
       ...saved,
-      epochs: num("epochs", a.epochs, saved.epochs),
-      maxSteps: num("max-steps", a["max-steps"], 0),
+      epochs: numberFlag("epochs", a.epochs, saved.epochs),
+      maxSteps: numberFlag("max-steps", a["max-steps"], 0),
     };
     extra = saved.extra!;
   } else {
     if (!a.data) throw new Error(`--data is required: ${DATA_SPEC_HELP} (see --help)`);
-    const size = num("size", a.size, a.data.startsWith("fmnist:") ? 32 : 64);
+    const size = numberFlag("size", a.size, a.data.startsWith("fmnist:") ? 32 : 64);
     if (size !== 32 && size !== 64) throw new Error(`--size: expected 32 or 64, got ${size}`);
     const model: DcganConfig = {
       size,
-      width: num("width", a.width, DCGAN_DEFAULTS.width),
-      zDim: num("z-dim", a["z-dim"], DCGAN_DEFAULTS.zDim),
+      width: numberFlag("width", a.width, DCGAN_DEFAULTS.width),
+      zDim: numberFlag("z-dim", a["z-dim"], DCGAN_DEFAULTS.zDim),
     };
     cfg = {
       data: a.data,
       model,
-      batch: num("batch", a.batch, TRAIN_DEFAULTS.batch),
-      epochs: num("epochs", a.epochs, TRAIN_DEFAULTS.epochs),
-      lr: num("lr", a.lr, TRAIN_DEFAULTS.lr, false),
-      beta1: num("beta1", a.beta1, TRAIN_DEFAULTS.beta1, false),
-      beta2: num("beta2", a.beta2, TRAIN_DEFAULTS.beta2, false),
-      generatorSteps: num("g-steps", a["g-steps"], TRAIN_DEFAULTS.generatorSteps),
-      seed: num("seed", a.seed, TRAIN_DEFAULTS.seed),
-      logEvery: num("log-every", a["log-every"], TRAIN_DEFAULTS.logEvery),
-      maxSteps: num("max-steps", a["max-steps"], TRAIN_DEFAULTS.maxSteps),
+      batch: numberFlag("batch", a.batch, TRAIN_DEFAULTS.batch),
+      epochs: numberFlag("epochs", a.epochs, TRAIN_DEFAULTS.epochs),
+      lr: numberFlag("lr", a.lr, TRAIN_DEFAULTS.lr, false),
+      beta1: numberFlag("beta1", a.beta1, TRAIN_DEFAULTS.beta1, false),
+      beta2: numberFlag("beta2", a.beta2, TRAIN_DEFAULTS.beta2, false),
+      generatorSteps: numberFlag("g-steps", a["g-steps"], TRAIN_DEFAULTS.generatorSteps),
+      seed: numberFlag("seed", a.seed, TRAIN_DEFAULTS.seed),
+      logEvery: numberFlag("log-every", a["log-every"], TRAIN_DEFAULTS.logEvery),
+      maxSteps: numberFlag("max-steps", a["max-steps"], TRAIN_DEFAULTS.maxSteps),
     };
     extra = {
       fmnistDir: a["fmnist-dir"],
-      patchesPerImage: num("patches-per-image", a["patches-per-image"], 32),
-      phantomVolumes: num("phantom-volumes", a["phantom-volumes"], 2),
-      limit: a.limit === undefined ? undefined : num("limit", a.limit, 0),
+      patchesPerImage: numberFlag("patches-per-image", a["patches-per-image"], 32),
+      phantomVolumes: numberFlag("phantom-volumes", a["phantom-volumes"], 2),
+      limit: a.limit === undefined ? undefined : numberFlag("limit", a.limit, 0),
     };
     const kind = a.model ?? "dcgan";
     if (kind === "acae") {
       cfg.kind = "acae";
-      cfg.reconWeight = num("recon-weight", a["recon-weight"], ACAE_RECON_WEIGHT, false);
+      cfg.reconWeight = numberFlag("recon-weight", a["recon-weight"], ACAE_RECON_WEIGHT, false);
     } else if (kind !== "dcgan") {
       throw new Error(`--model: expected dcgan or acae, got "${kind}"`);
     }
@@ -179,9 +171,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-try {
-  Deno.exit(await main());
-} catch (e) {
-  console.error(`error: ${(e as Error).message}`);
-  Deno.exit(1);
-}
+await runCli(main);

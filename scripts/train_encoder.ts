@@ -1,6 +1,7 @@
 // `deno task train-encoder`: the izi_f encoder of f-AnoGAN for a trained DCGAN run (see --help).
 
 import { parseArgs } from "node:util";
+import { numberFlag, runCli } from "./cli.ts";
 import * as T from "../core/mod.ts";
 import { loadTrainingSource, type SourceOptions } from "../anogan/data/source.ts";
 import {
@@ -36,15 +37,6 @@ deno task score --run RUN_DIR --mapper encoder (one pass) or --mapper encoder+it
   --quiet           no progress output
   --help            this text
 `;
-
-function num(name: string, v: string | undefined, fallback: number, integer = true): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) {
-    throw new Error(`--${name}: expected ${integer ? "an integer" : "a number"}, got "${v}"`);
-  }
-  return n;
-}
 
 async function main(): Promise<number> {
   const { values: a } = parseArgs({
@@ -84,22 +76,22 @@ async function main(): Promise<number> {
     }
     cfg = {
       ...saved,
-      epochs: num("epochs", a.epochs, saved.epochs),
-      maxSteps: num("max-steps", a["max-steps"], 0),
+      epochs: numberFlag("epochs", a.epochs, saved.epochs),
+      maxSteps: numberFlag("max-steps", a["max-steps"], 0),
     };
   } else {
     cfg = {
       data: String(run.data),
       model: run.model as DcganConfig,
-      batch: num("batch", a.batch, D.batch),
-      epochs: num("epochs", a.epochs, D.epochs),
-      lr: num("lr", a.lr, D.lr, false),
-      beta1: num("beta1", a.beta1, D.beta1, false),
-      beta2: num("beta2", a.beta2, D.beta2, false),
-      kappa: num("kappa", a.kappa, D.kappa, false),
-      seed: num("seed", a.seed, Number(run.seed ?? D.seed)),
-      logEvery: num("log-every", a["log-every"], D.logEvery),
-      maxSteps: num("max-steps", a["max-steps"], D.maxSteps),
+      batch: numberFlag("batch", a.batch, D.batch),
+      epochs: numberFlag("epochs", a.epochs, D.epochs),
+      lr: numberFlag("lr", a.lr, D.lr, false),
+      beta1: numberFlag("beta1", a.beta1, D.beta1, false),
+      beta2: numberFlag("beta2", a.beta2, D.beta2, false),
+      kappa: numberFlag("kappa", a.kappa, D.kappa, false),
+      seed: numberFlag("seed", a.seed, Number(run.seed ?? D.seed)),
+      logEvery: numberFlag("log-every", a["log-every"], D.logEvery),
+      maxSteps: numberFlag("max-steps", a["max-steps"], D.maxSteps),
     };
   }
   for (const [k, v] of [["batch", cfg.batch], ["epochs", cfg.epochs], ["log-every", cfg.logEvery]] as const) {
@@ -140,9 +132,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-try {
-  Deno.exit(await main());
-} catch (e) {
-  console.error(`error: ${(e as Error).message}`);
-  Deno.exit(1);
-}
+await runCli(main);
