@@ -3,6 +3,7 @@
 // map in one pass: the aCAE's (A_acae …) and the izi_f encoder of a DCGAN run (A_encoder …, and
 // A_encoder_iter … when E(x) starts k mapping steps).
 
+import { relative, resolve } from "node:path";
 import * as T from "../core/mod.ts";
 import { encodeImages, Encoder } from "./acae.ts";
 import { createDcgan, type Dcgan, type DcganConfig } from "./dcgan.ts";
@@ -346,7 +347,7 @@ export async function writeScoreOutputs(
     new TextEncoder().encode(formatScoresCsv(result.rows, o.methods)),
   );
   const json = {
-    run: info.run,
+    run: relative(out, resolve(info.run)), // relative to this folder, as eval reads it
     data: info.data,
     queries: info.set.description,
     shard: `${o.shard[0]}/${o.shard[1]}`,
