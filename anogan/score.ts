@@ -147,6 +147,38 @@ function residualOverlay(query: Float32Array, residual: Float32Array): Uint8Arra
 }
 
 /**
+ * The PNGs of one scored image: the query x, G(z_Γ), the residual |x − G(z_Γ)| (∈ [0, 2], mapped to
+ * 0–255) and the mask when there is one. Returns their paths relative to `outDir`.
+ */
+async function writeImagePngs(
+  outDir: string,
+  id: string,
+  query: Float32Array,
+  generated: Float32Array,
+  mask: Uint8Array | null,
+  size: number,
+): Promise<Pick<ScoreRow, "query" | "generated" | "residual" | "mask">> {
+  const paths = {
+    query: `query/${id}.png`,
+    generated: `generated/${id}.png`,
+    residual: `residual/${id}.png`,
+    mask: "",
+  };
+  const gray = (data: Float32Array) => encodeGrayPng({ data, width: size, height: size });
+  await T.writeFileAtomic(`${outDir}/${paths.query}`, gray(query));
+  await T.writeFileAtomic(`${outDir}/${paths.generated}`, gray(generated));
+  await T.writeFileAtomic(
+    `${outDir}/${paths.residual}`,
+    gray(generated.map((v, j) => Math.abs(query[j] - v) - 1)),
+  );
+  if (mask) {
+    paths.mask = `masks/${id}.png`;
+    await T.writeFileAtomic(`${outDir}/${paths.mask}`, encodeMaskPng(mask, size, size));
+  }
+  return paths;
+}
+
+/**
  * Maps and scores the shard's images in batches; writes PNGs under `outDir` (when asked) and returns
  * the rows. Progress shows images/s and the ETA.
  */
@@ -236,27 +268,10 @@ export async function scoreQueries(
       const g = anogan?.generated.slice(k * n, (k + 1) * n);
       if (g) generatedById.set(id, g);
       if (o.images && g) {
-        const q = images.subarray(k * n, (k + 1) * n);
-        const res = g.map((v, j) => Math.abs(q[j] - v));
-        row.query = `query/${id}.png`;
-        row.generated = `generated/${id}.png`;
-        row.residual = `residual/${id}.png`;
-        await T.writeFileAtomic(
-          `${outDir}/${row.query}`,
-          new Uint8Array(encodeGrayPng({ data: q, width: size, height: size })),
+        Object.assign(
+          row,
+          await writeImagePngs(outDir, id, images.subarray(k * n, (k + 1) * n), g, set.masks[i], size),
         );
-        await T.writeFileAtomic(
-          `${outDir}/${row.generated}`,
-          new Uint8Array(encodeGrayPng({ data: g, width: size, height: size })),
-        );
-        // The residual PNG maps |x − G(z)| ∈ [0, 2] to 0–255.
-        const resPng = encodeGrayPng({ data: res.map((v) => v - 1), width: size, height: size });
-        await T.writeFileAtomic(`${outDir}/${row.residual}`, new Uint8Array(resPng));
-        const mask = set.masks[i];
-        if (mask) {
-          row.mask = `masks/${id}.png`;
-          await T.writeFileAtomic(`${outDir}/${row.mask}`, new Uint8Array(encodeMaskPng(mask, size, size)));
-        }
       }
       rows.push(row);
     }
@@ -314,7 +329,7 @@ export async function writeFigureGrid(
       (j) => (m ? (m[j] === 1 ? [0, 190, 255] : m[j] === 2 ? [255, 210, 0] : [0, 0, 0]) : [255, 255, 255]),
     );
   });
-  await T.writeFileAtomic(path, new Uint8Array(encodeRgbPng(rgb, width, height)));
+  await T.writeFileAtomic(path, encodeRgbPng(rgb, width, height));
 }
 
 export interface ScoreRunInfo {
