@@ -16,6 +16,7 @@ import {
   convTranspose2dGeometry,
 } from "../core/ops/conv.ts";
 import { loadTf, type Tf } from "./tfjs_setup.ts";
+import { cpuName } from "./bench_util.ts";
 
 // ---- the layers --------------------------------------------------------------------------------
 
@@ -486,12 +487,7 @@ export async function main(args: string[]): Promise<void> {
 }
 
 async function machine(): Promise<{ cpu: string; nproc: number }> {
-  const out = await new Deno.Command("sh", {
-    args: ["-c", "nproc; grep -m1 'model name' /proc/cpuinfo"],
-    stdout: "piped",
-  }).output();
-  const [nproc, model] = new TextDecoder().decode(out.stdout).split("\n");
-  return { cpu: model?.split(":")[1]?.trim() || "unknown CPU", nproc: Number(nproc) };
+  return { cpu: await cpuName(), nproc: navigator.hardwareConcurrency };
 }
 
 /** Replaces (or appends) the `## Kernels` section of a markdown file, leaving other sections alone. */

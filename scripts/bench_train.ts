@@ -181,16 +181,7 @@ export async function runTorch(script: string, args: string[]): Promise<Record<s
 
 /** "AMD EPYC …, 2 cores; llvmpipe (…)": the machine as the tables name it. */
 export async function machineLine(adapter: string): Promise<string> {
-  let cpu = cpuName();
-  if (cpu === "unknown CPU") {
-    // Deno 2 reads /proc only with --allow-all; grep may.
-    const out = await new Deno.Command("grep", {
-      args: ["-m1", "model name", "/proc/cpuinfo"],
-      stdout: "piped",
-    })
-      .output().catch(() => null);
-    cpu = new TextDecoder().decode(out?.stdout).split(":")[1]?.trim() || cpu;
-  }
+  const cpu = await cpuName();
   return `${cpu}, ${navigator.hardwareConcurrency} cores; ${adapter}`;
 }
 

@@ -8,14 +8,14 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** A one-line description of this machine's CPU, from /proc/cpuinfo when readable. */
-export function cpuName(): string {
-  try {
-    const info = Deno.readTextFileSync("/proc/cpuinfo");
-    return info.match(/model name\s*:\s*(.*)/)?.[1]?.trim() ?? "unknown CPU";
-  } catch {
-    return "unknown CPU";
-  }
+/** This machine's CPU model, from /proc/cpuinfo (through grep: Deno reads /proc only with --allow-all). */
+export async function cpuName(): Promise<string> {
+  const out = await new Deno.Command("grep", {
+    args: ["-m1", "model name", "/proc/cpuinfo"],
+    stdout: "piped",
+  })
+    .output().catch(() => null);
+  return (out && new TextDecoder().decode(out.stdout).split(":")[1]?.trim()) || "unknown CPU";
 }
 
 /** Writes `bench/results/NAME-<timestamp>.json` atomically and returns its path. */
@@ -26,7 +26,7 @@ export async function writeResults(name: string, results: unknown): Promise<stri
   const path = `${dir}${name}-${stamp}.json`;
   const body = {
     date: new Date().toISOString(),
-    cpu: cpuName(),
+    cpu: await cpuName(),
     cores: navigator.hardwareConcurrency,
     results,
   };
