@@ -3,7 +3,8 @@
 //   kernels/conv2d_grad_input.wgsl   implicit GEMM over the flipped weight, stride phases, no zero taps
 //   kernels/conv2d_grad_weight.wgsl  GEMM with a fixed split-K, partials summed in order
 // (the first two have *_vec4 twins that read channels as vec4 when Cin and Cout are multiples of 4;
-// on CPU adapters all three have *_tile32 twins for that case, with the register tile written out).
+// on CPU adapters all three have *_tile32 twins for that case, with the register tile written out,
+// and an input gradient with one image channel has a kernel of its own, conv2d_grad_input_c1.wgsl).
 // convTranspose2d forward is conv2d's input gradient, its input gradient is conv2d forward, and its
 // weight gradient is conv2d's with x and dy swapped.
 //
@@ -318,6 +319,16 @@ export function convGradInputKernel(
   // Phase (0, 0) has the most pixels: ⌈H / stride⌉ rows and ⌈W / stride⌉ columns.
   const phasePixels = g.batch * Math.ceil(g.inH / g.strideH) * Math.ceil(g.inW / g.strideW);
   const bindings = [dy.buffer, w.buffer, (bias ?? w).buffer, dx.buffer];
+  if (convVariant() === "cpu" && g.inC === 1 && g.outC % 4 === 0) {
+    // One image channel: 4 pixels per invocation, Cout read as vec4 (a 32-channel tile would idle).
+    const def = { file: "conv2d_grad_input_c1.wgsl", constants: { WG: 64 }, storage: 4, writes: [3] };
+    rt().dispatch(def, bindings, geometryParams(g, bias ? 1 : 0), [
+      Math.ceil(phasePixels / (4 * 64)),
+      1,
+      g.strideH * g.strideW,
+    ], label);
+    return dx;
+  }
   if (useTile32(g)) {
     const def = {
       file: "conv2d_grad_input_tile32.wgsl",
