@@ -1,4 +1,4 @@
-// `deno task bench kernels [--batch N] [--iters N] [--no-tfjs] [--no-torch] [--markdown FILE]`:
+// `deno task bench kernels [--batch N] [--iters N] [--layers A,B] [--no-tfjs] [--no-wasm] [--no-torch] [--markdown FILE]`:
 // every layer of the paper's 64×64 DCGAN — forward, input gradient and weight gradient in ms and
 // GFLOP/s — through this runtime, through TensorFlow.js 4.22 (WebGPU on the same adapter, and wasm)
 // and PyTorch CPU (scripts/bench_kernels_torch.py). Medians after warm-up; first-use time (shader
@@ -388,13 +388,17 @@ export async function main(args: string[]): Promise<void> {
       "no-wasm": { type: "boolean", default: false },
       "no-torch": { type: "boolean", default: false },
       markdown: { type: "string" },
+      layers: { type: "string" },
     },
   });
   const B = Number(values.batch), iters = Number(values.iters);
   if (!Number.isInteger(B) || B < 1) {
     throw new Error(`--batch must be a positive integer, got ${values.batch}`);
   }
-  const layers = dcganLayers(B);
+  // --layers "conv1,convT4": only the layers whose names contain one of these (quick re-measurements).
+  const wanted = values.layers?.split(",").map((w) => w.trim()).filter(Boolean);
+  const layers = dcganLayers(B).filter((l) => !wanted || wanted.some((w) => l.name.includes(w)));
+  if (layers.length === 0) throw new Error(`--layers ${values.layers}: no layer name contains any of these`);
   const runtime = await T.init();
   const ourRows = await benchOurs(layers, iters);
   const ourG = await generatorForwardOurs(B, iters);
