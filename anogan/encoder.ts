@@ -16,9 +16,9 @@ import { Encoder, encoderInit } from "./acae.ts";
 import type { ImageBatchSource } from "./data/source.ts";
 import type { Dcgan, DcganConfig } from "./dcgan.ts";
 import { freeze } from "./mapping.ts";
-import { runEpochs, stepsPerEpoch } from "./loop.ts";
+import { runEpochs, startRun } from "./loop.ts";
 import { loadGan } from "./score.ts";
-import { TRAIN_DEFAULTS, writeJsonAtomic } from "./train.ts";
+import { TRAIN_DEFAULTS } from "./train.ts";
 
 export interface EncoderTrainConfig {
   /** The GAN run's data spec (for the record) and model. */
@@ -254,24 +254,15 @@ export async function trainEncoder(o: EncoderRunOptions): Promise<EncoderState> 
       `encoder model (${modelString(cfg.model)}) differs from the GAN's (${modelString(gan.G.cfg)})`,
     );
   }
-  stepsPerEpoch(source, cfg.model.size, cfg.batch); // checks the data before anything is written
-  await Deno.mkdir(dir, { recursive: true });
+  await startRun(dir, source, cfg, Boolean(o.resume), o.provenance);
   const s = o.resume ? await readEncoderCheckpoint(dir, cfg) : createEncoderState(cfg);
-  if (!o.resume) {
-    await writeJsonAtomic(`${dir}/config.json`, { ...cfg, source: source.description, ...o.provenance });
-    await Deno.writeTextFile(`${dir}/metrics.jsonl`, "");
-  }
   freeze(gan);
   s.encoder.train().requiresGrad(true);
   await runEpochs({
     dir,
     source,
     position: s,
-    batch: cfg.batch,
-    epochs: cfg.epochs,
-    maxSteps: cfg.maxSteps,
-    seed: cfg.seed,
-    logEvery: cfg.logEvery,
+    schedule: cfg,
     label: "encoder ",
     quiet: o.quiet,
     resumedFrom: o.resume ? `${dir}/${CHECKPOINT}` : undefined,

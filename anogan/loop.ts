@@ -4,6 +4,7 @@
 
 import type * as T from "../core/mod.ts";
 import { Rng } from "../core/random.ts";
+import { writeFileAtomic } from "../core/io/safetensors.ts";
 import type { ImageBatchSource } from "./data/source.ts";
 import { Progress } from "./progress.ts";
 
@@ -51,17 +52,41 @@ export function stepsPerEpoch(source: ImageBatchSource, size: number, batch: num
   return steps;
 }
 
-export interface EpochLoopOptions {
-  /** Where metrics.jsonl lives. */
-  dir: string;
-  source: ImageBatchSource;
-  position: LoopPosition;
+/**
+ * Checks the data against the model and, for a new run, writes config.json (the config, the data's
+ * description and provenance) and an empty metrics.jsonl in `dir`. Nothing is written on bad data.
+ */
+export async function startRun(
+  dir: string,
+  source: ImageBatchSource,
+  config: { model: { size: number }; batch: number },
+  resume: boolean,
+  provenance: Record<string, unknown> = {},
+): Promise<void> {
+  stepsPerEpoch(source, config.model.size, config.batch);
+  await Deno.mkdir(dir, { recursive: true });
+  if (resume) return;
+  const json = JSON.stringify({ ...config, source: source.description, ...provenance }, null, 2) + "\n";
+  await writeFileAtomic(`${dir}/config.json`, new TextEncoder().encode(json));
+  await Deno.writeTextFile(`${dir}/metrics.jsonl`, "");
+}
+
+export interface LoopSchedule {
   batch: number;
   epochs: number;
   /** Stop after this many steps in total; 0 = no limit. */
   maxSteps: number;
   seed: number;
   logEvery: number;
+}
+
+export interface EpochLoopOptions {
+  /** Where metrics.jsonl lives. */
+  dir: string;
+  source: ImageBatchSource;
+  position: LoopPosition;
+  /** Batch size, epochs, step limit, seed of the shuffles, logging period: the run's config. */
+  schedule: LoopSchedule;
   /** Prefix of progress lines, e.g. "encoder ". */
   label?: string;
   quiet?: boolean;
@@ -83,31 +108,32 @@ export interface EpochLoopOptions {
 /** Runs (or resumes) epochs until done, Ctrl-C or a NaN loss; checkpoints after each epoch. */
 export async function runEpochs(o: EpochLoopOptions): Promise<void> {
   const pos = o.position;
+  const { batch: batchSize, epochs, maxSteps, seed, logEvery } = o.schedule;
   const size = o.source.size;
-  const perEpoch = stepsPerEpoch(o.source, size, o.batch);
-  const totalSteps = o.maxSteps > 0 ? Math.min(o.maxSteps, o.epochs * perEpoch) : o.epochs * perEpoch;
-  const progress = new Progress({ total: totalSteps, unit: "img", unitsPerStep: o.batch, quiet: o.quiet });
+  const perEpoch = stepsPerEpoch(o.source, size, batchSize);
+  const totalSteps = maxSteps > 0 ? Math.min(maxSteps, epochs * perEpoch) : epochs * perEpoch;
+  const progress = new Progress({ total: totalSteps, unit: "img", unitsPerStep: batchSize, quiet: o.quiet });
   progress.resumeAt(pos.step);
   let interrupted = false;
   const onSigint = () => (interrupted = true);
   Deno.addSignalListener("SIGINT", onSigint);
   const values = size * size;
-  const batch = new Float32Array(o.batch * values);
+  const batch = new Float32Array(batchSize * values);
   let lastCheckpoint = o.resumedFrom ?? "(none yet)";
   let rateStart = performance.now(), rateStep = pos.step;
   const label = o.label ?? "";
   try {
-    while (pos.epoch < o.epochs && pos.step < totalSteps && !interrupted) {
-      const perm = epochPermutation(o.seed, pos.epoch, o.source.count);
+    while (pos.epoch < epochs && pos.step < totalSteps && !interrupted) {
+      const perm = epochPermutation(seed, pos.epoch, o.source.count);
       while (pos.stepInEpoch < perEpoch && pos.step < totalSteps && !interrupted) {
-        for (let b = 0; b < o.batch; b++) {
-          const src = perm[pos.stepInEpoch * o.batch + b] * values;
+        for (let b = 0; b < batchSize; b++) {
+          const src = perm[pos.stepInEpoch * batchSize + b] * values;
           batch.set(o.source.images.subarray(src, src + values), b * values);
         }
         const tensors = o.step(batch);
         pos.step++;
         pos.stepInEpoch++;
-        if (pos.step % o.logEvery === 0 || pos.stepInEpoch === perEpoch || pos.step === totalSteps) {
+        if (pos.step % logEvery === 0 || pos.stepInEpoch === perEpoch || pos.step === totalSteps) {
           const names = Object.keys(tensors).filter((k) => tensors[k]);
           const read = await Promise.all(names.map((k) => tensors[k]!.item()));
           const logged: Record<string, number> = Object.fromEntries(names.map((k, i) => [k, read[i]]));
@@ -116,7 +142,7 @@ export async function runEpochs(o: EpochLoopOptions): Promise<void> {
             step: pos.step,
             epoch: pos.epoch + 1,
             ...logged,
-            imagesPerSecond: ((pos.step - rateStep) * o.batch) / ((now - rateStart) / 1000),
+            imagesPerSecond: ((pos.step - rateStep) * batchSize) / ((now - rateStart) / 1000),
           };
           rateStart = now;
           rateStep = pos.step;
@@ -124,7 +150,7 @@ export async function runEpochs(o: EpochLoopOptions): Promise<void> {
           if (!finite.every(Number.isFinite)) throw new NanLossError(pos.step, lastCheckpoint);
           await Deno.writeTextFile(`${o.dir}/metrics.jsonl`, JSON.stringify(m) + "\n", { append: true });
           o.onMetrics?.(m);
-          progress.update(pos.step, `${label}epoch ${pos.epoch + 1}/${o.epochs} ${status}`);
+          progress.update(pos.step, `${label}epoch ${pos.epoch + 1}/${epochs} ${status}`);
         }
         for (const t of Object.values(tensors)) t?.dispose();
       }

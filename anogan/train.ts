@@ -16,7 +16,7 @@ import * as T from "../core/mod.ts";
 import { type ImageBatchSource } from "./data/source.ts";
 import { acaeStep, createAcaeState, type Encoder } from "./acae.ts";
 import { createDcgan, type Dcgan, type DcganConfig, dcganInit } from "./dcgan.ts";
-import { runEpochs, stepsPerEpoch } from "./loop.ts";
+import { runEpochs, startRun } from "./loop.ts";
 import { tileImages, writeGrayPng } from "./report/grid.ts";
 
 export interface TrainConfig {
@@ -244,10 +244,6 @@ export interface TrainRunOptions {
   onMetrics?: (m: StepMetrics) => void;
 }
 
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  await T.writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(value, null, 2) + "\n"));
-}
-
 async function writeSamples(dir: string, s: TrainState, fixedZ: T.Tensor, epoch: number, size: number) {
   s.gan.G.eval();
   const images = T.scope(() => T.noGrad(() => s.gan.G.forward(fixedZ)));
@@ -261,13 +257,9 @@ async function writeSamples(dir: string, s: TrainState, fixedZ: T.Tensor, epoch:
 /** Trains (or resumes) a run; returns the final state. Ctrl-C writes a checkpoint and stops. */
 export async function train(o: TrainRunOptions): Promise<TrainState> {
   const { dir, source, cfg } = o;
-  stepsPerEpoch(source, cfg.model.size, cfg.batch); // checks the data before anything is written
+  await startRun(dir, source, cfg, Boolean(o.resume), o.provenance);
   await Deno.mkdir(`${dir}/samples`, { recursive: true });
   const s = o.resume ? await readCheckpoint(dir, cfg) : createTrainState(cfg);
-  if (!o.resume) {
-    await writeJsonAtomic(`${dir}/config.json`, { ...cfg, source: source.description, ...o.provenance });
-    await Deno.writeTextFile(`${dir}/metrics.jsonl`, "");
-  }
   const fixedZ = T.Tensor.from(new T.Rng(BigInt(cfg.seed), 1n << 61n).uniform(64 * cfg.model.zDim, -1, 1), [
     64,
     cfg.model.zDim,
@@ -277,11 +269,7 @@ export async function train(o: TrainRunOptions): Promise<TrainState> {
       dir,
       source,
       position: s,
-      batch: cfg.batch,
-      epochs: cfg.epochs,
-      maxSteps: cfg.maxSteps,
-      seed: cfg.seed,
-      logEvery: cfg.logEvery,
+      schedule: cfg,
       quiet: o.quiet,
       resumedFrom: o.resume ? `${dir}/${CHECKPOINT}` : undefined,
       step: (batch) => ({ ...trainStep(s, cfg, batch) }),

@@ -3,11 +3,10 @@
 import assert from "node:assert/strict";
 import * as T from "../core/mod.ts";
 import { Encoder } from "../anogan/acae.ts";
-import { type ImageBatchSource, loadTrainingSource } from "../anogan/data/source.ts";
 import { readCheckpoint, train, TRAIN_DEFAULTS, type TrainConfig } from "../anogan/train.ts";
 import { formatScoresCsv, loadGan, scoreQueries } from "../anogan/score.ts";
 import type { QuerySet } from "../anogan/queries.ts";
-import { gpu } from "./helpers.ts";
+import { assertSameBits, gpu, tensorBits, tinyFmnistSource } from "./helpers.ts";
 
 await gpu();
 
@@ -22,21 +21,8 @@ const ACAE: TrainConfig = {
   reconWeight: 100,
 };
 
-let cached: ImageBatchSource | null = null;
-async function source(): Promise<ImageBatchSource> {
-  cached ??= await loadTrainingSource("fmnist:7", { size: 32, patchesPerImage: 1, seed: 0, limit: 32 });
-  return cached;
-}
-
-async function checkpointBits(dir: string): Promise<Map<string, Uint32Array>> {
-  const file = await T.readSafetensors(`${dir}/checkpoint.safetensors`);
-  return new Map([...file.tensors].map(([k, v]) => [k, new Uint32Array(v.data.buffer)]));
-}
-
-function assertSame(a: Map<string, Uint32Array>, b: Map<string, Uint32Array>, what: string) {
-  assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort(), `${what}: tensor names`);
-  for (const [k, v] of a) assert.deepEqual(v, b.get(k), `${what}: ${k} differs`);
-}
+const source = tinyFmnistSource;
+const checkpointBits = (dir: string) => tensorBits(`${dir}/checkpoint.safetensors`);
 
 Deno.test("encoder maps [N, size, size, 1] images to z in (−1, 1) at 32×32 and 64×64", async () => {
   for (const size of [32, 64]) {
@@ -62,7 +48,7 @@ Deno.test("aCAE: same seed twice is bit-identical, and 1 epoch + resume equals 2
     quiet: true,
     onMetrics: (m) => metrics.push(m.lossRecon!),
   });
-  assertSame(await checkpointBits(a), await checkpointBits(b), "same seed");
+  assertSameBits(await checkpointBits(a), await checkpointBits(b), "same seed");
   assert.ok((await checkpointBits(a)).has("E.project.weight"), "the checkpoint holds the encoder");
   assert.ok(metrics.length > 0 && metrics.every((l) => l > 0 && l < 2), `reconstruction L1 ${metrics}`);
   await train({ dir: resumed, source: await source(), cfg: ACAE, quiet: true });
@@ -73,7 +59,7 @@ Deno.test("aCAE: same seed twice is bit-identical, and 1 epoch + resume equals 2
     quiet: true,
     resume: true,
   });
-  assertSame(await checkpointBits(a), await checkpointBits(resumed), "resumed");
+  assertSameBits(await checkpointBits(a), await checkpointBits(resumed), "resumed");
   const config = JSON.parse(await Deno.readTextFile(`${a}/config.json`));
   assert.equal(config.kind, "acae");
 

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import * as T from "../core/mod.ts";
-import { type ImageBatchSource, loadTrainingSource } from "../anogan/data/source.ts";
+import { loadTrainingSource } from "../anogan/data/source.ts";
 import {
   ENCODER_TRAIN_DEFAULTS,
   type EncoderTrainConfig,
@@ -16,7 +16,7 @@ import { mapToLatent } from "../anogan/mapping.ts";
 import type { QuerySet } from "../anogan/queries.ts";
 import { formatScoresCsv, scoreQueries } from "../anogan/score.ts";
 import { train, TRAIN_DEFAULTS, type TrainConfig } from "../anogan/train.ts";
-import { gpu } from "./helpers.ts";
+import { assertSameBits, gpu, tensorBits, tinyFmnistSource } from "./helpers.ts";
 
 await gpu();
 
@@ -37,26 +37,13 @@ const ENC: EncoderTrainConfig = {
   epochs: 1,
 };
 
-const source: ImageBatchSource = await loadTrainingSource("fmnist:7", {
-  size: 32,
-  patchesPerImage: 1,
-  seed: 0,
-  limit: 32,
-});
+const source = await tinyFmnistSource();
 
 /** A finished tiny DCGAN run, shared by the tests (its files are only read). */
 const runDir = await Deno.makeTempDir();
 await train({ dir: runDir, source, cfg: GAN, quiet: true });
 
-async function encoderBits(dir: string): Promise<Map<string, Uint32Array>> {
-  const file = await T.readSafetensors(`${dir}/encoder/checkpoint.safetensors`);
-  return new Map([...file.tensors].map(([k, v]) => [k, new Uint32Array(v.data.buffer)]));
-}
-
-function assertSame(a: Map<string, Uint32Array>, b: Map<string, Uint32Array>, what: string) {
-  assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort(), `${what}: tensor names`);
-  for (const [k, v] of a) assert.deepEqual(v, b.get(k), `${what}: ${k} differs`);
-}
+const encoderBits = (dir: string) => tensorBits(`${dir}/encoder/checkpoint.safetensors`);
 
 /** A copy of the shared run without its encoder, for a test to train one into. */
 async function runCopy(): Promise<string> {
@@ -79,12 +66,12 @@ Deno.test("encoder training: same seed twice is bit-identical, 1 epoch + resume 
       onMetrics: (m) => losses.push(m.loss),
     });
   }
-  assertSame(await encoderBits(a), await encoderBits(b), "same seed");
+  assertSameBits(await encoderBits(a), await encoderBits(b), "same seed");
   assert.ok(losses.every((l) => Number.isFinite(l) && l > 0), `losses ${losses}`);
   const { gan } = await loadTrainedGan(resumed);
   await trainEncoder({ runDir: resumed, gan, source, cfg: ENC, quiet: true });
   await trainEncoder({ runDir: resumed, gan, source, cfg: { ...ENC, epochs: 2 }, quiet: true, resume: true });
-  assertSame(await encoderBits(a), await encoderBits(resumed), "resumed");
+  assertSameBits(await encoderBits(a), await encoderBits(resumed), "resumed");
   // G and D stay frozen: the run's model file is untouched and the checkpoint holds only E.
   assert.ok([...(await encoderBits(a)).keys()].every((k) => k.startsWith("E.") || k.startsWith("opt.")));
   for (const d of [a, b, resumed]) await Deno.remove(d, { recursive: true });

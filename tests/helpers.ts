@@ -2,6 +2,7 @@
 
 import assert from "node:assert/strict";
 import * as T from "../core/mod.ts";
+import { type ImageBatchSource, loadTrainingSource } from "../anogan/data/source.ts";
 
 export const TOL = 1e-5;
 
@@ -59,4 +60,24 @@ export class TestRng {
   pick<T>(xs: readonly T[]): T {
     return xs[this.#r.int(xs.length)];
   }
+}
+
+/** The bits of every tensor in a safetensors file, by name (for bit-identical comparisons). */
+export async function tensorBits(path: string): Promise<Map<string, Uint32Array>> {
+  const file = await T.readSafetensors(path);
+  return new Map([...file.tensors].map(([k, v]) => [k, new Uint32Array(v.data.buffer)]));
+}
+
+/** Two files' tensors have the same names and the same bits. */
+export function assertSameBits(a: Map<string, Uint32Array>, b: Map<string, Uint32Array>, what: string): void {
+  assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort(), `${what}: tensor names`);
+  for (const [k, v] of a) assert.deepEqual(v, b.get(k), `${what}: ${k} differs`);
+}
+
+let tinyFmnist: ImageBatchSource | null = null;
+
+/** 32 Fashion-MNIST sneakers padded to 32×32: the training data of the small training tests. */
+export async function tinyFmnistSource(): Promise<ImageBatchSource> {
+  tinyFmnist ??= await loadTrainingSource("fmnist:7", { size: 32, patchesPerImage: 1, seed: 0, limit: 32 });
+  return tinyFmnist;
 }

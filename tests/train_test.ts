@@ -3,9 +3,9 @@
 import assert from "node:assert/strict";
 import * as T from "../core/mod.ts";
 import { createDcgan, dcganInit } from "../anogan/dcgan.ts";
-import { type ImageBatchSource, loadTrainingSource } from "../anogan/data/source.ts";
+import { loadTrainingSource } from "../anogan/data/source.ts";
 import { NanLossError, readCheckpoint, train, TRAIN_DEFAULTS, type TrainConfig } from "../anogan/train.ts";
-import { gpu } from "./helpers.ts";
+import { assertSameBits, gpu, tensorBits, tinyFmnistSource } from "./helpers.ts";
 import { encode } from "fast-png";
 
 await gpu();
@@ -19,21 +19,8 @@ const TINY: TrainConfig = {
   logEvery: 2,
 };
 
-let fmnistSource: ImageBatchSource | null = null;
-async function source(): Promise<ImageBatchSource> {
-  fmnistSource ??= await loadTrainingSource("fmnist:7", { size: 32, patchesPerImage: 1, seed: 0, limit: 32 });
-  return fmnistSource;
-}
-
-async function tensorsOf(dir: string): Promise<Map<string, Uint32Array>> {
-  const file = await T.readSafetensors(`${dir}/checkpoint.safetensors`);
-  return new Map([...file.tensors].map(([k, v]) => [k, new Uint32Array(v.data.buffer)]));
-}
-
-function assertSameTensors(a: Map<string, Uint32Array>, b: Map<string, Uint32Array>, what: string) {
-  assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort(), `${what}: tensor names`);
-  for (const [k, v] of a) assert.deepEqual(v, b.get(k), `${what}: ${k} differs`);
-}
+const source = tinyFmnistSource;
+const tensorsOf = (dir: string) => tensorBits(`${dir}/checkpoint.safetensors`);
 
 Deno.test("DCGAN shapes: 64×64 and 32×32 generators and discriminators, features f(x) before the last layer", () => {
   for (const size of [32, 64]) {
@@ -79,7 +66,7 @@ Deno.test("DCGAN state dicts are in PyTorch's layouts, and round-trip", async ()
 Deno.test("training is reproducible: one seed twice gives bit-identical checkpoints", async () => {
   const dirs = [await Deno.makeTempDir(), await Deno.makeTempDir()];
   for (const dir of dirs) await train({ dir, source: await source(), cfg: TINY, quiet: true });
-  assertSameTensors(await tensorsOf(dirs[0]), await tensorsOf(dirs[1]), "same seed");
+  assertSameBits(await tensorsOf(dirs[0]), await tensorsOf(dirs[1]), "same seed");
   const other = await Deno.makeTempDir();
   await train({ dir: other, source: await source(), cfg: { ...TINY, seed: 1 }, quiet: true });
   assert.notDeepEqual(
@@ -100,7 +87,7 @@ Deno.test("2 epochs equal 1 epoch, resume, 1 more; metrics, samples and weights 
     quiet: true,
     resume: true,
   });
-  assertSameTensors(await tensorsOf(straight), await tensorsOf(resumed), "resumed");
+  assertSameBits(await tensorsOf(straight), await tensorsOf(resumed), "resumed");
   const lines = (await Deno.readTextFile(`${resumed}/metrics.jsonl`)).trim().split("\n").map((l) =>
     JSON.parse(l)
   );
@@ -125,7 +112,7 @@ Deno.test("a NaN loss stops training with the step number and keeps the last goo
     (e: Error) =>
       e instanceof NanLossError && /NaN at step 6; the last good checkpoint is kept/.test(e.message),
   );
-  assertSameTensors(before, await tensorsOf(dir), "after NaN");
+  assertSameBits(before, await tensorsOf(dir), "after NaN");
   await Deno.remove(dir, { recursive: true });
 });
 
