@@ -16,7 +16,7 @@ import {
   convTranspose2dGeometry,
 } from "../core/ops/conv.ts";
 import { loadTf, type Tf } from "./tfjs_setup.ts";
-import { cpuName } from "./bench_util.ts";
+import { cpuName, runTorch } from "./bench_util.ts";
 
 // ---- the layers --------------------------------------------------------------------------------
 
@@ -355,21 +355,8 @@ async function generatorForwardTf(tf: Tf, B: number, iters: number): Promise<Tim
 
 // ---- PyTorch -----------------------------------------------------------------------------------
 
-async function benchTorch(B: number, iters: number): Promise<Record<string, unknown> | null> {
-  const script = new URL("./bench_kernels_torch.py", import.meta.url).pathname;
-  try {
-    const { code, stdout, stderr } = await new Deno.Command("/usr/bin/python3", {
-      args: [script, "--batch", String(B), "--iters", String(iters)],
-      env: { OPENBLAS_NUM_THREADS: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    if (code !== 0) throw new Error(new TextDecoder().decode(stderr).trim().split("\n").at(-1));
-    return JSON.parse(new TextDecoder().decode(stdout));
-  } catch (e) {
-    console.error(`PyTorch figures skipped: ${(e as Error).message}`);
-    return null;
-  }
+function benchTorch(B: number, iters: number): Promise<Record<string, unknown> | null> {
+  return runTorch("./bench_kernels_torch.py", ["--batch", String(B), "--iters", String(iters)]);
 }
 
 // ---- report ------------------------------------------------------------------------------------

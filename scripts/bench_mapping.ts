@@ -13,17 +13,8 @@ import { parseArgs } from "node:util";
 import * as T from "../core/mod.ts";
 import { createDcgan, type Dcgan, type DcganConfig, dcganInit } from "../anogan/dcgan.ts";
 import { freeze, MAPPING_DEFAULTS, mapToLatent } from "../anogan/mapping.ts";
-import { writeResults } from "./bench_util.ts";
-import {
-  imageSize,
-  machineLine,
-  positiveInt,
-  rate,
-  ratio,
-  runTorch,
-  tfDcgan,
-  upsertTableRows,
-} from "./bench_train.ts";
+import { runTorch, writeResults } from "./bench_util.ts";
+import { imageSize, machineLine, positiveInt, rate, ratio, tfDcgan, upsertTableRows } from "./bench_train.ts";
 import { loadTf, type Tf, TFJS_DEFAULT_MATMUL_PROGRAM, TFJS_SAFE_MATMUL_PROGRAM } from "./tfjs_setup.ts";
 
 const { lambda: LAMBDA, lr: LR, betas: BETAS } = MAPPING_DEFAULTS;

@@ -15,7 +15,7 @@ import { parseArgs } from "node:util";
 import * as T from "../core/mod.ts";
 import type { Dcgan, DcganConfig } from "../anogan/dcgan.ts";
 import { createTrainState, TRAIN_DEFAULTS, type TrainConfig, trainStep } from "../anogan/train.ts";
-import { cpuName, median, writeResults } from "./bench_util.ts";
+import { cpuName, median, runTorch, writeResults } from "./bench_util.ts";
 import { loadTf, missingKernels, type Tf } from "./tfjs_setup.ts";
 
 // ---- timing --------------------------------------------------------------------------------------
@@ -160,24 +160,6 @@ export async function tfDcgan(tf: Tf, gan: Dcgan, trainable: boolean): Promise<T
 }
 
 // ---- PyTorch and the report ------------------------------------------------------------------------
-
-/** Runs a PyTorch companion script and parses its JSON; null (with a message) when it fails. */
-export async function runTorch(script: string, args: string[]): Promise<Record<string, unknown> | null> {
-  const path = new URL(script, import.meta.url).pathname;
-  try {
-    const { code, stdout, stderr } = await new Deno.Command("/usr/bin/python3", {
-      args: [path, ...args],
-      env: { OPENBLAS_NUM_THREADS: "1" }, // torch's own threads; OpenBLAS threads on top oversubscribe
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    if (code !== 0) throw new Error(new TextDecoder().decode(stderr).trim().split("\n").at(-1));
-    return JSON.parse(new TextDecoder().decode(stdout));
-  } catch (e) {
-    console.error(`PyTorch figures skipped: ${(e as Error).message}`);
-    return null;
-  }
-}
 
 /** "AMD EPYC …, 2 cores; llvmpipe (…)": the machine as the tables name it. */
 export async function machineLine(adapter: string): Promise<string> {

@@ -33,3 +33,21 @@ export async function writeResults(name: string, results: unknown): Promise<stri
   await writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(body, null, 2) + "\n"));
   return path;
 }
+
+/** Runs a PyTorch companion script and parses its JSON; null (with a message) when it fails. */
+export async function runTorch(script: string, args: string[]): Promise<Record<string, unknown> | null> {
+  const path = new URL(script, import.meta.url).pathname; // scripts/ beside this file
+  try {
+    const { code, stdout, stderr } = await new Deno.Command("/usr/bin/python3", {
+      args: [path, ...args],
+      env: { OPENBLAS_NUM_THREADS: "1" }, // torch's own threads; OpenBLAS threads on top oversubscribe
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (code !== 0) throw new Error(new TextDecoder().decode(stderr).trim().split("\n").at(-1));
+    return JSON.parse(new TextDecoder().decode(stdout));
+  } catch (e) {
+    console.error(`PyTorch figures skipped: ${(e as Error).message}`);
+    return null;
+  }
+}
