@@ -12,6 +12,7 @@ import {
   rocAuc,
   type RocCurve,
   rocCurve,
+  smoothedResidual,
   youdenPoint,
 } from "./metrics.ts";
 import { type ScoreRow, ScoresCsvError, type ScoreTable } from "./scores.ts";
@@ -46,6 +47,8 @@ export interface RocSeries {
 }
 
 export interface PixelSummary {
+  /** The per-pixel anomaly map: the residual |x − G(z_Γ)|, or its speckle-robust smoothed form. */
+  map: string;
   /** What counts as an anomalous pixel. */
   truth: string;
   images: number;
@@ -53,7 +56,7 @@ export interface PixelSummary {
   anomalousPixels: number;
   auroc: number;
   dice: number;
-  /** Residual |x − G(z_Γ)| at the best Dice, in intensities normalised to [-1, 1] (so in [0, 2]). */
+  /** Map value at the best Dice, in intensities normalised to [-1, 1] (so in [0, 2]). */
   diceThreshold: number;
   /** Share of the residual mass on anomalous pixels, and of the area, in images with any. */
   massInside: number;
@@ -250,21 +253,43 @@ export function evaluateScores(
   };
 }
 
+/** A row's residual, mask and (when written) its query and G(z_Γ), all in [-1, 1] but the residual. */
+export interface LocalisationImage extends ResidualAndMask {
+  width: number;
+  query?: Float32Array;
+  generated?: Float32Array;
+}
+
+/** σ in pixels of the smoothed residual that eval reports beside the paper's residual. */
+export const DEFAULT_RESIDUAL_SMOOTHING = 1;
+
 /** Residual maps and masks of the rows that have both, read from their PNGs (residual in [0, 2]). */
-export async function readResidualsAndMasks(rows: ScoreRow[]): Promise<ResidualAndMask[]> {
-  const images: ResidualAndMask[] = [];
+export async function readResidualsAndMasks(rows: ScoreRow[]): Promise<LocalisationImage[]> {
+  const images: LocalisationImage[] = [];
   for (const row of rows) {
     if (!row.mask || !row.residual) continue;
-    const residual = await readGrayPng(row.residual);
     const { mask, width, height } = await readMaskPng(row.mask);
-    if (residual.width !== width || residual.height !== height) {
-      throw new ScoresCsvError(
-        `${row.file}:${row.line}: residual ${row.residual} is ` +
-          `${residual.width}×${residual.height} but mask ${row.mask} is ${width}×${height}; expected the same size`,
-      );
-    }
+    const sameSize = async (path: string, what: string) => {
+      const image = await readGrayPng(path);
+      if (image.width !== width || image.height !== height) {
+        throw new ScoresCsvError(
+          `${row.file}:${row.line}: ${what} ${path} is ${image.width}×${image.height} but mask ${row.mask} is ` +
+            `${width}×${height}; expected the same size`,
+        );
+      }
+      return image.data;
+    };
     // Residual PNGs map |x − G(z_Γ)| ∈ [0, 2] to the full range, which readGrayPng maps to [-1, 1].
-    images.push({ residual: residual.data.map((v) => v + 1), mask });
+    const image: LocalisationImage = {
+      residual: (await sameSize(row.residual, "residual")).map((v) => v + 1),
+      mask,
+      width,
+    };
+    if (row.query && row.generated) {
+      image.query = await sameSize(row.query, "query");
+      image.generated = await sameSize(row.generated, "generated image");
+    }
+    images.push(image);
   }
   return images;
 }
@@ -275,30 +300,47 @@ const PIXEL_TRUTHS: { truth: string; isAnomalous: (label: number) => boolean }[]
 ];
 
 /**
- * Pixel-level AUROC and best Dice of the residual against the masks, for any anomaly label and for
- * fluid alone (the paper's image labels count fluid); empty when no row has both PNGs or no pixel is
- * anomalous.
+ * Pixel-level AUROC, best Dice and residual mass inside the masks, for any anomaly label and for
+ * fluid alone (the paper's image labels count fluid), of the paper's residual |x − G(z_Γ)| and, when
+ * every image has its query and G(z_Γ) and `smoothing` > 0, of the smoothed residual
+ * |g_σ ∗ (x − G(z_Γ))| (see smoothedResidual). Empty when no row has both PNGs or no pixel is anomalous.
  */
-export function summarisePixels(images: ResidualAndMask[]): PixelSummary[] {
+export function summarisePixels(
+  images: LocalisationImage[],
+  smoothing = DEFAULT_RESIDUAL_SMOOTHING,
+): PixelSummary[] {
   const summaries: PixelSummary[] = [];
   if (images.length === 0) return summaries;
-  for (const { truth, isAnomalous } of PIXEL_TRUTHS) {
-    const anyAnomalous = images.some(({ mask }) => Array.prototype.some.call(mask, isAnomalous));
-    if (!anyAnomalous) continue;
-    const result = pixelMetrics(images, isAnomalous);
-    summaries.push({
-      truth,
-      images: result.images,
-      pixels: result.pixels,
-      anomalousPixels: result.anomalousPixels,
-      auroc: result.auroc,
-      dice: result.dice,
-      diceThreshold: result.diceThreshold,
-      massInside: result.massInside,
-      areaInside: result.areaInside,
-      roc: cornerRates(result.roc),
-      dicePerThreshold: dicePerThreshold(result.roc),
+  const maps: { map: string; images: ResidualAndMask[] }[] = [{ map: "residual |x − G(z)|", images }];
+  if (smoothing > 0 && images.every((image) => image.query && image.generated)) {
+    maps.push({
+      map: `smoothed residual |g_σ ∗ (x − G(z))|, σ = ${smoothing}`,
+      images: images.map(({ query, generated, mask, width }) => ({
+        residual: smoothedResidual(query!, generated!, width, smoothing),
+        mask,
+      })),
     });
+  }
+  for (const { map, images } of maps) {
+    for (const { truth, isAnomalous } of PIXEL_TRUTHS) {
+      const anyAnomalous = images.some(({ mask }) => Array.prototype.some.call(mask, isAnomalous));
+      if (!anyAnomalous) continue;
+      const result = pixelMetrics(images, isAnomalous);
+      summaries.push({
+        map,
+        truth,
+        images: result.images,
+        pixels: result.pixels,
+        anomalousPixels: result.anomalousPixels,
+        auroc: result.auroc,
+        dice: result.dice,
+        diceThreshold: result.diceThreshold,
+        massInside: result.massInside,
+        areaInside: result.areaInside,
+        roc: cornerRates(result.roc),
+        dicePerThreshold: dicePerThreshold(result.roc),
+      });
+    }
   }
   return summaries;
 }

@@ -273,8 +273,12 @@ Deno.test("eval writes eval.json, a self-contained report.html and figure3.png f
     ]);
     assert.deepEqual(json.counts, { rows: 24, normal: 16, anomalous: 8, unlabelled: 0, trainNormals: 24 });
     assert.equal(json.table1[0].auc, 1, "the residual of a bright square separates perfectly");
-    assert.equal(json.pixel.length, 2);
+    assert.deepEqual(
+      json.pixel.map((p: { map: string; truth: string }) => [p.map.split(" ")[0], p.truth.split(" ")[0]]),
+      [["residual", "fluid"], ["residual", "fluid"], ["smoothed", "fluid"], ["smoothed", "fluid"]],
+    );
     assert.ok(json.pixel[0].auroc > 0.9 && json.pixel[0].dice > 0.5, JSON.stringify(json.pixel[0]));
+    assert.ok(json.pixel[2].massInside > json.pixel[2].areaInside, JSON.stringify(json.pixel[2]));
     assert.ok(outputs.markdown.startsWith("| score "), outputs.markdown);
     assert.match(outputs.markdown, /\| A +\| AnoGAN A\(x\) +\| 1\.000 \(1\.000–1\.000\)/);
 

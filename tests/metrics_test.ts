@@ -2,6 +2,7 @@
 // properties of the bootstrap interval.
 
 import assert from "node:assert/strict";
+import { relErr, TestRng } from "./helpers.ts";
 import {
   auroc,
   bootstrapAurocInterval,
@@ -11,6 +12,7 @@ import {
   residualMassInside,
   rocAuc,
   rocCurve,
+  smoothedResidual,
   truePositiveRates,
   youdenPoint,
 } from "../anogan/metrics.ts";
@@ -164,4 +166,65 @@ Deno.test("residual mass inside the mask, over the images with anomalous pixels 
   assert.equal(r.massInside, 0.75);
   assert.equal(r.areaInside, 0.25);
   assert.ok(Number.isNaN(residualMassInside([images[1]], (l) => l === 1).massInside));
+});
+
+/** |g_σ ∗ (x − g)| as a direct 2-D sum in float64: every tap inside the image, weights renormalised. */
+function smoothedResidualOracle(x: number[], g: number[], width: number, sigma: number): number[] {
+  const height = x.length / width, radius = Math.ceil(3 * sigma);
+  const out: number[] = [];
+  for (let r = 0; r < height; r++) {
+    for (let c = 0; c < width; c++) {
+      let sum = 0, weight = 0;
+      for (let dr = -radius; dr <= radius; dr++) {
+        for (let dc = -radius; dc <= radius; dc++) {
+          const rr = r + dr, cc = c + dc;
+          if (rr < 0 || rr >= height || cc < 0 || cc >= width) continue;
+          const w = Math.exp(-(dr * dr + dc * dc) / (2 * sigma * sigma));
+          sum += w * (x[rr * width + cc] - g[rr * width + cc]);
+          weight += w;
+        }
+      }
+      out.push(Math.abs(sum / weight));
+    }
+  }
+  return out;
+}
+
+Deno.test("smoothed residual matches a direct 2-D Gaussian sum on random shapes and σ", () => {
+  const rng = new TestRng(7);
+  for (let trial = 0; trial < 12; trial++) {
+    const width = rng.int(1, 20), height = rng.int(1, 20), sigma = [0.5, 1, 1.7, 3][trial % 4];
+    const x = [...rng.uniform(width * height, -1, 1)], g = [...rng.uniform(width * height, -1, 1)];
+    const got = smoothedResidual(x, g, width, sigma);
+    const want = smoothedResidualOracle(x, g, width, sigma);
+    assert.ok(relErr(got, want) < 1e-6, `${height}×${width} σ ${sigma}: rel ${relErr(got, want)}`);
+  }
+  const x = [0.5, -1, 0.25], g = [0, 0, 1];
+  assert.deepEqual([...smoothedResidual(x, g, 3, 0)], [0.5, 1, 0.75], "σ = 0 is |x − G(z)|");
+});
+
+Deno.test("smoothing keeps a consistent darkening and cancels zero-mean speckle", () => {
+  // 32×32: G(z) is flat; x is G(z) plus ±0.4 checkerboard speckle everywhere, and 0.3 darker in a
+  // 8×8 block (the anomaly). The raw residual spreads evenly; the smoothed one sits on the block.
+  const width = 32, n = width * width;
+  const g = new Float32Array(n), x = new Float32Array(n), mask = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const r = Math.floor(i / width), c = i % width;
+    const inside = r >= 12 && r < 20 && c >= 12 && c < 20;
+    x[i] = ((r + c) % 2 === 0 ? 0.4 : -0.4) - (inside ? 0.3 : 0);
+    mask[i] = inside ? 1 : 0;
+  }
+  const isFluid = (label: number) => label === 1;
+  const raw = residualMassInside([{ residual: smoothedResidual(x, g, width, 0), mask }], isFluid);
+  const smooth = residualMassInside([{ residual: smoothedResidual(x, g, width, 1.5), mask }], isFluid);
+  assert.equal(raw.areaInside, 64 / n);
+  assert.ok(raw.massInside < 2 * raw.areaInside, `raw ${raw.massInside}`);
+  assert.ok(smooth.massInside > 5 * smooth.areaInside, `smoothed ${smooth.massInside}`);
+});
+
+Deno.test("smoothed residual rejects mismatched sizes, ragged rows and bad σ by name", () => {
+  assert.throws(() => smoothedResidual([1, 2], [1], 2, 1), /query has 2 pixels but G\(z\) has 1/);
+  assert.throws(() => smoothedResidual([1, 2, 3], [1, 2, 3], 2, 1), /3 pixels do not form rows of width 2/);
+  assert.throws(() => smoothedResidual([1], [1], 1, -1), /sigma must be a finite number ≥ 0, got -1/);
+  assert.throws(() => smoothedResidual([1], [1], 1, NaN), /got NaN/);
 });

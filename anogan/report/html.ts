@@ -209,46 +209,56 @@ function figure3Section(inputs: ReportInputs): string {
     `at or above its cut-off; pale bar: below.</p>`;
 }
 
+/** A plot legend's short name of one pixel-level series. */
+function pixelSeriesName(p: PixelSummary): string {
+  return `${p.map.startsWith("smoothed") ? "smoothed, " : ""}${p.truth.replace(/ \(.*\)$/, "")}`;
+}
+
 async function pixelSection(pixel: PixelSummary[]): Promise<string> {
   if (pixel.length === 0) {
     return `<p class="note">No row has both a mask and a residual PNG: no pixel-level figures.</p>`;
   }
   const rows = pixel.map((p) =>
-    `<tr><td>${escapeHtml(p.truth)}</td><td class="num">${p.images}</td><td class="num">${p.pixels}</td>` +
+    `<tr><td>${escapeHtml(p.map)}</td><td>${
+      escapeHtml(p.truth)
+    }</td><td class="num">${p.images}</td><td class="num">${p.pixels}</td>` +
     `<td class="num">${p.anomalousPixels}</td><td class="num">${fmt(p.auroc)}</td>` +
     `<td class="num">${fmt(p.dice)}</td><td class="num">${fmt(p.diceThreshold)}</td>` +
     `<td class="num">${fmt(p.massInside)}</td><td class="num">${fmt(p.areaInside)}</td></tr>`
   );
-  const table = `<table><tr><th>anomalous pixels are</th><th>images</th><th>pixels</th><th>anomalous</th>` +
+  const table =
+    `<table><tr><th>map</th><th>anomalous pixels are</th><th>images</th><th>pixels</th><th>anomalous</th>` +
     `<th>pixel AUROC</th><th>best Dice</th><th>at residual ≥</th><th>residual mass inside</th>` +
     `<th>area inside</th></tr>${rows.join("")}</table><p class="note">Residual mass inside: the share of ` +
-    `Σ|x − G(z<sub>Γ</sub>)| that falls on anomalous pixels, over the images that have any; area inside: ` +
-    `the share of those images' pixels that are anomalous. Localisation puts the first well above the second.</p>`;
-  const colours = ["#000000", "#1f77b4"];
+    `the map's sum that falls on anomalous pixels, over the images that have any; area inside: ` +
+    `the share of those images' pixels that are anomalous. Localisation puts the first well above the second. ` +
+    `The smoothed residual blurs the signed x − G(z<sub>Γ</sub>) before taking its magnitude, so zero-mean ` +
+    `texture no generator reproduces (speckle) cancels and consistent intensity differences remain.</p>`;
+  const colours = ["#000000", "#1f77b4", "#ff7f0e", "#2ca02c"];
   const roc = rocSpec(
     "Pixel-level ROC of the residual",
     pixel.map((p, k) => ({
       score: "pixel",
       colour: colours[k],
-      label: `${p.truth} (AUC ${fmt(p.auroc)})`,
+      label: `${pixelSeriesName(p)} (AUC ${fmt(p.auroc)})`,
       x: p.roc.fpr,
       y: p.roc.tpr,
     })),
   );
   const dice = lineSpec(
     "Dice against the residual threshold",
-    "threshold on |x − G(z)| (intensities in [-1, 1])",
+    "threshold on the map (intensities in [-1, 1])",
     "Dice",
     pixel.map((p, k) => ({
       score: "pixel",
       colour: colours[k],
-      label: `${p.truth} (best ${fmt(p.dice)})`,
+      label: `${pixelSeriesName(p)} (best ${fmt(p.dice)})`,
       x: p.dicePerThreshold.threshold,
       y: p.dicePerThreshold.dice,
     })),
   );
   const note =
-    "All images' pixels pooled; pixels with residual at or above the threshold are called anomalous.";
+    "All images' pixels pooled; pixels with the map at or above the threshold are called anomalous.";
   return `${table}<div class="plots">${await plotFigure(roc, note)}${await plotFigure(
     dice,
     "Dice = 2·TP / (2·TP + FP + FN).",

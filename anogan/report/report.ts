@@ -25,6 +25,8 @@ export interface EvalOptions {
   bootstrapSamples?: number;
   /** Examples per block of the Fig. 3 grid. */
   examples?: number;
+  /** σ (pixels) of the smoothed residual reported beside |x − G(z)|; 0: none. */
+  residualSmoothing?: number;
 }
 
 export interface EvalOutputs {
@@ -103,7 +105,7 @@ export async function runEvaluation(options: EvalOptions): Promise<EvalOutputs> 
   const test = await readScoreFiles(options.scores);
   const train = options.trainScores?.length ? await readScoreFiles(options.trainScores) : undefined;
   const evaluation = evaluateScores(test, { seed, bootstrapSamples: options.bootstrapSamples, train });
-  evaluation.pixel = summarisePixels(await readResidualsAndMasks(test.rows));
+  evaluation.pixel = summarisePixels(await readResidualsAndMasks(test.rows), options.residualSmoothing);
 
   const out = options.out ?? dirname(options.scores[0]);
   await ensureFolder(out);
