@@ -7,7 +7,7 @@
 //
 // Files, in the GAN's run directory:
 //   encoder/config.json              the encoder's hyperparameters, data, provenance
-//   encoder/metrics.jsonl            one line per logged step
+//   encoder/metrics.jsonl            one line per logging window (mean losses over its steps)
 //   encoder/checkpoint.safetensors   E, its optimiser and the step; written after each epoch and on Ctrl-C
 //   encoder/encoder.safetensors      E's weights (PyTorch names and layouts), written at the end
 

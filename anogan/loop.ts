@@ -1,8 +1,9 @@
 // The epoch loop shared by every training in the project (the DCGAN, the aCAE, the izi_f encoder):
-// seeded per-epoch shuffles, batches, losses read back every few steps into metrics.jsonl, a NaN
-// stop, progress, a checkpoint after each epoch and on Ctrl-C, and exact resumption.
+// seeded per-epoch shuffles, batches, losses summed on the device and their means over each logging
+// window read back into metrics.jsonl, a NaN stop, progress with each epoch's means, a checkpoint
+// after each epoch and on Ctrl-C, and exact resumption.
 
-import type * as T from "../core/mod.ts";
+import * as T from "../core/mod.ts";
 import { Rng } from "../core/random.ts";
 import { writeFileAtomic } from "../core/io/safetensors.ts";
 import type { ImageBatchSource } from "./data/source.ts";
@@ -22,6 +23,62 @@ export class NanLossError extends Error {
         `(try a lower --lr or another --seed)`,
     );
     this.name = "NanLossError";
+  }
+}
+
+/**
+ * Sums of a step's logged scalars, kept on the device: each step adds to them inside its own submit
+ * (fixed order, no readback), and the loop reads the means once per logging window. A window never
+ * spans two epochs, so windows weighted by their steps give each epoch's exact means.
+ */
+class DeviceSums {
+  #sums = new Map<string, T.Tensor>();
+  steps = 0;
+
+  /** Adds this step's values; call inside the step. */
+  add(values: Record<string, T.Tensor | undefined>): void {
+    T.noGrad(() => {
+      for (const [name, value] of Object.entries(values)) {
+        if (!value) continue;
+        const previous = this.#sums.get(name);
+        this.#sums.set(name, (previous ? T.add(previous, value) : T.copy(value)).keep());
+        previous?.dispose();
+      }
+    });
+    this.steps++;
+  }
+
+  /** The means since the last read, and a fresh start. */
+  async readMeans(): Promise<Record<string, number>> {
+    const names = [...this.#sums.keys()];
+    const sums = await Promise.all(names.map((name) => this.#sums.get(name)!.item()));
+    const means = Object.fromEntries(names.map((name, i) => [name, sums[i] / this.steps]));
+    for (const t of this.#sums.values()) t.dispose();
+    this.#sums.clear();
+    this.steps = 0;
+    return means;
+  }
+}
+
+/** Means of several windows, weighted by their steps: an epoch's means. */
+class WeightedMeans {
+  #sums: Record<string, number> = {};
+  steps = 0;
+
+  add(means: Record<string, number>, steps: number): void {
+    for (const [name, mean] of Object.entries(means)) {
+      this.#sums[name] = (this.#sums[name] ?? 0) + mean * steps;
+    }
+    this.steps += steps;
+  }
+
+  take(): Record<string, number> {
+    const means = Object.fromEntries(
+      Object.entries(this.#sums).map(([name, sum]) => [name, sum / this.steps]),
+    );
+    this.#sums = {};
+    this.steps = 0;
+    return means;
   }
 }
 
@@ -92,9 +149,12 @@ export interface EpochLoopOptions {
   quiet?: boolean;
   /** Path of the run's checkpoint when resuming, for the NaN message. */
   resumedFrom?: string;
-  /** One optimisation step on a batch [B, size, size]; returns the scalars to log. */
+  /** One optimisation step on a batch [B, size, size] (one T.step); returns the scalars to log. */
   step: (batch: Float32Array) => Record<string, T.Tensor | undefined>;
-  /** The progress status for logged values; `finite` lists the values that must not be NaN. */
+  /**
+   * The progress status for logged values (means over a logging window, or over an epoch); `finite`
+   * lists the values that must not be NaN.
+   */
   describe: (values: Record<string, number>) => { status: string; finite: number[] };
   onMetrics?: (m: Record<string, number>) => void;
   /** After the last step of an epoch (e.g. a sample grid), before the epoch counter moves on. */
@@ -121,6 +181,7 @@ export async function runEpochs(o: EpochLoopOptions): Promise<void> {
   const batch = new Float32Array(batchSize * values);
   let lastCheckpoint = o.resumedFrom ?? "(none yet)";
   let rateStart = performance.now(), rateStep = pos.step;
+  const sums = new DeviceSums(), epochMeans = new WeightedMeans();
   const label = o.label ?? "";
   try {
     while (pos.epoch < epochs && pos.step < totalSteps && !interrupted) {
@@ -130,18 +191,23 @@ export async function runEpochs(o: EpochLoopOptions): Promise<void> {
           const src = perm[pos.stepInEpoch * batchSize + b] * values;
           batch.set(o.source.images.subarray(src, src + values), b * values);
         }
-        const tensors = o.step(batch);
+        T.step(() => {
+          const tensors = o.step(batch);
+          sums.add(tensors);
+          for (const t of Object.values(tensors)) t?.dispose();
+        });
         pos.step++;
         pos.stepInEpoch++;
         if (pos.step % logEvery === 0 || pos.stepInEpoch === perEpoch || pos.step === totalSteps) {
-          const names = Object.keys(tensors).filter((k) => tensors[k]);
-          const read = await Promise.all(names.map((k) => tensors[k]!.item()));
-          const logged: Record<string, number> = Object.fromEntries(names.map((k, i) => [k, read[i]]));
+          const steps = sums.steps;
+          const logged = await sums.readMeans();
+          epochMeans.add(logged, steps);
           const now = performance.now();
           const m = {
             step: pos.step,
             epoch: pos.epoch + 1,
             ...logged,
+            steps,
             imagesPerSecond: ((pos.step - rateStep) * batchSize) / ((now - rateStart) / 1000),
           };
           rateStart = now;
@@ -152,15 +218,16 @@ export async function runEpochs(o: EpochLoopOptions): Promise<void> {
           o.onMetrics?.(m);
           progress.update(pos.step, `${label}epoch ${pos.epoch + 1}/${epochs} ${status}`);
         }
-        for (const t of Object.values(tensors)) t?.dispose();
       }
+      let means = "";
       if (pos.stepInEpoch === perEpoch) {
+        means = `, means ${o.describe(epochMeans.take()).status}`;
         await o.onEpochEnd?.(pos.epoch + 1);
         pos.epoch++;
         pos.stepInEpoch = 0;
       }
       lastCheckpoint = await o.checkpoint();
-      progress.log(`${label}epoch ${pos.epoch} checkpoint written: ${lastCheckpoint}`);
+      progress.log(`${label}epoch ${pos.epoch}${means}; checkpoint written: ${lastCheckpoint}`);
     }
     if (interrupted) {
       progress.log(`interrupted at step ${pos.step}: checkpoint written; continue with --resume`);

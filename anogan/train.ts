@@ -3,7 +3,7 @@
 //
 // Run directory:
 //   config.json         every hyperparameter, seed, adapter, Deno version, project commit
-//   metrics.jsonl       one line per logged step: losses, D(x), D(G(z)), images/s
+//   metrics.jsonl       one line per logging window: mean losses, D(x), D(G(z)) over its steps, images/s
 //   samples/epoch-NNN.png   G(z) for a fixed z after each epoch (eval mode, as used for mapping)
 //   checkpoint.safetensors  G, D, both optimisers, step, RNG state; written atomically after each
 //                       epoch and on Ctrl-C; a run killed mid-epoch resumes from the last one

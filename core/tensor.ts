@@ -196,16 +196,20 @@ export function scope<T extends Kept | void>(fn: () => T): T {
   return result;
 }
 
+let stepDepth = 0;
+
 /**
  * One training or mapping step: every dispatch recorded by `fn` goes into one command encoder that is
- * submitted once when `fn` returns; intermediate tensors are freed as in `scope`.
+ * submitted once when `fn` returns; intermediate tensors are freed as in `scope`. A step inside a step
+ * (a loop adding its bookkeeping around a model's step) joins the outer one's submit.
  */
 export function step<T extends Kept | void>(fn: () => T): T {
   const runtime = rt();
-  runtime.flush();
+  if (stepDepth === 0) runtime.flush();
+  stepDepth++;
   try {
     return scope(fn);
   } finally {
-    runtime.flush();
+    if (--stepDepth === 0) runtime.flush();
   }
 }

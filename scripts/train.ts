@@ -42,7 +42,8 @@ Optimisation:
 Run:
   --out RUN_DIR          run directory (default runs/<data>-<timestamp>)
   --resume RUN_DIR       continue a run from its last checkpoint (--epochs may extend it)
-  --log-every N          read losses back every N steps (default ${TRAIN_DEFAULTS.logEvery})
+  --log-every N          read back the mean losses of every N steps (default ${TRAIN_DEFAULTS.logEvery});
+                         the progress log also gives each epoch's means
   --quiet                no progress output
   --help                 this text
 `;

@@ -33,7 +33,7 @@ deno task score --run RUN_DIR --mapper encoder (one pass) or --mapper encoder+it
   --max-steps N     stop after N steps in total (default 0: no limit)
   --seed S          default: the run's seed
   --resume          continue from RUN_DIR/${ENCODER_DIR}/checkpoint.safetensors (--epochs may extend it)
-  --log-every N     read losses back every N steps (default ${D.logEvery})
+  --log-every N     read back the mean losses of every N steps (default ${D.logEvery})
   --quiet           no progress output
   --help            this text
 `;

@@ -73,6 +73,19 @@ Deno.test("a scope frees what it does not return; a disposed tensor cannot be us
   await assert.rejects(() => kept.read(), /used after being disposed/);
 });
 
+Deno.test("a step inside a step joins the outer submit; tensors it returns reach the outer step", async () => {
+  await runtime.sync();
+  const before = runtime.submits;
+  const total = T.step(() => {
+    const inner = T.step(() => T.add(T.ones([8]), T.ones([8])));
+    assert.equal(runtime.submits, before, "the inner step did not submit");
+    return T.mul(inner, 2);
+  });
+  assert.equal(runtime.submits - before, 1);
+  assert.deepEqual(await total.read(), new Float32Array(8).fill(4));
+  total.dispose();
+});
+
 Deno.test("reshape views share storage and keep it alive until the last view is disposed", async () => {
   const a = T.Tensor.from([1, 2, 3, 4, 5, 6], [2, 3]);
   const v = T.reshape(a, [3, -1]);

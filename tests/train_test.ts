@@ -101,6 +101,32 @@ Deno.test("2 epochs equal 1 epoch, resume, 1 more; metrics, samples and weights 
   for (const d of [straight, resumed]) await Deno.remove(d, { recursive: true });
 });
 
+Deno.test("logged losses are exact means over each logging window, summed on the device", async () => {
+  const every = await Deno.makeTempDir(), windowed = await Deno.makeTempDir();
+  const cfg = { ...TINY, epochs: 2 };
+  await train({ dir: every, source: await source(), cfg: { ...cfg, logEvery: 1 }, quiet: true });
+  await train({ dir: windowed, source: await source(), cfg: { ...cfg, logEvery: 3 }, quiet: true });
+  const read = async (dir: string) =>
+    (await Deno.readTextFile(`${dir}/metrics.jsonl`)).trim().split("\n").map((l) => JSON.parse(l));
+  const steps = await read(every), windows = await read(windowed);
+  // 4 steps an epoch, logged every 3: windows end at steps 3, 4 (epoch end), 6, 8.
+  assert.deepEqual(windows.map((m) => [m.step, m.steps]), [[3, 3], [4, 1], [6, 2], [8, 2]]);
+  let first = 0;
+  for (const w of windows) {
+    const inside = steps.slice(first, w.step);
+    for (const name of ["lossD", "lossG", "dReal", "dFake"]) {
+      const mean = inside.reduce((sum, m) => sum + m[name], 0) / inside.length;
+      assert.ok(
+        Math.abs(w[name] - mean) <= 1e-6 * Math.abs(mean),
+        `${name} at step ${w.step}: ${w[name]} vs ${mean}`,
+      );
+    }
+    first = w.step;
+  }
+  assertSameBits(await tensorsOf(every), await tensorsOf(windowed), "logging period");
+  for (const d of [every, windowed]) await Deno.remove(d, { recursive: true });
+});
+
 Deno.test("a NaN loss stops training with the step number and keeps the last good checkpoint", async () => {
   const dir = await Deno.makeTempDir();
   const good = await source();
