@@ -12,6 +12,7 @@ import { MAPPING_DEFAULTS } from "./mapping.ts";
 import { provenance } from "./provenance.ts";
 import { loadQuerySet } from "./queries.ts";
 import { runEvaluation } from "./report/report.ts";
+import type { PixelSummary } from "./eval.ts";
 import {
   defaultBatch,
   type ScoreMethod,
@@ -109,6 +110,8 @@ export interface DemoResult {
   seconds: number;
   /** Scoring seconds per test image of each method (anogan, ganr, pd, encoder, encoder+iter, acae). */
   secondsPerImage: Record<string, number>;
+  /** Pixel-level localisation of fluid by AnoGAN's residual maps (see eval's PixelSummary). */
+  pixel: PixelSummary[];
 }
 
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
@@ -262,6 +265,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     bestTrivial,
     seconds: (performance.now() - t0) / 1000,
     secondsPerImage,
+    pixel: ev.evaluation.pixel,
   };
 }
 

@@ -50,6 +50,13 @@ async function main(): Promise<number> {
     `AnoGAN AUROC ${r.anoganAuc.toFixed(3)} is ${verdict} the best trivial detector ` +
       `(${r.bestTrivial.name}, ${r.bestTrivial.auc.toFixed(3)}).`,
   );
+  console.log("\nFluid localisation by the residual maps (anomalous patches' pixels pooled):\n");
+  console.log("| map | pixel AUROC | residual mass on fluid | fluid area |\n|---|---|---|---|");
+  for (const p of r.pixel.filter((p) => p.truth.startsWith("fluid only"))) {
+    console.log(
+      `| ${p.map} | ${p.auroc.toFixed(3)} | ${p.massInside.toFixed(3)} | ${p.areaInside.toFixed(3)} |`,
+    );
+  }
   console.log("\nScoring time per test image (mapping included):\n\n| method | s per image |\n|---|---|");
   for (const [m, s] of Object.entries(r.secondsPerImage)) console.log(`| ${m} | ${s.toPrecision(3)} |`);
   console.log(`\nreport: ${r.reportPath}\ndone in ${(r.seconds / 60).toFixed(1)} min`);

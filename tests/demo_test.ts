@@ -47,6 +47,11 @@ Deno.test("the demo pipeline writes phantoms, a run, scores, Table 1 and a self-
     assert.match(r.markdown, new RegExp(`^\\| ${row} +\\|`, "m"), `Table 1 lacks ${row}`);
   }
   assert.ok(r.anoganAuc >= 0 && r.anoganAuc <= 1);
+  assert.deepEqual(
+    r.pixel.filter((p) => p.truth.startsWith("fluid only")).map((p) => p.map.split(" ")[0]),
+    ["residual", "smoothed"],
+    "fluid localisation of the residual and of the smoothed residual",
+  );
   const html = await Deno.readTextFile(r.reportPath);
   assert.ok(!/(src|href)="(?!data:|#)/.test(html), "the report links nothing outside itself");
   assert.ok(lines.some((l) => l.startsWith("[4/4]")));
