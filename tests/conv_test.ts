@@ -189,6 +189,38 @@ for (const variant of ["cpu", "gpu"] as const) {
   });
 }
 
+Deno.test("one-channel kernels (cpu): conv2d from and convTranspose2d to one channel match the oracle", async () => {
+  T.setConvVariant("cpu");
+  const r = new TestRng(404);
+  try {
+    for (let k = 0; k < 12; k++) {
+      const c = randomCase(r, k % 2 === 0 ? "conv2d" : "convTranspose2d");
+      // conv2d: x has one channel; convTranspose2d: the output has one (its input gradient is conv2d
+      // forward from one channel). The other side has a multiple of 4 channels, as the kernels need.
+      if (c.kind === "conv2d") {
+        await checkAgainstOracle({ ...c, x: [c.x[0], c.x[1], c.x[2], 1], outC: 4 * r.int(1, 5) }, r);
+      } else {
+        // No bias: its gradient, a plain sum over one channel, is checked elsewhere and can cancel.
+        const x = [c.x[0], c.x[1], c.x[2], 4 * r.int(1, 5)];
+        await checkAgainstOracle({ ...c, x, outC: 1, bias: false }, r);
+      }
+    }
+    // 32 and 64 channels on the other side (the weight gradient's 8- and 16-group forms), and split-K
+    // chunks that start inside an image (1 995 output pixels in 7 chunks).
+    const base = { kernel: 5, stride: 2, padding: 2, outputPadding: 0, bias: false };
+    await checkAgainstOracle({ ...base, kind: "conv2d", x: [5, 41, 37, 1], outC: 64 }, r);
+    await checkAgainstOracle({
+      ...base,
+      kind: "convTranspose2d",
+      x: [3, 9, 11, 32],
+      outC: 1,
+      outputPadding: 1,
+    }, r);
+  } finally {
+    T.setConvVariant(null);
+  }
+});
+
 // ---- PyTorch fixtures -----------------------------------------------------------------------------
 
 const fixture = await T.readSafetensors(new URL("../fixtures/conv.safetensors", import.meta.url).pathname);

@@ -4,7 +4,8 @@
 //   kernels/conv2d_grad_weight.wgsl  GEMM with a fixed split-K, partials summed in order
 // (the first two have *_vec4 twins that read channels as vec4 when Cin and Cout are multiples of 4;
 // on CPU adapters all three have *_tile32 twins for that case, with the register tile written out,
-// and an input gradient with one image channel has a kernel of its own, conv2d_grad_input_c1.wgsl).
+// and a one-channel image has kernels of its own: conv2d_forward_c1.wgsl, conv2d_grad_input_c1.wgsl
+// and conv2d_grad_weight_c1.wgsl).
 // convTranspose2d forward is conv2d's input gradient, its input gradient is conv2d forward, and its
 // weight gradient is conv2d's with x and dy swapped.
 //
@@ -289,6 +290,15 @@ export function convForwardKernel(x: Tensor, w: Tensor, bias: Tensor | null, g: 
   const y = Tensor.empty([g.batch, g.outH, g.outW, g.outC]);
   const pixels = g.batch * g.outH * g.outW;
   const bindings = [x.buffer, w.buffer, (bias ?? w).buffer, y.buffer];
+  if (convVariant() === "cpu" && g.inC === 1 && g.outC % 4 === 0) {
+    // One image channel: 4 pixels × 16 channels per invocation (a 32-channel Cin·kh·kw tile would idle).
+    const def = { file: "conv2d_forward_c1.wgsl", constants: { WG: 64 }, storage: 4, writes: [3] };
+    rt().dispatch(def, bindings, geometryParams(g, bias ? 1 : 0), [
+      Math.ceil(pixels / (4 * 64)),
+      Math.ceil(g.outC / 16),
+    ], label);
+    return y;
+  }
   if (useTile32(g)) {
     const def = { file: "conv2d_forward_tile32.wgsl", constants: { WG: TILE32.WG }, storage: 4, writes: [3] };
     rt().dispatch(def, bindings, geometryParams(g, bias ? 1 : 0), [
@@ -379,7 +389,19 @@ export function convGradWeightKernel(x: Tensor, dy: Tensor, g: ConvGeometry, lab
   const rows = g.kernelH * g.kernelW * g.inC;
   const dw = Tensor.empty([g.kernelH, g.kernelW, g.inC, g.outC]);
   let def, grid: [number, number], split;
-  if (useTile32(g)) {
+  const taps = g.kernelH * g.kernelW;
+  if (convVariant() === "cpu" && g.inC === 1 && g.outC % 4 === 0 && taps <= 64) {
+    // One image channel: a lane per tap, all walking the same pixels, up to 64 channels each.
+    const groups = g.outC >= 64 ? 16 : g.outC >= 32 ? 8 : 4;
+    def = {
+      file: "conv2d_grad_weight_c1.wgsl",
+      constants: { WG: taps <= 32 ? 32 : 64, GROUPS: groups },
+      storage: 3,
+      writes: [2],
+    };
+    grid = [1, Math.ceil(g.outC / (4 * groups))];
+    split = gradWeightSplit(g, grid[1]);
+  } else if (useTile32(g)) {
     // Row blocks of 4 input channels at one tap; pixels walked four at a time.
     def = { file: "conv2d_grad_weight_tile32.wgsl", constants: { WG: TILE32.WG }, storage: 3, writes: [2] };
     grid = [Math.ceil(rows / (TILE32.rows * TILE32.WG)), Math.ceil(g.outC / TILE32.cols)];
