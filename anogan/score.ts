@@ -295,11 +295,11 @@ export async function writeFigureGrid(
   const size = set.size, pad = 2;
   const index = new Map(set.ids.map((id, i) => [id, i]));
   const key = (r: ScoreRow) => r.scores.A ?? r.scores.A_ganr ?? 0;
+  // Anomalies from the highest score down, normals from the lowest up: the clearest cases of each.
   const pick = (label: 0 | 1) =>
-    rows.filter((r) => r.label === label && generated.has(r.id)).sort((a, b) => key(b) - key(a)).slice(
-      0,
-      perClass,
-    );
+    rows.filter((r) => r.label === label && generated.has(r.id))
+      .sort((a, b) => (label === 1 ? key(b) - key(a) : key(a) - key(b)))
+      .slice(0, perClass);
   const chosen = [...pick(0), ...pick(1)];
   if (chosen.length === 0) return;
   const cols = 4, width = cols * (size + pad) + pad, height = chosen.length * (size + pad) + pad;
