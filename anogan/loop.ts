@@ -221,7 +221,9 @@ export async function runEpochs(o: EpochLoopOptions): Promise<void> {
       }
       let means = "";
       if (pos.stepInEpoch === perEpoch) {
-        means = `, means ${o.describe(epochMeans.take()).status}`;
+        // After a resume inside the epoch, its means cover the steps of this process only.
+        const whole = epochMeans.steps === perEpoch ? "" : ` of its last ${epochMeans.steps} steps`;
+        means = `, means${whole} ${o.describe(epochMeans.take()).status}`;
         await o.onEpochEnd?.(pos.epoch + 1);
         pos.epoch++;
         pos.stepInEpoch = 0;
