@@ -206,18 +206,58 @@ export function parseScoresCsv(text: string, file: string): ScoreTable {
   return { files: [file], rows, scoreNames, ignoredColumns: ignored };
 }
 
+/** Within one file every id is one row. */
 function checkUniqueIds(rows: ScoreRow[]): void {
   const first = new Map<string, ScoreRow>();
   for (const row of rows) {
     const earlier = first.get(row.id);
     if (earlier) {
       throw new ScoresCsvError(
-        `duplicate id "${row.id}": ${earlier.file}:${earlier.line} and ` +
-          `${row.file}:${row.line}; shards of one run must not overlap`,
+        `duplicate id "${row.id}": ${earlier.file}:${earlier.line} and ${row.file}:${row.line}`,
       );
     }
     first.set(row.id, row);
   }
+}
+
+/**
+ * Rows of several files by id. The same id in two files is one image scored by two runs (e.g. the
+ * DCGAN's scores.csv and the aCAE's): its rows join into one, keeping the first file's paths and filling
+ * in the ones it lacks. Columns both files have (the trivial baselines, or overlapping shards of one
+ * run) must hold the same value and the labels must agree; anything else is an error.
+ */
+function joinRowsById(rows: ScoreRow[]): ScoreRow[] {
+  const byId = new Map<string, ScoreRow>();
+  for (const row of rows) {
+    const earlier = byId.get(row.id);
+    if (!earlier) {
+      byId.set(row.id, { ...row, scores: { ...row.scores } });
+      continue;
+    }
+    for (const [name, value] of Object.entries(row.scores)) {
+      if (!(name in earlier.scores) || Object.is(earlier.scores[name], value)) continue;
+      throw new ScoresCsvError(
+        `id "${row.id}" has ${name} = ${
+          earlier.scores[name]
+        } at ${earlier.file}:${earlier.line} but ${value} ` +
+          `at ${row.file}:${row.line}; one image scored twice must score the same (files of different runs ` +
+          `over the same images join by id, and each score column must come from one run)`,
+      );
+    }
+    if (earlier.label !== undefined && row.label !== undefined && earlier.label !== row.label) {
+      throw new ScoresCsvError(
+        `id "${row.id}" has label ${earlier.label} at ${earlier.file}:${earlier.line} but ${row.label} at ` +
+          `${row.file}:${row.line}; expected one image with one label`,
+      );
+    }
+    Object.assign(earlier.scores, row.scores);
+    earlier.label ??= row.label;
+    earlier.mask ??= row.mask;
+    earlier.query ??= row.query;
+    earlier.generated ??= row.generated;
+    earlier.residual ??= row.residual;
+  }
+  return [...byId.values()];
 }
 
 /** Reads one scores.csv. */
@@ -233,12 +273,12 @@ export async function readScoresCsv(path: string): Promise<ScoreTable> {
 }
 
 /**
- * Joins tables: the rows of shards of one run, or of separate methods' files. Ids must be unique
- * across all of them; a row lacks the scores of columns its file does not have.
+ * Joins tables: the rows of shards of one run (disjoint ids), and the files of separate runs over the
+ * same images (one row per id with every run's columns, see joinRowsById). A row lacks the scores of
+ * columns no file gives it.
  */
 export function concatScoreTables(tables: ScoreTable[]): ScoreTable {
-  const rows = tables.flatMap((t) => t.rows);
-  checkUniqueIds(rows);
+  const rows = joinRowsById(tables.flatMap((t) => t.rows));
   const unique = (names: string[]) => [...new Set(names)];
   return {
     files: tables.flatMap((t) => t.files),

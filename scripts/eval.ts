@@ -8,7 +8,8 @@ import { DEFAULT_RESIDUAL_SMOOTHING } from "../anogan/eval.ts";
 
 const USAGE = `usage: deno task eval --scores OUT/scores.csv [more.csv ...] [options]
 
-  --scores FILE ...         score files from \`deno task score\` (shards of one run, or other methods)
+  --scores FILE ...         score files from \`deno task score\`: shards of one run concatenate, and runs
+                            of other methods over the same images join by id (one row per image)
   --train-scores FILE ...   scores of training normals, for the Fig. 4(c, d) histograms
   --out DIR                 where eval.json and report.html go (default: the first score file's folder)
   --seed S                  seed of the bootstrap and of the Fig. 3 examples (default 0)

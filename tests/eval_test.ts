@@ -207,11 +207,16 @@ Deno.test("labels of one class only make AUC undefined: eval says so and names t
   );
 });
 
-Deno.test("ids must be unique across files; shards concatenate; separate methods' columns stay apart", () => {
+Deno.test("an id scored twice differently is refused; shards concatenate; separate methods' columns stay apart", () => {
   const shard0 = parseScoresCsv(`${HEADER}\na,s,0,,,,1,2\nb,s,1,,,,3,4`, "s0.csv");
   const shard1 = parseScoresCsv(`${HEADER}\nc,s,0,,,,2,1\nd,s,1,,,,2.5,5`, "s1.csv");
-  const again = parseScoresCsv(`${HEADER}\nb,s,1,,,,3,4`, "s2.csv");
-  assert.throws(() => concatScoreTables([shard0, again]), /duplicate id "b": s0\.csv:3 and s2\.csv:2/);
+  const differs = parseScoresCsv(`${HEADER}\nb,s,1,,,,3,4.5`, "s2.csv");
+  assert.throws(
+    () => concatScoreTables([shard0, differs]),
+    /id "b" has R = 4 at s0\.csv:3 but 4\.5 at s2\.csv:2; one image scored twice must score the same/,
+  );
+  const same = parseScoresCsv(`${HEADER}\nb,s,1,,,,3,4`, "s3.csv");
+  assert.equal(concatScoreTables([shard0, same]).rows.length, 2, "an overlap that agrees counts once");
   const acae = parseScoresCsv("id,label,A_acae\nx,0,1\ny,1,0.5\nz,1,2", "acae.csv");
   const joined = concatScoreTables([shard0, shard1, acae]);
   const evaluation = evaluateScores(joined, { bootstrapSamples: 50 });
@@ -222,6 +227,36 @@ Deno.test("ids must be unique across files; shards concatenate; separate methods
   assert.deepEqual([acaeRow.normal, acaeRow.anomalous, acaeRow.auc], [1, 2, 0.5]);
   assert.equal(r.auc, 1);
   assert.equal(evaluation.counts.rows, 7);
+});
+
+Deno.test("two runs' files over the same images join by id into one row each", () => {
+  const dcgan = parseScoresCsv(`${HEADER}\na,s,0,m.png,,,1,2\nb,s,1,,,,3,4\nc,s,0,,,,2,1`, "dcgan.csv");
+  const acae = parseScoresCsv("id,label,mask,A_acae\nc,0,,0.5\na,0,x.png,1\nb,1,,2", "acae.csv");
+  const joined = concatScoreTables([dcgan, acae]);
+  assert.deepEqual(joined.rows.map((r) => [r.id, r.label, r.scores]), [
+    ["a", 0, { A: 1, R: 2, A_acae: 1 }],
+    ["b", 1, { A: 3, R: 4, A_acae: 2 }],
+    ["c", 0, { A: 2, R: 1, A_acae: 0.5 }],
+  ]);
+  assert.ok(joined.rows[0].mask?.endsWith("m.png"), "the first file's paths are kept");
+  assert.equal(evaluateScores(joined, { bootstrapSamples: 20 }).counts.rows, 3);
+  const relabelled = parseScoresCsv("id,label,A_acae\nb,0,2", "other.csv");
+  // Columns both runs write (the trivial baselines) join when they agree.
+  const withBaseline = parseScoresCsv("id,label,A,trivial_std\nq,1,1,0.25", "one.csv");
+  const baselineAgain = parseScoresCsv("id,label,A_acae,trivial_std\nq,1,2,0.25", "two.csv");
+  assert.deepEqual(concatScoreTables([withBaseline, baselineAgain]).rows[0].scores, {
+    A: 1,
+    trivial_std: 0.25,
+    A_acae: 2,
+  });
+  assert.throws(
+    () => concatScoreTables([dcgan, relabelled]),
+    /id "b" has label 1 at dcgan\.csv:3 but 0 at other\.csv:2; expected one image with one label/,
+  );
+  assert.throws(
+    () => parseScoresCsv("id,label,A\na,0,1\na,0,2", "twice.csv"),
+    /duplicate id "a": twice\.csv:2 and twice\.csv:3/,
+  );
 });
 
 Deno.test("a score column whose rows hold one class only is refused by name", () => {
