@@ -1,12 +1,13 @@
 // The adversarial convolutional autoencoder (aCAE), the paper's third baseline (§3, Table 1): an
 // encoder of the discriminator's depth maps x to z, the DCGAN generator decodes z back to an image,
 // and a DCGAN discriminator judges the reconstructions. Trained on normal images only; scored with
-// A(x) = (1 − λ)·R + λ·D (eq. 5) at z = E(x), with no iterative mapping.
+// A(x) = (1 − λ)·R + λ·D (anomalyScore, eq. 6) at z = E(x), with no iterative mapping.
 //
 // The same Encoder serves the izi_f encoder of anogan/encoder.ts (trained after the GAN, G and D frozen).
 
 import * as T from "../core/mod.ts";
 import { createDcgan, type Dcgan, type DcganConfig, dcganInit, nchwIndex, permutedLayout } from "./dcgan.ts";
+import { discriminatorLoss, generatorLoss } from "./losses.ts";
 import type { TrainConfig, TrainState } from "./train.ts";
 
 const KERNEL = 5;
@@ -110,14 +111,14 @@ export function acaeStep(s: TrainState, cfg: TrainConfig, realBatch: Float32Arra
     s.optD.zeroGrad();
     const logitsReal = D.forward(x).logits;
     const logitsFake = D.forward(T.detach(recon)).logits;
-    const lossD = T.add(T.bceWithLogits(logitsReal, 1), T.bceWithLogits(logitsFake, 0));
+    const lossD = discriminatorLoss(logitsReal, logitsFake);
     T.backward(lossD);
     s.optD.step();
 
     D.requiresGrad(false);
     s.optG.zeroGrad();
     const lossRecon = T.scale(T.l1Sum(x, recon), 1 / (cfg.batch * size * size));
-    const lossG = T.add(T.scale(lossRecon, weight), T.bceWithLogits(D.forward(recon).logits, 1));
+    const lossG = T.add(T.scale(lossRecon, weight), generatorLoss(D.forward(recon).logits));
     T.backward(lossG);
     s.optG.step();
     D.requiresGrad(true);

@@ -1,17 +1,26 @@
 // Mapping query images to the latent space (paper §2.2) and the anomaly scores of §2.3, batched.
 //
 // For a batch of B query images x, z₁ is drawn from the prior U(−1, 1)^zDim, then Γ steps of Adam on
-// z alone descend the per-image loss (eq. 5, summed over the batch: images do not interact)
-//   L(z) = (1 − λ)·R(z) + λ·D(z),  R = Σ|x − G(z)| (eq. 3),  D = Σ|f(x) − f(G(z))| (eq. 4),
+// z alone descend the per-image mapping loss (mappingLoss, eq. 5, summed over the batch: images do not
+// interact) L(z) = (1 − λ)·R(z) + λ·D(z), R = Σ|x − G(z)| (residualLoss, eq. 3), D = Σ|f(x) − f(G(z))|
+// (discriminationLoss, eq. 4),
 // with G and D frozen and batch norm in eval mode, so that no weight gradient is ever computed and an
 // image's result does not depend on the batch it is mapped in. GANR (Yeh et al.) replaces D by
-// D̂ = sigmoid-cross-entropy(D(G(z)), 1). The scores are the loss terms at z_Γ, after the last update.
+// D̂ = sigmoid-cross-entropy(D(G(z)), 1). The scores are the loss terms at z_Γ, after the last update,
+// and A(x) (anomalyScore, eq. 6).
 //
 // z₁ of an image comes from the Philox stream (seed, image index), so an image maps to the same
 // z_Γ alone, in any batch, and in any shard of a data set.
 
 import * as T from "../core/mod.ts";
 import type { Dcgan } from "./dcgan.ts";
+import {
+  anomalyScore,
+  discriminationLoss,
+  ganrDiscriminationLoss,
+  mappingLoss,
+  residualLoss,
+} from "./losses.ts";
 
 export type MappingMethod = "anogan" | "ganr";
 
@@ -57,7 +66,7 @@ export interface MappingResult {
   residual: Float32Array;
   /** Per image: D (eq. 4, feature matching) or D̂ (GANR's cross-entropy) at z_Γ. */
   discrimination: Float32Array;
-  /** Per image: (1 − λ)·R + λ·D (eq. 5 at z_Γ): A(x) or Â(x). */
+  /** Per image: A(x) = (1 − λ)·R + λ·D (eq. 6), or GANR's Â(x). */
   score: Float32Array;
   /** G(z_Γ), [B, H, W] in [−1, 1]. */
   generated: Float32Array;
@@ -94,14 +103,23 @@ export function freeze(gan: Dcgan): void {
   for (const m of [gan.G, gan.D]) m.eval().requiresGrad(false);
 }
 
-/** The per-image loss terms at z: R, and D or D̂; both [B]. */
-function lossTerms(gan: Dcgan, method: MappingMethod, x: T.Tensor, fx: T.Tensor | null, z: T.Tensor) {
+/**
+ * The per-image loss terms at z: G(z), R (eq. 3), and D (eq. 4) or GANR's D̂; R and D are [B]. `fx`
+ * holds f(x) for AnoGAN's D (null for GANR).
+ */
+export function mappingTerms(
+  gan: Dcgan,
+  method: MappingMethod,
+  x: T.Tensor,
+  fx: T.Tensor | null,
+  z: T.Tensor,
+): { g: T.Tensor; residual: T.Tensor; discrimination: T.Tensor } {
   const g = gan.G.forward(z);
-  const residual = T.l1Sum(x, g, [1, 2, 3]);
+  const residual = residualLoss(x, g);
   const out = gan.D.forward(g);
   const discrimination = method === "anogan"
-    ? T.l1Sum(fx!, out.features, [1, 2, 3])
-    : T.bceWithLogits(out.logits, 1, "none");
+    ? discriminationLoss(fx!, out.features)
+    : ganrDiscriminationLoss(out.logits);
   return { g, residual, discrimination };
 }
 
@@ -135,13 +153,12 @@ export async function mapToLatent(
   const z = T.Tensor.from(z1, [B, zDim]).keep();
   z.requiresGrad = true;
   const opt = new T.Adam([z], { lr: o.lr, betas: o.betas });
-  const w = [1 - o.lambda, o.lambda];
   try {
     for (let step = 0; step < o.steps; step++) {
       T.step(() => {
         opt.zeroGrad();
-        const { residual, discrimination } = lossTerms(gan, o.method, x, fx, z);
-        T.backward(T.sum(T.add(T.scale(residual, w[0]), T.scale(discrimination, w[1]))));
+        const { residual, discrimination } = mappingTerms(gan, o.method, x, fx, z);
+        T.backward(T.sum(mappingLoss(residual, discrimination, o.lambda))); // images do not interact
         opt.step();
         if (o.clip) T.assign(z, T.noGrad(() => T.clamp(z, -1, 1)));
       });
@@ -149,7 +166,7 @@ export async function mapToLatent(
     // The scores: the loss terms at z_Γ.
     const final = T.step(() =>
       T.noGrad(() => {
-        const { g, residual, discrimination } = lossTerms(gan, o.method, x, fx, z);
+        const { g, residual, discrimination } = mappingTerms(gan, o.method, x, fx, z);
         return { g, residual, discrimination };
       })
     );
@@ -160,7 +177,7 @@ export async function mapToLatent(
       z.read(),
     ]);
     for (const t of Object.values(final)) t.dispose();
-    const score = residual.map((r, i) => w[0] * r + w[1] * discrimination[i]);
+    const score = anomalyScore(residual, discrimination, o.lambda);
     return { z: zOut, residual, discrimination, score, generated };
   } finally {
     opt.zeroGrad();

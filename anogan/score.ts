@@ -237,7 +237,7 @@ export async function scoreQueries(
     if (o.methods.includes("pd")) {
       scores.PD = await timed("pd", () => discriminatorScore(gan, images, indices.length));
     }
-    // Encoders: z = E(x), then the eq. 5 terms at that z (0 steps) or after k steps from it.
+    // Encoders: z = E(x), then R, D and A(x) (anomalyScore, eq. 6) at that z (0 steps) or after k steps from it.
     for (const method of ["acae", "encoder", "encoder+iter"] as const) {
       if (!o.methods.includes(method)) continue;
       const steps = method === "encoder+iter" ? o.encoderSteps ?? o.mapping.steps : 0;

@@ -16,6 +16,7 @@ import * as T from "../core/mod.ts";
 import { type ImageBatchSource } from "./data/source.ts";
 import { acaeStep, createAcaeState, type Encoder } from "./acae.ts";
 import { createDcgan, type Dcgan, type DcganConfig, dcganInit } from "./dcgan.ts";
+import { discriminatorLoss, generatorLoss } from "./losses.ts";
 import { runEpochs, startRun } from "./loop.ts";
 import { tileImages, writeGrayPng } from "./report/grid.ts";
 
@@ -119,22 +120,22 @@ export function trainStep(s: TrainState, cfg: TrainConfig, realBatch: Float32Arr
     const x = T.Tensor.from(realBatch, [cfg.batch, size, size, 1]);
     const z = T.randomUniform([cfg.batch, cfg.model.zDim], s.zRng, -1, 1);
 
-    // Discriminator: log D(x) + log(1 − D(G(z))), G(z) detached.
+    // Discriminator: eq. 1, G(z) detached.
     s.optD.zeroGrad();
     const fake = G.forward(z);
     const logitsReal = D.forward(x).logits;
     const logitsFake = D.forward(T.detach(fake)).logits;
-    const lossD = T.add(T.bceWithLogits(logitsReal, 1), T.bceWithLogits(logitsFake, 0));
+    const lossD = discriminatorLoss(logitsReal, logitsFake);
     T.backward(lossD);
     s.optD.step();
 
-    // Generator: −log D(G(z)); the first update reuses this step's G(z), extra ones draw fresh z.
+    // Generator: eq. 2, non-saturating; the first update reuses this step's G(z), extra ones draw fresh z.
     D.requiresGrad(false);
     let lossG = lossD;
     for (let k = 0; k < cfg.generatorSteps; k++) {
       s.optG.zeroGrad();
       const g = k === 0 ? fake : G.forward(T.randomUniform([cfg.batch, cfg.model.zDim], s.zRng, -1, 1));
-      lossG = T.bceWithLogits(D.forward(g).logits, 1);
+      lossG = generatorLoss(D.forward(g).logits);
       T.backward(lossG);
       s.optG.step();
     }

@@ -204,8 +204,66 @@ def make_dcgan_step():
     write_safetensors(os.path.join(OUT, "dcgan_step.safetensors"), tensors, meta)
 
 
+def make_mapping():
+    """Latent mapping (eq. 3-6) of a small 32×32 DCGAN in eval mode: the loss terms, A(x) and ∂L/∂z at z₁,
+    and z after 1 and 5 Adam steps with clamping to [−1, 1], for AnoGAN's D and GANR's D̂."""
+    width, z_dim, batch, lam, lr, betas = 4, 8, 3, 0.1, 0.05, (0.9, 0.999)
+    net = Dcgan32(width, z_dim)
+    with torch.no_grad():
+        for name, p in net.named_parameters():
+            if "_bn." in name:
+                p.copy_(torch.randn(p.shape) * 0.1 + (1 if name.endswith("weight") else 0))
+            else:
+                p.copy_(torch.randn(p.shape) * 0.1)
+        for name, b in net.named_buffers():  # running statistics away from (0, 1), as after training
+            if name.endswith("running_mean"):
+                b.copy_(torch.randn(b.shape) * 0.1)
+            elif name.endswith("running_var"):
+                b.copy_(torch.rand(b.shape) + 0.5)
+    net.eval()
+    for p in net.parameters():
+        p.requires_grad_(False)
+    x = torch.rand(batch, 1, 32, 32) * 2 - 1
+    z1 = torch.rand(batch, z_dim) * 2 - 1
+    z1[:, :2] = torch.tensor([0.99, -0.99])  # coordinates at the edge of the support, so that clamping acts
+    fx = net.discriminate(x)[1]
+    nhwc = lambda t: t.permute(0, 2, 3, 1)  # noqa: E731  (our activations are NHWC)
+
+    def terms(z, method):
+        g = net.generate(z)
+        residual = (x - g).abs().sum(dim=(1, 2, 3))  # eq. 3
+        logits, fg = net.discriminate(g)
+        if method == "anogan":
+            discrimination = (fx - fg).abs().sum(dim=(1, 2, 3))  # eq. 4
+        else:
+            discrimination = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits), reduction="none")
+        return residual, discrimination, (1 - lam) * residual + lam * discrimination  # eq. 5 / eq. 6
+
+    pd = torch.sigmoid(-net.discriminate(x)[0])  # PD: 1 − D(x)
+    tensors = {"x": x, "z1": z1, "fx": nhwc(fx), "pd": pd}
+    for method in ("anogan", "ganr"):
+        z = z1.clone().requires_grad_(True)
+        residual, discrimination, loss = terms(z, method)
+        (grad,) = torch.autograd.grad(loss.sum(), z)
+        tensors.update({f"{method}.R": residual, f"{method}.D": discrimination, f"{method}.A": loss, f"{method}.grad_z": grad})
+        opt = torch.optim.Adam([z], lr=lr, betas=betas)
+        for step in range(1, 6):
+            opt.zero_grad()
+            terms(z, method)[2].sum().backward()
+            opt.step()
+            with torch.no_grad():
+                z.clamp_(-1, 1)
+            if step in (1, 5):
+                tensors[f"{method}.z{step}"] = z.detach().clone()
+    tensors.update({f"model.{k}": v for k, v in net.state_dict().items()})
+    meta = {"width": str(width), "z_dim": str(z_dim), "batch": str(batch), "lambda": str(lam), "lr": str(lr),
+            "betas": json.dumps(betas), "torch": torch.__version__}
+    write_safetensors(os.path.join(OUT, "mapping.safetensors"), tensors, meta)
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     make_ops()
     make_mlp()
     make_dcgan_step()
+    make_mapping()

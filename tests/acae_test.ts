@@ -50,7 +50,8 @@ Deno.test("aCAE: same seed twice is bit-identical, and 1 epoch + resume equals 2
   });
   assertSameBits(await checkpointBits(a), await checkpointBits(b), "same seed");
   assert.ok((await checkpointBits(a)).has("E.project.weight"), "the checkpoint holds the encoder");
-  assert.ok(metrics.length > 0 && metrics.every((l) => l > 0 && l < 2), `reconstruction L1 ${metrics}`);
+  // The autoencoder learns: the reconstruction L1 of the last logging window is below the first's.
+  assert.ok(metrics.length >= 2 && metrics.at(-1)! < metrics[0], `reconstruction L1 per window: ${metrics}`);
   await train({ dir: resumed, source: await source(), cfg: ACAE, quiet: true });
   await train({
     dir: resumed,
@@ -63,7 +64,7 @@ Deno.test("aCAE: same seed twice is bit-identical, and 1 epoch + resume equals 2
   const config = JSON.parse(await Deno.readTextFile(`${a}/config.json`));
   assert.equal(config.kind, "acae");
 
-  // Scored at z = E(x) with no iteration: columns A_acae, R_acae, D_acae, A = 0.9·R + 0.1·D (eq. 5).
+  // Scored at z = E(x) with no iteration: columns A_acae, R_acae, D_acae, A = 0.9·R + 0.1·D (eq. 6).
   const { gan, encoder } = await loadGan(a);
   assert.ok(encoder, "loadGan returns the aCAE's encoder");
   const src = await source();

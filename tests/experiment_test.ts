@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { runFmnistExperiment, summaryMarkdown } from "../anogan/experiment.ts";
-import { gpu } from "./helpers.ts";
+import { aurocFromCsv, gpu } from "./helpers.ts";
 
 await gpu();
 
@@ -20,7 +20,12 @@ Deno.test("the Fashion-MNIST experiment trains per class, scores the test set an
   assert.deepEqual(results.map((r) => r.cls), [1, 8]);
   for (const r of results) {
     for (const c of ["A", "R", "D", "PD"]) {
-      assert.ok(r.auc[c] >= 0 && r.auc[c] <= 1, `${r.cls} ${c}: ${r.auc[c]}`);
+      const csv = `${out}/class-${r.cls}/scores/scores.csv`;
+      assert.equal(
+        r.auc[c],
+        await aurocFromCsv(csv, c),
+        `class ${r.cls}: AUROC of ${c} against its scores.csv`,
+      );
     }
     assert.equal(r.testImages, 40);
     const csv = (await Deno.readTextFile(`${out}/class-${r.cls}/scores/scores.csv`)).trim().split("\n");

@@ -3,6 +3,8 @@
 import assert from "node:assert/strict";
 import * as T from "../core/mod.ts";
 import { type ImageBatchSource, loadTrainingSource } from "../anogan/data/source.ts";
+import { auroc } from "../anogan/metrics.ts";
+import { readScoresCsv } from "../anogan/scores.ts";
 
 export const TOL = 1e-5;
 
@@ -80,4 +82,10 @@ let tinyFmnist: ImageBatchSource | null = null;
 export async function tinyFmnistSource(): Promise<ImageBatchSource> {
   tinyFmnist ??= await loadTrainingSource("fmnist:7", { size: 32, patchesPerImage: 1, seed: 0, limit: 32 });
   return tinyFmnist;
+}
+
+/** AUROC of a score column, recomputed from a scores.csv's labelled rows (an independent check of a report). */
+export async function aurocFromCsv(path: string, column: string): Promise<number> {
+  const rows = (await readScoresCsv(path)).rows.filter((r) => r.label !== undefined);
+  return auroc(rows.map((r) => r.scores[column]), rows.map((r) => r.label!));
 }
