@@ -157,8 +157,11 @@ export interface EpochLoopOptions {
    */
   describe: (values: Record<string, number>) => { status: string; finite: number[] };
   onMetrics?: (m: Record<string, number>) => void;
-  /** After the last step of an epoch (e.g. a sample grid), before the epoch counter moves on. */
-  onEpochEnd?: (epoch: number) => Promise<void>;
+  /**
+   * After the last step of an epoch (e.g. a sample grid), before the epoch counter moves on; what it
+   * returns is added to the epoch's progress line.
+   */
+  onEpochEnd?: (epoch: number) => Promise<string | void>;
   /** Writes the checkpoint of the current position; returns its path. */
   checkpoint: () => Promise<string>;
   /** After a run that was not interrupted: final weights. */
@@ -224,7 +227,7 @@ export async function runEpochs(o: EpochLoopOptions): Promise<void> {
         // After a resume inside the epoch, its means cover the steps of this process only.
         const whole = epochMeans.steps === perEpoch ? "" : ` of its last ${epochMeans.steps} steps`;
         means = `, means${whole} ${o.describe(epochMeans.take()).status}`;
-        await o.onEpochEnd?.(pos.epoch + 1);
+        means += (await o.onEpochEnd?.(pos.epoch + 1)) ?? "";
         pos.epoch++;
         pos.stepInEpoch = 0;
       }

@@ -4,7 +4,14 @@
 import { FASHION_MNIST_CLASSES, loadFashionMnist, padImages } from "./data/idx.ts";
 import { loadPngFolder, readMaskPng } from "./data/png.ts";
 import { extractPatch, type GrayImage } from "./data/patches.ts";
-import { DEFAULT_TEST_SET, meanHealthyPatch, patchTestSet, trivialScores } from "./data/phantom.ts";
+import {
+  DEFAULT_TEST_SET,
+  DEFAULT_VALIDATION_SET,
+  meanHealthyPatch,
+  patchTestSet,
+  type PatchTestSetConfig,
+  trivialScores,
+} from "./data/phantom.ts";
 import { Rng } from "./data/rng.ts";
 import { DATA_SPEC_HELP, loadTrainingSource } from "./data/source.ts";
 
@@ -28,6 +35,7 @@ export interface QuerySet {
 
 export const QUERY_SPEC_HELP =
   "fmnist-test:CLASS (the 10 000 test images, CLASS normal), phantom-test (the phantom patch test set), " +
+  "phantom-val (the phantom validation patches: other volumes, for every choice), " +
   "png:DIR (DIR/normal, DIR/anomalous, optional DIR/masks; or a plain folder), or a training source: " +
   DATA_SPEC_HELP;
 
@@ -122,8 +130,15 @@ async function fmnistTest(cls: number, o: QueryOptions): Promise<QuerySet> {
   };
 }
 
-function phantomTest(o: QueryOptions): QuerySet {
-  const config = { ...DEFAULT_TEST_SET, patchSize: o.size };
+/** The phantom patch sets: `test` is read once, for the report; `validation` serves every choice. */
+export const PHANTOM_PATCH_SETS: Record<string, { name: string; config: Readonly<PatchTestSetConfig> }> = {
+  "phantom-test": { name: "phantom patch test set", config: DEFAULT_TEST_SET },
+  "phantom-val": { name: "phantom validation patch set", config: DEFAULT_VALIDATION_SET },
+};
+
+function phantomPatches(spec: string, o: QueryOptions): QuerySet {
+  const { name, config: base } = PHANTOM_PATCH_SETS[spec];
+  const config = { ...base, patchSize: o.size };
   const set = patchTestSet(config);
   const n = o.size * o.size;
   const images = new Float32Array(set.patches.length * n);
@@ -149,16 +164,16 @@ function phantomTest(o: QueryOptions): QuerySet {
       trivial_std: trivial.map((t) => t.std),
       trivial_distance: trivial.map((t) => t.distance),
     },
-    description: `phantom patch test set (seed ${config.seed}: ${config.healthyVolumes} healthy + ` +
+    description: `${name} (seed ${config.seed}: ${config.healthyVolumes} healthy + ` +
       `${config.pathologicalVolumes} pathological volumes × ${config.bscans} B-scans × ` +
       `${config.patchesPerBscan} patches of ${o.size}×${o.size})`,
     size: o.size,
     count: set.patches.length,
     images,
-    ids: set.patches.map((_, i) => `phantom-${pad(i)}`),
+    ids: set.patches.map((_, i) => `${spec === "phantom-test" ? "phantom" : spec}-${pad(i)}`),
     sources: set.patches.map((p) => {
       const s = set.sources[p.image];
-      return `phantom-test:${s.pathological ? "pathological" : "healthy"}/v${pad(s.volume, 3)}/b${
+      return `${spec}:${s.pathological ? "pathological" : "healthy"}/v${pad(s.volume, 3)}/b${
         pad(s.slice, 3)
       }@${p.x},${p.y}`;
     }),
@@ -240,8 +255,8 @@ export async function loadQuerySet(spec: string, o: QueryOptions): Promise<Query
       throw new Error(`--data ${spec}: expected fmnist-test:CLASS with CLASS in 0–9`);
     }
     set = await fmnistTest(cls, o);
-  } else if (kind === "phantom-test") {
-    set = phantomTest(o);
+  } else if (kind in PHANTOM_PATCH_SETS && arg === "") {
+    set = phantomPatches(kind, o);
   } else if (kind === "png") {
     if (arg === "") throw new Error(`--data ${spec}: expected png:DIR`);
     set = await pngQueries(arg, o);

@@ -7,7 +7,9 @@
 //   samples/epoch-NNN.png   G(z) for a fixed z after each epoch (eval mode, as used for mapping)
 //   checkpoint.safetensors  G, D, both optimisers, step, RNG state; written atomically after each
 //                       epoch and on Ctrl-C; a run killed mid-epoch resumes from the last one
-//   model.safetensors   G and D weights only, PyTorch names and layouts, written at the end
+//   model.safetensors   G and D weights only, PyTorch names and layouts, written at the end, with D's
+//                       batch-norm statistics recomputed on the normal training images (see
+//                       calibrateDiscriminatorNorms)
 //
 // `kind: "acae"` trains the aCAE baseline (anogan/acae.ts) in the same loop: the encoder E joins the
 // checkpoint and model.safetensors, and optG updates E and G together.
@@ -15,9 +17,10 @@
 import * as T from "../core/mod.ts";
 import { type ImageBatchSource } from "./data/source.ts";
 import { acaeStep, createAcaeState, type Encoder } from "./acae.ts";
-import { createDcgan, type Dcgan, type DcganConfig, dcganInit } from "./dcgan.ts";
+import { createDcgan, type Dcgan, type DcganConfig, dcganInit, type Discriminator } from "./dcgan.ts";
 import { discriminatorLoss, generatorLoss } from "./losses.ts";
 import { runEpochs, startRun } from "./loop.ts";
+import { mapToLatent } from "./mapping.ts";
 import { tileImages, writeGrayPng } from "./report/grid.ts";
 
 export interface TrainConfig {
@@ -40,6 +43,21 @@ export interface TrainConfig {
   kind?: "dcgan" | "acae";
   /** aCAE: weight of the L1 reconstruction term (default ACAE_RECON_WEIGHT). */
   reconWeight?: number;
+  /**
+   * D's batch-norm running statistics in model.safetensors: "normal-images" recomputes them on the
+   * training images after training (calibrateDiscriminatorNorms); "training-steps" keeps those the
+   * training steps left (two thirds from generated images). Absent in older runs: "training-steps".
+   */
+  discriminatorNorms?: "normal-images" | "training-steps";
+  /**
+   * The per-epoch check of G: up to this many of the source's images (its last ones, at most an
+   * eighth of them) are held out of
+   * training, and after each epoch they are mapped with `heldOutSteps` updates of z (λ = 0) to see
+   * whether G reproduces normal images it never saw (see heldOutFit). 0 turns the check off; absent
+   * in older runs, which held nothing out.
+   */
+  heldOutImages?: number;
+  heldOutSteps?: number;
 }
 
 export const TRAIN_DEFAULTS: Omit<TrainConfig, "data" | "model"> = {
@@ -52,6 +70,9 @@ export const TRAIN_DEFAULTS: Omit<TrainConfig, "data" | "model"> = {
   seed: 0,
   logEvery: 10,
   maxSteps: 0,
+  discriminatorNorms: "normal-images",
+  heldOutImages: 64,
+  heldOutSteps: 20,
 };
 
 export interface StepMetrics {
@@ -147,6 +168,129 @@ export function trainStep(s: TrainState, cfg: TrainConfig, realBatch: Float32Arr
       dFake: T.noGrad(() => T.mean(T.sigmoid(logitsFake))),
     };
   });
+}
+
+// ---- D's batch-norm statistics for test time -------------------------------------------------------
+
+/**
+ * Recomputes the running statistics of D's batch norms from normal training images alone.
+ *
+ * Why: each training step runs D in training mode three times — on a real batch, and twice on G's
+ * samples — so the running statistics that eval mode uses at test time are about two thirds those of
+ * generated images. Yet f(x) (eq. 4), PD and the encoders feed real images through D in eval mode,
+ * and in training D only ever saw a real batch normalised by real statistics. Recomputing them on the
+ * normal training images gives a real query the normalisation D learned to judge real images under.
+ * The statistics are the cumulative average over whole batches, in data order, of each batch's mean
+ * and unbiased variance (PyTorch's momentum = None, as in torch.optim.swa_utils.update_bn).
+ * Only the running statistics change; D's weights and training state are untouched.
+ */
+export async function calibrateDiscriminatorNorms(
+  D: Discriminator,
+  images: Float32Array,
+  count: number,
+  batch: number,
+): Promise<void> {
+  const size = D.cfg.size, values = size * size;
+  const batches = Math.max(1, Math.floor(count / batch));
+  const perBatch = Math.min(batch, count);
+  const norms = D.norms.filter((n): n is T.BatchNorm2d => n !== null);
+  const saved = norms.map((n) => n.opts.momentum);
+  const wasTraining = D.training;
+  for (const n of norms) {
+    n.runningMean.write(new Float32Array(n.numFeatures));
+    n.runningVar.write(new Float32Array(n.numFeatures).fill(1));
+  }
+  D.train();
+  try {
+    for (let k = 0; k < batches; k++) {
+      for (const n of norms) n.opts.momentum = 1 / (k + 1);
+      const x = images.subarray(k * perBatch * values, (k + 1) * perBatch * values);
+      T.step(() => T.noGrad(() => void D.forward(T.Tensor.from(x, [perBatch, size, size, 1]))));
+    }
+    await norms[0]?.runningMean.read(); // the updates are done before the caller reads the model
+  } finally {
+    norms.forEach((n, i) => (n.opts.momentum = saved[i]));
+    if (!wasTraining) D.eval();
+  }
+}
+
+// ---- has G learned the normal data? --------------------------------------------------------------
+
+/** The source without its last `count` images, and those images: training never sees them. */
+export function splitHeldOut(
+  source: ImageBatchSource,
+  count: number,
+): { fit: ImageBatchSource; heldOut: Float32Array<ArrayBuffer> | null } {
+  if (count === 0) return { fit: source, heldOut: null };
+  const n = source.size * source.size;
+  if (!Number.isInteger(count) || count < 0 || count >= source.count) {
+    throw new Error(
+      `${source.description}: cannot hold out ${count} of its ${source.count} images for the check of G; ` +
+        `expected an integer from 0 to ${source.count - 1} (set heldOutImages lower, or 0)`,
+    );
+  }
+  const kept = source.count - count;
+  return {
+    fit: {
+      ...source,
+      description: `${source.description}, the last ${count} held out`,
+      count: kept,
+      images: source.images.subarray(0, kept * n),
+    },
+    heldOut: source.images.slice(kept * n, source.count * n),
+  };
+}
+
+/** The per-pixel median of a set of images: the constant image nearest to all of them in L1. */
+export function medianImage(images: Float32Array, count: number, size: number): Float32Array {
+  const n = size * size, column = new Float32Array(count), out = new Float32Array(n);
+  for (let p = 0; p < n; p++) {
+    for (let i = 0; i < count; i++) column[i] = images[i * n + p];
+    column.sort();
+    out[p] = count % 2 ? column[(count - 1) / 2] : (column[count / 2 - 1] + column[count / 2]) / 2;
+  }
+  return out;
+}
+
+/** Mean per-pixel |x − c| of images against one constant image c. */
+function constantResidual(images: Float32Array, constant: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < images.length; i++) sum += Math.abs(images[i] - constant[i % constant.length]);
+  return sum / images.length;
+}
+
+export interface HeldOutFit {
+  /** Mean per-pixel |x − G(z)| of the held-out normal images after a short mapping (λ = 0). */
+  heldOutResidual: number;
+  /** The same against the training images' per-pixel median: what a G that learned nothing reaches. */
+  constantResidual: number;
+}
+
+/**
+ * Whether G reproduces normal images it never saw: the held-out images are mapped with `steps`
+ * updates of z on the residual alone (λ = 0, so D's state plays no part), and their mean residual is
+ * compared with that of the best constant image. A G that drew noise, or one image for every z, does
+ * no better than the constant. G and D are left in training mode with their gradients on.
+ */
+export async function heldOutFit(
+  gan: Dcgan,
+  heldOut: Float32Array<ArrayBuffer>,
+  constant: Float32Array,
+  steps: number,
+  seed: number,
+): Promise<HeldOutFit> {
+  const count = heldOut.length / constant.length;
+  const indices = Array.from({ length: count }, (_, i) => i);
+  try {
+    const r = await mapToLatent(gan, heldOut, indices, { steps, lambda: 0, lr: 0.1, seed });
+    const pixels = heldOut.length;
+    return {
+      heldOutResidual: r.residual.reduce((a, b) => a + b, 0) / pixels,
+      constantResidual: constantResidual(heldOut, constant),
+    };
+  } finally {
+    for (const m of [gan.G, gan.D]) m.train().requiresGrad(true);
+  }
 }
 
 // ---- checkpoints --------------------------------------------------------------------------------
@@ -257,8 +401,13 @@ async function writeSamples(dir: string, s: TrainState, fixedZ: T.Tensor, epoch:
 
 /** Trains (or resumes) a run; returns the final state. Ctrl-C writes a checkpoint and stops. */
 export async function train(o: TrainRunOptions): Promise<TrainState> {
-  const { dir, source, cfg } = o;
+  const { dir, cfg } = o;
+  // At most an eighth of the data is held out, so that small data sets still train on most of it.
+  const heldOutCount = Math.min(cfg.heldOutImages ?? 0, Math.floor(o.source.count / 8));
+  const { fit: source, heldOut } = splitHeldOut(o.source, heldOutCount);
   await startRun(dir, source, cfg, Boolean(o.resume), o.provenance);
+  const median = heldOut && medianImage(source.images, source.count, source.size);
+  const fits: (HeldOutFit & { epoch: number; learned: boolean })[] = [];
   await Deno.mkdir(`${dir}/samples`, { recursive: true });
   const s = o.resume ? await readCheckpoint(dir, cfg) : createTrainState(cfg);
   const fixedZ = T.Tensor.from(new T.Rng(BigInt(cfg.seed), 1n << 61n).uniform(64 * cfg.model.zDim, -1, 1), [
@@ -281,18 +430,44 @@ export async function train(o: TrainRunOptions): Promise<TrainState> {
         finite: [lossD, lossG],
       }),
       onMetrics: o.onMetrics as ((m: Record<string, number>) => void) | undefined,
-      onEpochEnd: (epoch) => writeSamples(dir, s, fixedZ, epoch, cfg.model.size),
+      onEpochEnd: async (epoch) => {
+        await writeSamples(dir, s, fixedZ, epoch, cfg.model.size);
+        if (!heldOut || !median) return;
+        const f = await heldOutFit(s.gan, heldOut, median, cfg.heldOutSteps ?? 20, cfg.seed);
+        const learned = f.heldOutResidual < f.constantResidual;
+        fits.push({ epoch, learned, ...f });
+        const line = { epoch, step: s.step, ...f, learned, heldOutImages: heldOut.length / median.length };
+        await Deno.writeTextFile(`${dir}/metrics.jsonl`, JSON.stringify(line) + "\n", { append: true });
+        const figure = `; held-out |x − G(z)| ${f.heldOutResidual.toFixed(3)} per pixel ` +
+          `(a constant image: ${f.constantResidual.toFixed(3)})`;
+        return learned ? figure : `${figure} — G has not learned the data (yet)`;
+      },
       checkpoint: () => writeCheckpoint(dir, s, cfg),
       finish: async () => {
+        if (cfg.discriminatorNorms === "normal-images") {
+          await calibrateDiscriminatorNorms(s.gan.D, source.images, source.count, cfg.batch);
+        }
         const weights = new Map<string, T.HostTensor>();
         for (const [k, v] of await s.gan.G.hostStateDict()) weights.set(`G.${k}`, v);
         for (const [k, v] of await s.gan.D.hostStateDict()) weights.set(`D.${k}`, v);
         for (const [k, v] of await s.encoder?.hostStateDict() ?? []) weights.set(`E.${k}`, v);
-        await T.writeSafetensors(`${dir}/model.safetensors`, weights, { config: JSON.stringify(cfg.model) });
+        await T.writeSafetensors(`${dir}/model.safetensors`, weights, {
+          config: JSON.stringify(cfg.model),
+          discriminatorNorms: cfg.discriminatorNorms ?? "training-steps",
+        });
       },
     });
   } finally {
     fixedZ.dispose();
+  }
+  const lastFit = fits.at(-1);
+  if (lastFit && !lastFit.learned) {
+    console.warn(
+      `warning: after epoch ${lastFit.epoch}, G reproduces the ${heldOutCount} held-out normal images no better ` +
+        `than a constant image (|x − G(z)| ${lastFit.heldOutResidual.toFixed(3)} against ` +
+        `${lastFit.constantResidual.toFixed(3)} per pixel): it has not learned the data. Train longer, ` +
+        `check that the images are what the model should learn, or try another --lr or --seed.`,
+    );
   }
   return s;
 }

@@ -36,6 +36,9 @@ Optimisation:
   --lr LR                Adam learning rate (default ${TRAIN_DEFAULTS.lr})
   --beta1 B1             Adam β1 (default ${TRAIN_DEFAULTS.beta1}); --beta2 B2 (default ${TRAIN_DEFAULTS.beta2})
   --g-steps N            generator updates per discriminator update (default ${TRAIN_DEFAULTS.generatorSteps})
+  --d-norms MODE         D's batch-norm statistics in model.safetensors: normal-images (recomputed on
+                         the training images after training; default) or training-steps (as the
+                         training steps left them, two thirds from generated images)
   --max-steps N          stop after N steps in total (default 0: no limit)
   --seed S               default ${TRAIN_DEFAULTS.seed}
 
@@ -47,6 +50,12 @@ Run:
   --quiet                no progress output
   --help                 this text
 `;
+
+function discriminatorNormsFlag(value: string | undefined): TrainConfig["discriminatorNorms"] {
+  if (value === undefined) return TRAIN_DEFAULTS.discriminatorNorms;
+  if (value === "normal-images" || value === "training-steps") return value;
+  throw new Error(`--d-norms: expected normal-images or training-steps, got "${value}"`);
+}
 
 async function main(): Promise<number> {
   const { values: a } = parseArgs({
@@ -72,6 +81,7 @@ async function main(): Promise<number> {
       seed: { type: "string" },
       out: { type: "string" },
       resume: { type: "string" },
+      "d-norms": { type: "string" },
       "log-every": { type: "string" },
       quiet: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
@@ -119,6 +129,7 @@ async function main(): Promise<number> {
       seed: numberFlag("seed", a.seed, TRAIN_DEFAULTS.seed),
       logEvery: numberFlag("log-every", a["log-every"], TRAIN_DEFAULTS.logEvery),
       maxSteps: numberFlag("max-steps", a["max-steps"], TRAIN_DEFAULTS.maxSteps),
+      discriminatorNorms: discriminatorNormsFlag(a["d-norms"]),
     };
     extra = {
       fmnistDir: a["fmnist-dir"],

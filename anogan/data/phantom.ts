@@ -1177,6 +1177,16 @@ export function patchTestSet(config: PatchTestSetConfig): PatchTestSet {
   return set;
 }
 
+/**
+ * The validation patch set: shaped like the test set, from volumes of its own seed (no test or
+ * training volume among them). Every choice — epochs, σ, the mapping's learning rate, Γ, λ,
+ * thresholds, presets — is made on it; the test set is read once, for the report.
+ */
+export const DEFAULT_VALIDATION_SET: Readonly<PatchTestSetConfig> = Object.freeze({
+  ...DEFAULT_TEST_SET,
+  seed: 20170328,
+});
+
 /** The default patch test set (DEFAULT_TEST_SET); a few seconds to generate. */
 export function defaultPatchTestSet(): PatchTestSet {
   return patchTestSet(DEFAULT_TEST_SET);
