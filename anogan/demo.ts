@@ -104,6 +104,8 @@ export interface DemoOptions {
 export interface DemoResult {
   reportPath: string;
   markdown: string;
+  /** Detection by lesion share and by kind (see eval's stratify). */
+  strataMarkdown: string;
   /** AUROC of AnoGAN's A and of the best trivial detector on the same test patches. */
   anoganAuc: number;
   bestTrivial: { name: string; auc: number };
@@ -261,6 +263,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   return {
     reportPath: ev.htmlPath,
     markdown: ev.markdown,
+    strataMarkdown: ev.strataMarkdown,
     anoganAuc: auc("A"),
     bestTrivial,
     seconds: (performance.now() - t0) / 1000,

@@ -15,7 +15,15 @@ import {
   smoothedResidual,
   youdenPoint,
 } from "./metrics.ts";
-import { type ScoreRow, ScoresCsvError, type ScoreTable } from "./scores.ts";
+import { dirname } from "node:path";
+import {
+  MAPS_FILE,
+  readScoreMaps,
+  type ScoreMaps,
+  type ScoreRow,
+  ScoresCsvError,
+  type ScoreTable,
+} from "./scores.ts";
 
 /** One line of Table 1. */
 export interface Table1Row {
@@ -51,6 +59,8 @@ export interface PixelSummary {
   map: string;
   /** What counts as an anomalous pixel. */
   truth: string;
+  /** Where the residuals came from: the float maps scoring wrote, or (failing those) 8-bit PNGs. */
+  from: string;
   images: number;
   pixels: number;
   anomalousPixels: number;
@@ -65,6 +75,30 @@ export interface PixelSummary {
   dicePerThreshold: { threshold: number[]; dice: number[] };
 }
 
+/** One stratum of the anomalous images, each score's detection of them against all the normals. */
+export interface StratumRow {
+  /** What the strata split: the share of an image's pixels in its mask (label 1), or the kind column. */
+  by: "lesion share" | "kind";
+  stratum: string;
+  normal: number;
+  anomalous: number;
+  scores: {
+    score: string;
+    auc: number;
+    aucInterval: AucInterval;
+    /** At Table 1's Youden cut-off, which was chosen on the whole evaluated set (in-sample). */
+    sensitivity: number;
+  }[];
+}
+
+/** Lesion-share strata: upper bounds (fractions of the image's pixels) and their names. */
+export const LESION_SHARE_STRATA: readonly { upTo: number; name: string }[] = [
+  { upTo: 0.01, name: "≤ 1% of the pixels" },
+  { upTo: 0.05, name: "1–5%" },
+  { upTo: 0.15, name: "5–15%" },
+  { upTo: 1, name: "> 15%" },
+];
+
 export interface Evaluation {
   files: string[];
   trainFiles: string[];
@@ -74,6 +108,8 @@ export interface Evaluation {
   table1: Table1Row[];
   roc: RocSeries[];
   pixel: PixelSummary[];
+  /** Detection by lesion share and by kind (empty without masks or kinds). */
+  strata: StratumRow[];
   ignoredColumns: string[];
 }
 
@@ -249,8 +285,93 @@ export function evaluateScores(
     table1,
     roc,
     pixel: [],
+    strata: [],
     ignoredColumns: test.ignoredColumns,
   };
+}
+
+/** Share of each anomalous row's mask pixels labelled 1 (the image label's lesion), by id; rows with masks only. */
+export async function lesionShares(rows: ScoreRow[]): Promise<Map<string, number>> {
+  const shares = new Map<string, number>();
+  for (const row of rows) {
+    if (row.label !== 1 || !row.mask) continue;
+    const { mask } = await readMaskPng(row.mask);
+    shares.set(row.id, mask.reduce((n, label) => n + (label === 1 ? 1 : 0), 0) / mask.length);
+  }
+  return shares;
+}
+
+/**
+ * Table 1's detection scores (not their components) on each stratum of the anomalous images against
+ * every normal one: by lesion share where masks give it, and by the kind column where rows have one.
+ * Sensitivity is taken at Table 1's cut-off for the whole set. A stratum with no image is left out.
+ */
+export function stratify(
+  rows: ScoreRow[],
+  table1: Table1Row[],
+  shares: Map<string, number>,
+  options: { seed?: number; bootstrapSamples?: number } = {},
+): StratumRow[] {
+  const normals = rows.filter((r) => r.label === 0);
+  const groups: { by: StratumRow["by"]; stratum: string; rows: ScoreRow[] }[] = [];
+  const anomalous = rows.filter((r) => r.label === 1);
+  if (shares.size > 0) {
+    let lower = 0;
+    for (const { upTo, name } of LESION_SHARE_STRATA) {
+      const inside = anomalous.filter((r) =>
+        shares.has(r.id) && shares.get(r.id)! > lower && shares.get(r.id)! <= upTo
+      );
+      groups.push({ by: "lesion share", stratum: name, rows: inside });
+      lower = upTo;
+    }
+  }
+  const kinds = [...new Set(anomalous.map((r) => r.kind).filter((k): k is string => k !== undefined))].sort();
+  for (const kind of kinds) {
+    groups.push({
+      by: "kind",
+      stratum: kind,
+      rows: anomalous.filter((r) => r.kind === kind),
+    });
+  }
+  const detection = table1.filter((line) => !isComponentScore(line.score));
+  return groups.filter((g) => g.rows.length > 0 && normals.length > 0).map((g) => ({
+    by: g.by,
+    stratum: g.stratum,
+    normal: normals.length,
+    anomalous: g.rows.length,
+    scores: detection.filter((line) => g.rows.every((r) => line.score in r.scores)).map((line) => {
+      const { scores, labels } = scoresWithLabels([...normals, ...g.rows], line.score);
+      const caught = g.rows.filter((r) => r.scores[line.score] >= line.cutoff).length;
+      return {
+        score: line.score,
+        auc: rocAuc(rocCurve(scores, labels)),
+        aucInterval: bootstrapAurocInterval(scores, labels, {
+          seed: options.seed ?? 0,
+          samples: options.bootstrapSamples ?? 1000,
+        }),
+        sensitivity: caught / g.rows.length,
+      };
+    }),
+  }));
+}
+
+/** The stratified table as markdown: a line per stratum, AUC and sensitivity of each score. */
+export function strataMarkdown(strata: StratumRow[]): string {
+  if (strata.length === 0) return "";
+  const scores = strata[0].scores.map((s) => s.score);
+  const header = ["stratum", "anomalous", ...scores.map((s) => `${s} AUC (sens.)`)];
+  const lines = strata.map((st) => [
+    `${st.by === "kind" ? "kind: " : "lesion "}${st.stratum}`,
+    String(st.anomalous),
+    ...scores.map((name) => {
+      const s = st.scores.find((x) => x.score === name);
+      return s ? `${formatNumber(s.auc)} (${formatNumber(s.sensitivity, 2)})` : "—";
+    }),
+  ]);
+  const widths = header.map((h, c) => Math.max(displayWidth(h), ...lines.map((l) => displayWidth(l[c]))));
+  const pad = (cell: string, width: number) => cell + " ".repeat(width - displayWidth(cell));
+  const row = (cells: string[]) => `| ${cells.map((cell, c) => pad(cell, widths[c])).join(" | ")} |`;
+  return [row(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...lines.map(row)].join("\n");
 }
 
 /** A row's residual, mask and (when written) its query and G(z_Γ), all in [-1, 1] but the residual. */
@@ -267,12 +388,34 @@ export interface LocalisationImage extends ResidualAndMask {
  */
 export const DEFAULT_RESIDUAL_SMOOTHING = 2;
 
-/** Residual maps and masks of the rows that have both, read from their PNGs (residual in [0, 2]). */
-export async function readResidualsAndMasks(rows: ScoreRow[]): Promise<LocalisationImage[]> {
-  const images: LocalisationImage[] = [];
+/**
+ * Residual maps and masks of the rows that have both. The residual comes from the float maps that
+ * scoring writes beside scores.csv (MAPS_FILE) where they are; only a score file without them falls
+ * back to its 8-bit residual PNGs (residual in [0, 2] to 1/127.5), and `fromPngs` says so.
+ */
+export async function readResidualsAndMasks(
+  rows: ScoreRow[],
+): Promise<LocalisationImage[] & { fromPngs?: number }> {
+  const images: LocalisationImage[] & { fromPngs?: number } = [];
+  const mapsOf = new Map<string, ScoreMaps | null>();
   for (const row of rows) {
     if (!row.mask || !row.residual) continue;
     const { mask, width, height } = await readMaskPng(row.mask);
+    const folder = dirname(row.file);
+    if (!mapsOf.has(folder)) mapsOf.set(folder, await readScoreMaps(folder));
+    const maps = mapsOf.get(folder)?.get(row.id);
+    if (maps) {
+      if (maps.query.length !== mask.length) {
+        throw new ScoresCsvError(
+          `${row.file}:${row.line}: ${folder}/${MAPS_FILE} holds ${maps.query.length} pixels for "${row.id}" ` +
+            `but mask ${row.mask} is ${width}×${height}; expected the same size`,
+        );
+      }
+      const residual = maps.query.map((q, p) => Math.abs(q - maps.generated[p]));
+      images.push({ residual, mask, width, query: maps.query, generated: maps.generated });
+      continue;
+    }
+    images.fromPngs = (images.fromPngs ?? 0) + 1;
     const sameSize = async (path: string, what: string) => {
       const image = await readGrayPng(path);
       if (image.width !== width || image.height !== height) {
@@ -310,11 +453,14 @@ const PIXEL_TRUTHS: { truth: string; isAnomalous: (label: number) => boolean }[]
  * |g_σ ∗ (x − G(z_Γ))| (see smoothedResidual). Empty when no row has both PNGs or no pixel is anomalous.
  */
 export function summarisePixels(
-  images: LocalisationImage[],
+  images: LocalisationImage[] & { fromPngs?: number },
   smoothing = DEFAULT_RESIDUAL_SMOOTHING,
 ): PixelSummary[] {
   const summaries: PixelSummary[] = [];
   if (images.length === 0) return summaries;
+  const from = images.fromPngs
+    ? `8-bit residual PNGs for ${images.fromPngs} of ${images.length} images (no ${MAPS_FILE} beside their scores.csv)`
+    : "float32 maps";
   const maps: { map: string; images: ResidualAndMask[] }[] = [{ map: "residual |x − G(z)|", images }];
   if (smoothing > 0 && images.every((image) => image.query && image.generated)) {
     maps.push({
@@ -333,6 +479,7 @@ export function summarisePixels(
       summaries.push({
         map,
         truth,
+        from,
         images: result.images,
         pixels: result.pixels,
         anomalousPixels: result.anomalousPixels,

@@ -7,6 +7,7 @@ import { extractPatch, type GrayImage } from "./data/patches.ts";
 import {
   DEFAULT_TEST_SET,
   DEFAULT_VALIDATION_SET,
+  fluidKind,
   meanHealthyPatch,
   patchTestSet,
   type PatchTestSetConfig,
@@ -29,6 +30,8 @@ export interface QuerySet {
   labels: (0 | 1 | null)[];
   /** Per image, a size × size label mask (0 background, 1 anomaly/fluid, 2 hyperreflective focus). */
   masks: (Uint8Array | null)[];
+  /** Per image, what its anomaly is in words (for tables stratified by kind); null when unknown or normal. */
+  kinds?: (string | null)[];
   /** Scores of baseline detectors that need no model, per image, by column name (e.g. trivial_std). */
   baselines?: Record<string, number[]>;
 }
@@ -108,6 +111,7 @@ export function subsetQueries(
     sources: keep.map((i) => set.sources[i]),
     labels: keep.map((i) => set.labels[i]),
     masks: keep.map((i) => set.masks[i]),
+    kinds: set.kinds && keep.map((i) => set.kinds![i]),
     baselines: set.baselines &&
       Object.fromEntries(Object.entries(set.baselines).map(([k, v]) => [k, keep.map((i) => v[i])])),
   };
@@ -179,6 +183,7 @@ function phantomPatches(spec: string, o: QueryOptions): QuerySet {
     }),
     labels: set.patches.map((p) => p.label),
     masks,
+    kinds: set.patches.map(fluidKind),
   };
 }
 

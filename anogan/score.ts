@@ -11,6 +11,7 @@ import { discriminatorScore, MAPPING_DEFAULTS, type MappingOptions, mapToLatent 
 import type { QuerySet } from "./queries.ts";
 import { encodeGrayPng, encodeMaskPng, encodeRgbPng } from "./data/png.ts";
 import { Progress } from "./progress.ts";
+import { MAPS_FILE, METADATA_COLUMNS } from "./scores.ts";
 
 // ---- loading a trained model ----------------------------------------------------------------------
 
@@ -82,6 +83,8 @@ export interface ScoreRow {
   query: string;
   generated: string;
   residual: string;
+  /** What the anomaly is, in words (QuerySet.kinds); empty when unknown. */
+  kind: string;
   scores: Record<string, number>;
 }
 
@@ -117,7 +120,7 @@ function csvField(v: string): string {
 export function formatScoresCsv(rows: readonly ScoreRow[], methods: readonly ScoreMethod[]): string {
   const baselineCols = Object.keys(rows[0]?.scores ?? {}).filter((c) => c.startsWith("trivial_"));
   const scoreCols = [...methods.flatMap((m) => SCORE_COLUMNS[m]), ...baselineCols];
-  const head = ["id", "source", "label", "mask", "query", "generated", "residual", ...scoreCols];
+  const head = [...METADATA_COLUMNS, ...scoreCols];
   const lines = [head.join(",")];
   for (const r of rows) {
     const meta = [
@@ -128,6 +131,7 @@ export function formatScoresCsv(rows: readonly ScoreRow[], methods: readonly Sco
       r.query,
       r.generated,
       r.residual,
+      r.kind,
     ];
     lines.push([...meta.map(csvField), ...scoreCols.map((c) => String(r.scores[c]))].join(","));
   }
@@ -260,6 +264,7 @@ export async function scoreQueries(
         query: "",
         generated: "",
         residual: "",
+        kind: set.kinds?.[i] ?? "",
         scores: {
           ...Object.fromEntries(Object.entries(scores).map(([c, v]) => [c, v[k]])),
           ...Object.fromEntries(Object.entries(set.baselines ?? {}).map(([c, v]) => [c, v[i]])),
@@ -380,7 +385,38 @@ export async function writeScoreOutputs(
     `${out}/score.json`,
     new TextEncoder().encode(JSON.stringify(json, null, 2) + "\n"),
   );
-  if (o.images) await writeFigureGrid(`${out}/grid.png`, info.set, result.rows, result.generated);
+  if (o.images) {
+    await writeFigureGrid(`${out}/grid.png`, info.set, result.rows, result.generated);
+    await writeMaps(out, info.set, result.rows, result.generated);
+  }
+}
+
+/**
+ * MAPS_FILE: the query images x and G(z_Γ) of the rows, [N, H, W] float32 each, in the rows' order,
+ * their ids in the metadata. The residual PNGs are 8-bit pictures for a reader; these are exact.
+ */
+async function writeMaps(
+  out: string,
+  set: QuerySet,
+  rows: readonly ScoreRow[],
+  generated: Map<string, Float32Array>,
+): Promise<void> {
+  const kept = rows.filter((r) => generated.has(r.id));
+  if (kept.length === 0) return;
+  const n = set.size * set.size;
+  const index = new Map(set.ids.map((id, i) => [id, i]));
+  const query = new Float32Array(kept.length * n), gen = new Float32Array(kept.length * n);
+  kept.forEach((r, k) => {
+    const i = index.get(r.id)!;
+    query.set(set.images.subarray(i * n, (i + 1) * n), k * n);
+    gen.set(generated.get(r.id)!, k * n);
+  });
+  const shape = [kept.length, set.size, set.size];
+  await T.writeSafetensors(
+    `${out}/${MAPS_FILE}`,
+    new Map([["query", { shape, data: query }], ["generated", { shape, data: gen }]]),
+    { ids: JSON.stringify(kept.map((r) => r.id)) },
+  );
 }
 
 export { MAPPING_DEFAULTS };

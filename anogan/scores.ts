@@ -2,9 +2,19 @@
 // image: its id, source, label, the paths of its mask, generated and residual images, and its scores).
 
 import { dirname, isAbsolute, join } from "node:path";
+import { readSafetensors } from "../core/io/safetensors.ts";
 
 /** Columns that describe an image; every other numeric column is a score (higher = more anomalous). */
-export const METADATA_COLUMNS = ["id", "source", "label", "mask", "query", "generated", "residual"] as const;
+export const METADATA_COLUMNS = [
+  "id",
+  "source",
+  "label",
+  "mask",
+  "query",
+  "generated",
+  "residual",
+  "kind",
+] as const;
 
 /** Names that are always scores, so text in them is an error rather than a column to ignore. */
 const SCORE_NAME = /^(A|R|D|PD)(_[A-Za-z0-9]+)?$/;
@@ -21,6 +31,8 @@ export interface ScoreRow {
   query?: string;
   generated?: string;
   residual?: string;
+  /** What the anomaly is, in words (e.g. "subretinal fluid"), for tables stratified by kind; optional. */
+  kind?: string;
   /** The row's scores by column name. */
   scores: Record<string, number>;
   /** Where the row came from, for error messages. */
@@ -197,6 +209,7 @@ export function parseScoresCsv(text: string, file: string): ScoreTable {
       query: path("query"),
       generated: path("generated"),
       residual: path("residual"),
+      kind: cell("kind").trim() || undefined,
       scores,
       file,
       line: record.line,
@@ -256,6 +269,7 @@ function joinRowsById(rows: ScoreRow[]): ScoreRow[] {
     earlier.query ??= row.query;
     earlier.generated ??= row.generated;
     earlier.residual ??= row.residual;
+    earlier.kind ??= row.kind;
   }
   return [...byId.values()];
 }
@@ -294,4 +308,35 @@ export async function readScoreFiles(paths: string[]): Promise<ScoreTable> {
   const tables: ScoreTable[] = [];
   for (const path of paths) tables.push(await readScoresCsv(path));
   return concatScoreTables(tables);
+}
+
+/** The float maps beside a scores.csv, from which eval computes pixel-level figures (not from the PNGs). */
+export const MAPS_FILE = "maps.safetensors";
+
+/** Per image id, the query x and G(z_Γ) as written by scoring, float32, row-major. */
+export type ScoreMaps = Map<string, { query: Float32Array; generated: Float32Array }>;
+
+/** The MAPS_FILE in `folder`, or null when there is none (e.g. a scores.csv written elsewhere). */
+export async function readScoreMaps(folder: string): Promise<ScoreMaps | null> {
+  const path = `${folder}/${MAPS_FILE}`;
+  try {
+    await Deno.stat(path);
+  } catch {
+    return null;
+  }
+  const file = await readSafetensors(path);
+  const query = file.tensors.get("query"), generated = file.tensors.get("generated");
+  const ids = JSON.parse(file.metadata.ids ?? "null");
+  if (
+    !query || !generated || !Array.isArray(ids) || query.shape.length !== 3 || query.shape[0] !== ids.length
+  ) {
+    throw new ScoresCsvError(
+      `${path}: expected tensors "query" and "generated" of shape [N, H, W] and N ids in its metadata`,
+    );
+  }
+  const n = query.shape[1] * query.shape[2];
+  return new Map(ids.map((id: string, k: number) => [id, {
+    query: query.data.subarray(k * n, (k + 1) * n),
+    generated: generated.data.subarray(k * n, (k + 1) * n),
+  }]));
 }

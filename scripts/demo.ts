@@ -45,6 +45,10 @@ async function main(): Promise<number> {
   }
   const r = await runDemo({ preset, out: a.out, seed, quiet: a.quiet, log: (l) => console.log(l) });
   console.log(`\nTable 1 (phantom patch test set):\n\n${r.markdown}`);
+  console.log(
+    `\nDetection by how much of the patch is fluid, and by kind (AUC, and sensitivity at Table 1's ` +
+      `cut-off):\n\n${r.strataMarkdown}`,
+  );
   const verdict = r.anoganAuc > r.bestTrivial.auc ? "above" : "NOT above";
   console.log(
     `AnoGAN AUROC ${r.anoganAuc.toFixed(3)} is ${verdict} the best trivial detector ` +

@@ -82,11 +82,16 @@ async function main(): Promise<void> {
   const options = parseCommandLine(Deno.args);
   const outputs = await runEvaluation(options);
   console.log(outputs.markdown);
+  if (outputs.strataMarkdown) {
+    console.log(`\nDetection by lesion share and kind (AUC, and sensitivity at Table 1's cut-off):\n`);
+    console.log(outputs.strataMarkdown);
+  }
   for (const p of outputs.evaluation.pixel) {
     console.log(
       `pixel level, ${p.map}, ${p.truth}: AUROC ${p.auroc.toFixed(3)}, best Dice ${p.dice.toFixed(3)} ` +
         `at ≥ ${p.diceThreshold.toFixed(3)}; mass inside ${p.massInside.toFixed(3)} vs area ` +
-        `${p.areaInside.toFixed(3)} (${p.images} images)`,
+        `${p.areaInside.toFixed(3)} (${p.images} images; best Dice and its threshold chosen on this set, ` +
+        `in-sample; residuals from ${p.from})`,
     );
   }
   console.log(`\nwrote ${outputs.jsonPath}\nwrote ${outputs.htmlPath}`);

@@ -22,6 +22,7 @@ Deno.test("the demo pipeline writes phantoms, a run, scores, Table 1 and a self-
       "phantoms/sample_sheet.png",
       "run/model.safetensors",
       "scores/scores.csv",
+      "scores/maps.safetensors",
       "scores/grid.png",
       "train-scores/scores.csv",
       "eval.json",
@@ -52,7 +53,10 @@ Deno.test("the demo pipeline writes phantoms, a run, scores, Table 1 and a self-
     ["residual", "smoothed"],
     "fluid localisation of the residual and of the smoothed residual",
   );
+  assert.ok(r.pixel.every((p) => p.from === "float32 maps"), "pixel figures from the float maps");
+  assert.match(r.strataMarkdown, /kind: /, "a table stratified by the kind of fluid");
   const html = await Deno.readTextFile(r.reportPath);
+  assert.ok(html.indexOf("Table 1") < html.indexOf("Configuration: training run"), "the answer first");
   assert.ok(!/(src|href)="(?!data:|#)/.test(html), "the report links nothing outside itself");
   assert.ok(lines.some((l) => l.startsWith("[4/4]")));
   const csv = (await Deno.readTextFile(`${out}/scores/scores.csv`)).trim().split("\n");

@@ -2,15 +2,25 @@
 // `deno task eval` end to end on a small synthetic run with PNGs, masks and a config.json.
 
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { encodeGrayPng, encodeMaskPng } from "../anogan/data/png.ts";
+import { dirname, join } from "node:path";
+import { encodeGrayPng, encodeMaskPng, readGrayPng, readMaskPng } from "../anogan/data/png.ts";
 import { Rng } from "../anogan/data/rng.ts";
-import { evaluateScores, methodName, orderScores, table1Markdown } from "../anogan/eval.ts";
-import { auroc } from "../anogan/metrics.ts";
+import {
+  evaluateScores,
+  LESION_SHARE_STRATA,
+  methodName,
+  orderScores,
+  strataMarkdown,
+  stratify,
+  table1Markdown,
+} from "../anogan/eval.ts";
+import { auroc, pixelMetrics } from "../anogan/metrics.ts";
+import { writeSafetensors } from "../core/io/safetensors.ts";
 import { figure3Columns, pickExamples } from "../anogan/report/figure3.ts";
 import { findRunInfo, runEvaluation } from "../anogan/report/report.ts";
 import {
   concatScoreTables,
+  MAPS_FILE,
   parseCsv,
   parseScoresCsv,
   readScoreFiles,
@@ -429,5 +439,87 @@ Deno.test("the run's config.json is found through score.json's run folder, else 
     assert.deepEqual(viaScoring.scoring?.values.methods, ["anogan"]);
     await Deno.writeTextFile(join(dir, "elsewhere", "config.json"), "not json");
     assert.deepEqual((await findRunInfo(scores)).config?.values, { "(not a JSON object)": "not json" });
+  });
+});
+
+Deno.test("stratified detection: each stratum's anomalies against all normals, sensitivity at Table 1's cut-off", () => {
+  const rng = new Rng(4);
+  const lines = ["id,label,kind,A,PD,R"];
+  const shares = new Map<string, number>();
+  for (let i = 0; i < 80; i++) {
+    const anomalous = i % 2 === 1;
+    const share = anomalous ? [0.005, 0.03, 0.1, 0.4][(i >> 1) % 4] : 0;
+    if (anomalous) shares.set(`x${i}`, share);
+    const kind = anomalous ? (i % 3 === 0 ? "subretinal fluid" : "intraretinal cysts") : "";
+    lines.push(
+      `x${i},${anomalous ? 1 : 0},${kind},${rng.normal() + 10 * share},${rng.normal()},${rng.normal()}`,
+    );
+  }
+  const table = parseScoresCsv(lines.join("\n"), "s.csv");
+  const ev = evaluateScores(table, { bootstrapSamples: 50 });
+  const strata = stratify(table.rows, ev.table1, shares, { bootstrapSamples: 50 });
+  const normals = table.rows.filter((r) => r.label === 0);
+  assert.deepEqual(strata.map((s) => `${s.by}: ${s.stratum}`), [
+    ...LESION_SHARE_STRATA.map((st) => `lesion share: ${st.name}`),
+    "kind: intraretinal cysts",
+    "kind: subretinal fluid",
+  ]);
+  strata.forEach((s, k) => {
+    const inside = table.rows.filter((r) =>
+      r.label === 1 &&
+      (s.by === "kind"
+        ? r.kind === s.stratum
+        : LESION_SHARE_STRATA.findIndex((st) => shares.get(r.id)! <= st.upTo) === k)
+    );
+    assert.equal(s.anomalous, inside.length, s.stratum);
+    assert.equal(s.normal, normals.length);
+    assert.deepEqual(s.scores.map((x) => x.score), ["A", "PD"], "detection scores only, not components");
+    for (const x of s.scores) {
+      const rows = [...normals, ...inside];
+      assert.equal(x.auc, auroc(rows.map((r) => r.scores[x.score]), rows.map((r) => r.label!)));
+      const cutoff = ev.table1.find((t) => t.score === x.score)!.cutoff;
+      assert.equal(x.sensitivity, inside.filter((r) => r.scores[x.score] >= cutoff).length / inside.length);
+    }
+  });
+  // Larger lesions score higher here by construction: the largest stratum is detected best.
+  assert.ok(strata[3].scores[0].auc > strata[0].scores[0].auc);
+  assert.match(strataMarkdown(strata), /\| lesion > 15% +\| +\d+ +\| \d\.\d{3} \(\d\.\d{2}\)/);
+  assert.deepEqual(stratify(table.rows, ev.table1, new Map()).map((s) => s.by), ["kind", "kind"]);
+});
+
+Deno.test("pixel figures come from the float maps beside scores.csv, and say so when only PNGs exist", async () => {
+  await withTempDir(async (dir) => {
+    const { scores } = await writeSyntheticRun(dir);
+    const rows = (await readScoreFiles([scores])).rows;
+    const fromPngs = await runEvaluation({ scores: [scores], bootstrapSamples: 20 });
+    assert.match(fromPngs.evaluation.pixel[0].from, /8-bit residual PNGs for 24 of 24 images/);
+    // Float maps whose residual is half the PNGs' |x − G(z)|: eval must take its thresholds from them.
+    const n = SIZE * SIZE;
+    const query = new Float32Array(rows.length * n), generated = new Float32Array(rows.length * n);
+    const masks: Uint8Array[] = [];
+    for (let k = 0; k < rows.length; k++) {
+      const q = (await readGrayPng(rows[k].query!)).data, g = (await readGrayPng(rows[k].generated!)).data;
+      query.set(q, k * n);
+      generated.set(g.map((v, p) => (v + q[p]) / 2), k * n);
+      masks.push((await readMaskPng(rows[k].mask!)).mask);
+    }
+    const shape = [rows.length, SIZE, SIZE];
+    await writeSafetensors(
+      join(dirname(scores), MAPS_FILE),
+      new Map([["query", { shape, data: query }], ["generated", { shape, data: generated }]]),
+      { ids: JSON.stringify(rows.map((r) => r.id)) },
+    );
+    const raw = (await runEvaluation({ scores: [scores], bootstrapSamples: 20 })).evaluation.pixel[0];
+    assert.equal(raw.from, "float32 maps");
+    const expected = pixelMetrics(
+      masks.map((mask, k) => ({
+        residual: query.subarray(k * n, (k + 1) * n).map((q, p) => Math.abs(q - generated[k * n + p])),
+        mask,
+      })),
+      (label) => label !== 0,
+    );
+    assert.equal(raw.auroc, expected.auroc);
+    assert.equal(raw.diceThreshold, expected.diceThreshold);
+    assert.ok(raw.diceThreshold < 0.75 * fromPngs.evaluation.pixel[0].diceThreshold, "halved residuals");
   });
 });

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import {
   DEFAULT_TEST_SET,
   difficultyReport,
+  fluidKind,
   generateVolume,
   MANIFEST_FORMAT,
   patchTestSet,
@@ -100,6 +101,35 @@ Deno.test("every listed anomaly has its mask pixels, and every pathological volu
     }
   }
   assert.deepEqual([...kinds].sort(), ["hyperreflective-focus", "intraretinal-fluid", "subretinal-fluid"]);
+});
+
+Deno.test("the subretinal map marks fluid pixels only, exactly those of subretinal-fluid anomalies", () => {
+  let subretinalPixels = 0, listed = 0;
+  for (let v = 0; v < 6; v++) {
+    const volume = generateVolume({ seed: volumeSeed(99, true, v), pathological: true, bscans: 8 });
+    volume.subretinal.forEach((map, slice) => {
+      const mask = volume.masks[slice];
+      for (let i = 0; i < map.length; i++) {
+        if (map[i]) assert.equal(mask[i], MASK_FLUID, `B-scan ${slice} pixel ${i}: subretinal but not fluid`);
+      }
+      subretinalPixels += map.reduce((n, m) => n + m, 0);
+      listed += volume.sliceAnomalies[slice].filter((a) => a.kind === "subretinal-fluid")
+        .reduce((n, a) => n + a.pixels, 0);
+    });
+  }
+  assert.ok(subretinalPixels > 0, "some subretinal fluid in six pathological volumes");
+  assert.equal(subretinalPixels, listed, "the map counts what the anomaly list counts");
+});
+
+Deno.test("a patch's fluid kind: cysts, subretinal fluid, or both; none without fluid", () => {
+  assert.equal(fluidKind({ fluidPixels: 0, subretinalPixels: 0 }), null);
+  assert.equal(fluidKind({ fluidPixels: 5, subretinalPixels: 0 }), "intraretinal cysts");
+  assert.equal(fluidKind({ fluidPixels: 5, subretinalPixels: 5 }), "subretinal fluid");
+  assert.equal(fluidKind({ fluidPixels: 5, subretinalPixels: 2 }), "cysts and subretinal fluid");
+  const set = patchTestSet({ ...DEFAULT_TEST_SET, healthyVolumes: 0, pathologicalVolumes: 3, bscans: 6 });
+  const kinds = new Set(set.patches.map(fluidKind));
+  assert.ok(kinds.has("intraretinal cysts") && kinds.has(null), [...kinds].join(", "));
+  for (const p of set.patches) assert.ok(p.subretinalPixels <= p.fluidPixels);
 });
 
 Deno.test("test-set patch labels follow the one-fluid-pixel rule", () => {

@@ -555,6 +555,8 @@ export interface RenderedBscan {
   image: Float32Array;
   /** height × width labels: 0 background, 1 fluid, 2 hyperreflective focus. */
   mask: Uint8Array;
+  /** height × width: 1 where a fluid pixel is subretinal fluid (the rest of the fluid is cysts). */
+  subretinal: Uint8Array;
   anomalies: SliceAnomaly[];
 }
 
@@ -933,7 +935,16 @@ export function renderBscan(plan: VolumePlan, slice: number): RenderedBscan {
     for (let row = 0; row < height; row++) db[row * width + col] += gain - shadow[row * width + col];
   }
   const image = logCompress(speckleIntensity(plan, rng, db));
-  return { image, mask, anomalies: listSliceAnomalies(plan, sections, boundaries, mask) };
+  // Which fluid is subretinal: its own labelling, on a blank mask, kept where the mask says fluid.
+  const subretinalMask = new Uint8Array(width * height);
+  for (const s of sections) {
+    if (s.object.kind === "subretinal-fluid") labelSubretinalFluid(plan, s, boundaries, subretinalMask);
+  }
+  for (let i = 0; i < subretinalMask.length; i++) {
+    subretinalMask[i] = subretinalMask[i] && mask[i] === MASK_FLUID ? 1 : 0;
+  }
+  const anomalies = listSliceAnomalies(plan, sections, boundaries, mask);
+  return { image, mask, subretinal: subretinalMask, anomalies };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -953,6 +964,8 @@ export interface PhantomVolume {
   bscans: Float32Array[];
   /** One label mask per B-scan (0 background, 1 fluid, 2 hyperreflective focus). */
   masks: Uint8Array[];
+  /** Per B-scan: 1 where the fluid is subretinal (RenderedBscan.subretinal). */
+  subretinal: Uint8Array[];
   /** Per B-scan: the anomalies with pixels in it. */
   sliceAnomalies: SliceAnomaly[][];
   /** The volume's anomalies that are visible in at least one B-scan. */
@@ -974,6 +987,7 @@ export function generateVolume(options: PhantomOptions): PhantomVolume {
     height: plan.height,
     bscans: rendered.map((r) => r.image),
     masks: rendered.map((r) => r.mask),
+    subretinal: rendered.map((r) => r.subretinal),
     sliceAnomalies: rendered.map((r) => r.anomalies),
     anomalies: plan.anomalies.filter((a) => slicesOf.has(a.id)).map((a) => ({
       ...a,
@@ -1122,6 +1136,15 @@ export interface TestPatch extends PatchPosition {
   label: 0 | 1;
   fluidPixels: number;
   hrfPixels: number;
+  /** Fluid pixels of subretinal fluid; the rest of fluidPixels are cysts (intraretinal fluid). */
+  subretinalPixels: number;
+}
+
+/** What fluid a patch holds, in words for a stratified table; null for a patch without fluid. */
+export function fluidKind(patch: { fluidPixels: number; subretinalPixels: number }): string | null {
+  if (patch.fluidPixels === 0) return null;
+  if (patch.subretinalPixels === 0) return "intraretinal cysts";
+  return patch.subretinalPixels === patch.fluidPixels ? "subretinal fluid" : "cysts and subretinal fluid";
 }
 
 export interface PatchTestSet {
@@ -1170,7 +1193,9 @@ export function patchTestSet(config: PatchTestSetConfig): PatchTestSet {
           y,
           config.patchSize,
         );
-        set.patches.push({ image, x, y, label: anomalous ? 1 : 0, fluidPixels, hrfPixels });
+        const subretinalPixels =
+          labelPatch(volume.subretinal[slice], width, x, y, config.patchSize).fluidPixels;
+        set.patches.push({ image, x, y, label: anomalous ? 1 : 0, fluidPixels, hrfPixels, subretinalPixels });
       }
     });
   }

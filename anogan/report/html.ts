@@ -1,9 +1,10 @@
-// The self-contained HTML report of an evaluation: the run's configuration, Table 1, the ROC curves and
-// score histograms of Fig. 4, the Fig. 3 grid and the pixel-level figures. Plots are inline SVG and
+// The self-contained HTML report of an evaluation, the answer first: Table 1, detection by lesion share
+// and kind, the Fig. 3 grid, the ROC curves and score histograms of Fig. 4, the pixel-level figures, the
+// training run's check of G, and last the configuration as tables. Plots are inline SVG and
 // pictures inline PNG, so the single file can be mailed or archived without its run folder.
 
 import { encode } from "fast-png";
-import type { Evaluation, PixelSummary, Table1Row } from "../eval.ts";
+import type { Evaluation, PixelSummary, StratumRow, Table1Row } from "../eval.ts";
 import { isComponentScore } from "../eval.ts";
 import type { ScoreRow } from "../scores.ts";
 import { FIGURE3_ROWS, type Figure3Column } from "./figure3.ts";
@@ -18,6 +19,8 @@ export interface ReportInputs {
   /** The scoring settings (score.json beside the first score file), when present. */
   scoring?: { path: string; values: Record<string, unknown> };
   figure3: Figure3Column[];
+  /** The training run's per-epoch held-out check (metrics.jsonl), when it logged one. */
+  trainingFits?: { epoch: number; heldOutResidual: number; constantResidual: number }[];
   createdAt: Date;
 }
 
@@ -63,16 +66,81 @@ figcaption, .note { font-size: 12px; color: #555; max-width: 760px; }
 .bar.off { background: #eee; }
 `;
 
-/** A settings file as a two-column table; nested values as JSON. */
+/** A settings object's leaves as [dotted key, text] pairs: nested objects flattened, lists joined. */
+function settingsRows(values: Record<string, unknown>, prefix = ""): [string, string][] {
+  return Object.entries(values).flatMap(([key, value]): [string, string][] => {
+    const name = prefix + key;
+    if (Array.isArray(value)) {
+      return value.every((v) => typeof v !== "object" || v === null)
+        ? [[name, value.join(", ")]]
+        : [[name, JSON.stringify(value)]];
+    }
+    if (typeof value === "object" && value !== null) {
+      return settingsRows(value as Record<string, unknown>, `${name}.`);
+    }
+    return [[name, String(value)]];
+  });
+}
+
+/** A settings file as a two-column table, one line per setting. */
 function settingsTable(config: ReportInputs["config"], missing: string): string {
   if (!config) return `<p class="note">${missing}</p>`;
-  const rows = Object.entries(config.values).map(([key, value]) => {
-    const shown = typeof value === "object" && value !== null
-      ? JSON.stringify(value, null, 2)
-      : String(value);
-    return `<tr><th>${escapeHtml(key)}</th><td><pre>${escapeHtml(shown)}</pre></td></tr>`;
-  });
+  const rows = settingsRows(config.values).map(([key, value]) =>
+    `<tr><th>${escapeHtml(key)}</th><td>${escapeHtml(value)}</td></tr>`
+  );
   return `<p class="note">From ${escapeHtml(config.path)}</p><table>${rows.join("")}</table>`;
+}
+
+/** Detection by lesion share and by kind: each score's AUC (interval) and sensitivity per stratum. */
+function strataHtml(strata: StratumRow[]): string {
+  if (strata.length === 0) {
+    return `<p class="note">No masks or kinds in the score files: no stratified figures.</p>`;
+  }
+  const scores = strata[0].scores.map((x) => x.score);
+  const head = `<tr><th>stratum</th><th>anomalous</th>${
+    scores.map((name) => `<th>${escapeHtml(name)}: AUC (95% CI), sensitivity</th>`).join("")
+  }</tr>`;
+  const body = strata.map((st) => {
+    const cells = scores.map((name) => {
+      const x = st.scores.find((y) => y.score === name);
+      return x
+        ? `<td class="num">${fmt(x.auc)} (${fmt(x.aucInterval.low)}–${fmt(x.aucInterval.high)}), ${
+          fmt(x.sensitivity, 2)
+        }</td>`
+        : "<td>—</td>";
+    }).join("");
+    const label = st.by === "kind" ? `kind: ${st.stratum}` : `lesion share ${st.stratum}`;
+    return `<tr><td>${escapeHtml(label)}</td><td class="num">${st.anomalous}</td>${cells}</tr>`;
+  });
+  return `<table>${head}${body.join("")}</table><p class="note">Each stratum's anomalous images against ` +
+    `all ${
+      strata[0].normal
+    } normal ones. Lesion share: the share of an image's pixels in its mask (label 1). ` +
+    `Sensitivity at Table 1's cut-off, which was chosen on this same set (in-sample).</p>`;
+}
+
+/** A warning when the training run's last check found that G had not learned the normal data. */
+function untrainedWarning(fits: ReportInputs["trainingFits"]): string {
+  const last = fits?.at(-1);
+  if (!last || last.heldOutResidual < last.constantResidual) return "";
+  return `<p><b>Warning: after the last epoch G reproduces held-out normal images no better than a constant ` +
+    `image: it has not learned the normal data, and the scores in this report mean little.</b></p>`;
+}
+
+/** The training run's per-epoch check of G, from its metrics.jsonl: held-out residual against a constant image. */
+function trainingFitHtml(fits: ReportInputs["trainingFits"]): string {
+  if (!fits || fits.length === 0) return "";
+  const rows = fits.map((f) =>
+    `<tr><td class="num">${f.epoch}</td><td class="num">${fmt(f.heldOutResidual)}</td><td class="num">${
+      fmt(f.constantResidual)
+    }</td><td>${f.heldOutResidual < f.constantResidual ? "yes" : "<b>no</b>"}</td></tr>`
+  );
+  return `${
+    untrainedWarning(fits)
+  }<table><tr><th>epoch</th><th>held-out |x − G(z)| per pixel</th><th>constant image</th>` +
+    `<th>G better than the constant</th></tr>${rows.join("")}</table><p class="note">After each epoch the ` +
+    `training run maps normal images it held out of training (a short mapping on the residual alone) ` +
+    `and compares their residual with that of the training images' per-pixel median.</p>`;
 }
 
 function table1Html(rows: Table1Row[]): string {
@@ -288,27 +356,33 @@ export async function renderReportHtml(inputs: ReportInputs): Promise<string> {
 <body>
 <h1>AnoGAN evaluation</h1>
 ${summaryLine(inputs)}
-<h2>Training run</h2>
+${untrainedWarning(inputs.trainingFits)}
+<h2>Table 1: detection at Youden's cut-off</h2>
+${table1Html(evaluation.table1)}
+<p class="note">Higher scores are more anomalous. AUC with its bootstrap interval. Sensitivity,
+specificity, precision and recall at the cut-off that maximises Youden's index (sensitivity +
+specificity − 1), chosen on this same set: those four figures are in-sample, optimistic for new data.
+Images scoring at or above the cut-off are called anomalous.</p>${ignored}
+<h2>Where the method works: detection by lesion share and kind</h2>
+${strataHtml(evaluation.strata)}
+<h2>Fig. 3: query, generated, residual and mask</h2>
+${figure3Section(inputs)}
+<h2>Fig. 4: image-level detection</h2>
+${await rocFigures(evaluation)}
+${await histogramFigures(inputs)}
+<h2>Pixel level: residual against the masks</h2>
+${await pixelSection(evaluation.pixel)}
+<h2>Training: has G learned the normal data?</h2>
+${trainingFitHtml(inputs.trainingFits) || `<p class="note">The training run logged no held-out check.</p>`}
+<h2>Configuration: training run</h2>
 ${
     settingsTable(
       inputs.config,
       "No config.json found (score.json's run folder, beside the score file, or one folder up).",
     )
   }
-<h2>Scoring</h2>
+<h2>Configuration: scoring</h2>
 ${settingsTable(inputs.scoring, "No score.json beside the score file.")}
-<h2>Table 1: detection at Youden's cut-off</h2>
-${table1Html(evaluation.table1)}
-<p class="note">Higher scores are more anomalous. Sensitivity, specificity, precision and recall at the
-cut-off that maximises Youden's index (sensitivity + specificity − 1); images scoring at or above the
-cut-off are called anomalous.</p>${ignored}
-<h2>Fig. 4: image-level detection</h2>
-${await rocFigures(evaluation)}
-${await histogramFigures(inputs)}
-<h2>Fig. 3: query, generated, residual and mask</h2>
-${figure3Section(inputs)}
-<h2>Pixel level: residual against the masks</h2>
-${await pixelSection(evaluation.pixel)}
 </body></html>
 `;
 }

@@ -7,7 +7,10 @@ import {
   evaluateScores,
   type Evaluation,
   evaluationJson,
+  lesionShares,
   readResidualsAndMasks,
+  strataMarkdown,
+  stratify,
   summarisePixels,
   table1Markdown,
 } from "../eval.ts";
@@ -32,6 +35,8 @@ export interface EvalOptions {
 export interface EvalOutputs {
   evaluation: Evaluation;
   markdown: string;
+  /** The stratified table (empty without masks or kinds). */
+  strataMarkdown: string;
   jsonPath: string;
   htmlPath: string;
   figure3Path?: string;
@@ -77,6 +82,21 @@ export async function findRunInfo(scoresPath: string): Promise<{ config?: JsonFi
   return { scoring };
 }
 
+/** The per-epoch held-out check lines of a training run's metrics.jsonl (empty for runs without it). */
+async function readTrainingFits(
+  runDir: string,
+): Promise<{ epoch: number; heldOutResidual: number; constantResidual: number }[]> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(join(runDir, "metrics.jsonl"));
+  } catch {
+    return [];
+  }
+  return text.split("\n").filter((line) => line.includes('"heldOutResidual"')).map((line) =>
+    JSON.parse(line)
+  );
+}
+
 async function ensureFolder(path: string): Promise<void> {
   try {
     await Deno.mkdir(path, { recursive: true });
@@ -106,6 +126,10 @@ export async function runEvaluation(options: EvalOptions): Promise<EvalOutputs> 
   const train = options.trainScores?.length ? await readScoreFiles(options.trainScores) : undefined;
   const evaluation = evaluateScores(test, { seed, bootstrapSamples: options.bootstrapSamples, train });
   evaluation.pixel = summarisePixels(await readResidualsAndMasks(test.rows), options.residualSmoothing);
+  evaluation.strata = stratify(test.rows, evaluation.table1, await lesionShares(test.rows), {
+    seed,
+    bootstrapSamples: options.bootstrapSamples,
+  });
 
   const out = options.out ?? dirname(options.scores[0]);
   await ensureFolder(out);
@@ -119,15 +143,24 @@ export async function runEvaluation(options: EvalOptions): Promise<EvalOutputs> 
     figure3Path = join(out, "figure3.png");
     await writeGrayPng(figure3Path, joinStrips(figure3));
   }
+  const runInfo = await findRunInfo(options.scores[0]);
   const html = await renderReportHtml({
     evaluation,
     testRows: test.rows,
     trainRows,
-    ...await findRunInfo(options.scores[0]),
+    ...runInfo,
+    trainingFits: runInfo.config && await readTrainingFits(dirname(runInfo.config.path)),
     figure3,
     createdAt: new Date(),
   });
   const htmlPath = join(out, "report.html");
   await writeFileAtomic(htmlPath, new TextEncoder().encode(html));
-  return { evaluation, markdown: table1Markdown(evaluation.table1), jsonPath, htmlPath, figure3Path };
+  return {
+    evaluation,
+    markdown: table1Markdown(evaluation.table1),
+    strataMarkdown: strataMarkdown(evaluation.strata),
+    jsonPath,
+    htmlPath,
+    figure3Path,
+  };
 }
