@@ -189,13 +189,15 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     images: true,
     quiet: o.quiet,
   });
+  // Everything is fixed now — the preset, the models, the mapping — so the test set is read, once.
+  o.log(`[3/4] scoring the phantom patch test set: Γ = ${p.steps} (${elapsed()})`);
   const test = await loadQuerySet("phantom-test", {
     size: p.size,
     seed: o.seed,
     limit: p.testPatches,
     balanced: p.testPatches !== undefined,
   });
-  o.log(`[3/4] scoring ${test.description}: Γ = ${p.steps} (${elapsed()})`);
+  o.log(`      ${test.description}`);
   let lastSecondsPerImage: Record<string, number> = {};
   const scoreRun = async (dir: string, data: string, set: typeof test, methods: ScoreMethod[]) => {
     await Deno.mkdir(dir, { recursive: true });

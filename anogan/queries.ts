@@ -249,8 +249,18 @@ async function pngQueries(dir: string, o: QueryOptions): Promise<QuerySet> {
   return set;
 }
 
+/** Test sets, read once for the report: every choice is made before, on other data. */
+export const TEST_SETS = ["phantom-test", "fmnist-test"];
+
+/**
+ * Every test set this process has loaded, in order (the spec and when): the audit trail that lets a
+ * pipeline show it fixed its configuration before it first read test data.
+ */
+export const testSetReads: { spec: string; at: number }[] = [];
+
 /** Loads the query images a spec names, at the model's image size. */
 export async function loadQuerySet(spec: string, o: QueryOptions): Promise<QuerySet> {
+  if (TEST_SETS.includes(spec.split(":")[0])) testSetReads.push({ spec, at: performance.now() });
   const [kind, ...rest] = spec.split(":");
   const arg = rest.join(":");
   let set: QuerySet;

@@ -2,6 +2,7 @@
 
 import assert from "node:assert/strict";
 import { DEMO_PRESETS, runDemo } from "../anogan/demo.ts";
+import { testSetReads } from "../anogan/queries.ts";
 import { aurocFromCsv, gpu } from "./helpers.ts";
 
 await gpu();
@@ -9,13 +10,25 @@ await gpu();
 Deno.test("the demo pipeline writes phantoms, a run, scores, Table 1 and a self-contained report", async () => {
   const out = await Deno.makeTempDir();
   const lines: string[] = [];
+  const readsBefore = new Map<string, number>(); // per stage of the demo, the test-set reads so far
   const r = await runDemo({
     preset: DEMO_PRESETS.smoke,
     out,
     seed: 3,
     quiet: true,
-    log: (l) => lines.push(l),
+    log: (l) => {
+      lines.push(l);
+      readsBefore.set(l, testSetReads.length);
+    },
   });
+  // The test set is read once, after every stage that fixes the configuration (training the DCGAN,
+  // its encoder and the aCAE) and after the line that opens scoring.
+  assert.deepEqual(testSetReads.map((t) => t.spec), ["phantom-test"]);
+  const opening = lines.findIndex((l) => l.startsWith("[3/4]"));
+  assert.ok(opening > 0, lines.join("\n"));
+  for (const line of lines.slice(0, opening + 1)) {
+    assert.equal(readsBefore.get(line), 0, `the test set was read before "${line}"`);
+  }
   for (
     const f of [
       "phantoms/manifest.json",
