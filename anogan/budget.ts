@@ -150,7 +150,7 @@ export async function runBudgetPoint(
     balanced: true,
   });
   if (o.exportData) await exportBudgetData(out, source.images, source.count, p.size, cfg, val);
-  const scoreDir = join(out, `val-epochs${p.epochs}-steps${p.steps}`);
+  const scoreDir = join(out, `val-epochs${p.epochs}-steps${p.steps}-lr${p.lr}`);
   await Deno.mkdir(scoreDir, { recursive: true });
   const methods: ScoreMethod[] = ["anogan", "pd"];
   const options = {

@@ -7,7 +7,7 @@ mapping fixtures check ours against) with the same losses (eq. 1, the non-satura
 initialisation, recomputes D's batch-norm statistics on the training images, maps every validation
 patch by Γ Adam steps on z alone with clamping (eq. 5, λ = 0.1), and writes DIR/torch/scores.csv
 (id, label, A, R, D, PD) and DIR/torch/timing.json. `deno task eval --scores DIR/torch/scores.csv`
-then gives Table 1 for it, to set beside ours (DIR/val-epochsN-stepsΓ/scores.csv).
+then gives Table 1 for it, to set beside ours (DIR/val-epochsN-stepsΓ-lrLR/scores.csv).
 
 Run with Debian's PyTorch:  OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/budget_reference_torch.py DIR
                             [--steps Γ] [--lr LR] [--seed S]
