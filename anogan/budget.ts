@@ -247,13 +247,13 @@ export function budgetMarkdown(results: BudgetResult[]): string {
   const f = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? "—" : x.toFixed(3));
   const strata = [...new Set(results.flatMap((r) => Object.keys(r.strata)))];
   const lines = [
-    `| size | width | volumes (patches) | epochs | Γ | D norms | A AUC (95% CI) | R | D | PD | ${
+    `| size | width | volumes (patches) | epochs | Γ (lr) | D norms | A AUC (95% CI) | R | D | PD | ${
       strata.map((s) => `A: ${s}`).join(" | ")
     } | pixel AUC raw / smoothed | held-out / constant residual | train s | score s | load |`,
     `|${"---|".repeat(14 + strata.length)}`,
     ...results.map((r) => {
       const p = r.point;
-      return `| ${p.size} | ${p.width} | ${p.volumes} (${r.trainPatches}) | ${p.epochs} | ${p.steps} | ${p.discriminatorNorms} | ${
+      return `| ${p.size} | ${p.width} | ${p.volumes} (${r.trainPatches}) | ${p.epochs} | ${p.steps} (${p.lr}) | ${p.discriminatorNorms} | ${
         f(r.auc.A)
       } (${f(r.aucInterval.low)}–${f(r.aucInterval.high)}) | ${f(r.auc.R)} | ${f(r.auc.D)} | ${
         f(r.auc.PD)
