@@ -5,12 +5,12 @@ Reads a point folder written by `deno task budget --size 32 ... --export --out D
 val.safetensors, recipe.json), trains the 32×32 DCGAN of scripts/make_fixtures.py (the model the
 mapping fixtures check ours against) with the same losses (eq. 1, the non-saturating eq. 2), Adam and
 initialisation, recomputes D's batch-norm statistics on the training images, maps every validation
-patch by Γ Adam steps on z alone with clamping (eq. 5, λ = 0.1), and writes DIR/torch/scores.csv
-(id, label, A, R, D, PD) and DIR/torch/timing.json. `deno task eval --scores DIR/torch/scores.csv`
+patch by Γ Adam steps on z alone with clamping (eq. 5, λ = 0.1), and writes DIR/torch-seedS/scores.csv
+(id, label, A, R, D, PD) and timing.json. `deno task eval --scores DIR/torch-seedS/scores.csv`
 then gives Table 1 for it, to set beside ours (DIR/val-epochsN-stepsΓ-lrLR/scores.csv).
 
 Run with Debian's PyTorch:  OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/budget_reference_torch.py DIR
-                            [--steps Γ] [--lr LR] [--seed S]
+                            [--steps Γ] [--lr LR] [--seed S] [--out FOLDER]
 The random streams are PyTorch's, so the run is an independent draw of the same recipe, not a copy
 of ours: the two agree when their AUROCs agree within the bootstrap intervals.
 """
@@ -60,6 +60,7 @@ def main():
     ap.add_argument("--steps", type=int, default=100)
     ap.add_argument("--lr", type=float, default=0.1)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", help="output folder (default DIR/torch-seedS)")
     args = ap.parse_args()
     torch.manual_seed(args.seed)
     torch.set_num_threads(2)
@@ -145,7 +146,7 @@ def main():
         for k in range(len(x)):
             rows.append((ids[b + k], int(labels[b + k]), a[k].item(), r[k].item(), d[k].item(), pd[k].item()))
     score_seconds = time.time() - t1
-    out = os.path.join(args.dir, "torch")
+    out = args.out or os.path.join(args.dir, f"torch-seed{args.seed}")
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "scores.csv"), "w") as f:
         f.write("id,label,A,R,D,PD\n")
