@@ -100,11 +100,8 @@ def main():
         print(f"epoch {epoch + 1}: D {loss_d.item():.3f} G {loss_g.item():.3f}", flush=True)
     # D's running statistics from the normal training images (cumulative average of whole batches).
     with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.reset_running_stats()
-        norms = [getattr(net, f"down{i}_bn") for i in (1, 2)]
-        for m in norms:
+        for m in (net.down1_bn, net.down2_bn):  # D's only: G keeps the statistics of its training
+            m.reset_running_stats()
             m.momentum = None
         net.train()
         for s in range(steps):
