@@ -82,11 +82,19 @@ async function main(): Promise<number> {
     discriminatorNorms: norms as "normal-images" | "training-steps",
   };
   if (point.size !== 32 && point.size !== 64) throw new Error(`--size: expected 32 or 64, got ${point.size}`);
-  for (const [name, value] of Object.entries(point)) {
-    if (typeof value === "number" && !(value > 0) && name !== "seed") {
-      throw new Error(`--${name}: expected a positive number, got ${value}`);
-    }
+  const positive: [string, number][] = [
+    ["width", point.width],
+    ["epochs", point.epochs],
+    ["volumes", point.volumes],
+    ["patches-per-bscan", point.patchesPerBscan],
+    ["steps", point.steps],
+    ["lr", point.lr],
+    ["val-patches", point.valPatches],
+  ];
+  for (const [flag, value] of positive) {
+    if (!(value > 0)) throw new Error(`--${flag}: expected a positive number, got ${value}`);
   }
+  if (point.seed < 0) throw new Error(`--seed: expected an integer ≥ 0, got ${point.seed}`);
   const r = await runBudgetPoint(point, a.out, {
     quiet: a.quiet,
     log: (line) => console.log(line),
