@@ -440,7 +440,7 @@ export async function train(o: TrainRunOptions): Promise<TrainState> {
         await Deno.writeTextFile(`${dir}/metrics.jsonl`, JSON.stringify(line) + "\n", { append: true });
         const figure = `; held-out |x − G(z)| ${f.heldOutResidual.toFixed(3)} per pixel ` +
           `(a constant image: ${f.constantResidual.toFixed(3)})`;
-        return learned ? figure : `${figure} — G has not learned the data (yet)`;
+        return learned ? figure : `${figure} — G does no better than the constant (yet)`;
       },
       checkpoint: () => writeCheckpoint(dir, s, cfg),
       finish: async () => {
@@ -465,8 +465,12 @@ export async function train(o: TrainRunOptions): Promise<TrainState> {
     console.warn(
       `warning: after epoch ${lastFit.epoch}, G reproduces the ${heldOutCount} held-out normal images no better ` +
         `than a constant image (|x − G(z)| ${lastFit.heldOutResidual.toFixed(3)} against ` +
-        `${lastFit.constantResidual.toFixed(3)} per pixel): it has not learned the data. Train longer, ` +
-        `check that the images are what the model should learn, or try another --lr or --seed.`,
+        `${
+          lastFit.constantResidual.toFixed(3)
+        } per pixel, the constant being the training images' per-pixel ` +
+        `median): it has learned no more of the normal data than their average look, and its scores may mean ` +
+        `little. Train longer, check that the images are what the model should learn, or try another --lr ` +
+        `or --seed.`,
     );
   }
   return s;

@@ -124,7 +124,8 @@ function untrainedWarning(fits: ReportInputs["trainingFits"]): string {
   const last = fits?.at(-1);
   if (!last || last.heldOutResidual < last.constantResidual) return "";
   return `<p><b>Warning: after the last epoch G reproduces held-out normal images no better than a constant ` +
-    `image: it has not learned the normal data, and the scores in this report mean little.</b></p>`;
+    `image (the training images' per-pixel median): it has learned no more of the normal data than their ` +
+    `average look, and the scores in this report may mean little.</b></p>`;
 }
 
 /** The training run's per-epoch check of G, from its metrics.jsonl: held-out residual against a constant image. */
@@ -300,6 +301,8 @@ async function pixelSection(pixel: PixelSummary[]): Promise<string> {
     `<th>area inside</th></tr>${rows.join("")}</table><p class="note">Residual mass inside: the share of ` +
     `the map's sum that falls on anomalous pixels, over the images that have any; area inside: ` +
     `the share of those images' pixels that are anomalous. Localisation puts the first well above the second. ` +
+    `The best Dice and its threshold are chosen on this same set (in-sample). Residuals from ` +
+    `${escapeHtml(pixel[0].from)}. ` +
     `The smoothed residual blurs the signed x − G(z<sub>Γ</sub>) before taking its magnitude, so zero-mean ` +
     `texture no generator reproduces (speckle) cancels and consistent intensity differences remain.</p>`;
   const colours = ["#000000", "#1f77b4", "#ff7f0e", "#2ca02c"];
