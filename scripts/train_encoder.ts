@@ -62,6 +62,7 @@ async function main(): Promise<number> {
     return 0;
   }
   if (!a.run) throw new Error("--run RUN_DIR is required (see --help)");
+  const rt = await T.init(); // before any model is loaded: tensors live on the device
   const { gan, config: run } = await loadTrainedGan(a.run);
   let cfg: EncoderTrainConfig;
   if (a.resume) {
@@ -97,7 +98,6 @@ async function main(): Promise<number> {
   for (const [k, v] of [["batch", cfg.batch], ["epochs", cfg.epochs], ["log-every", cfg.logEvery]] as const) {
     if (v < 1) throw new Error(`--${k}: expected a positive integer, got ${v}`);
   }
-  const rt = await T.init();
   // The run's own normal data: the same spec, seed and options as its training.
   const extra = (run.extra ?? {}) as Partial<SourceOptions>;
   const source = await loadTrainingSource(cfg.data, {

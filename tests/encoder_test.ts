@@ -178,3 +178,17 @@ Deno.test("encoder bad input: no trained model, no encoder, another configuratio
 });
 
 globalThis.addEventListener("unload", () => Deno.removeSync(runDir, { recursive: true }));
+
+Deno.test("deno task train-encoder trains an encoder for a finished run, as a user calls it", async () => {
+  const dir = await runCopy();
+  const script = new URL("../scripts/train_encoder.ts", import.meta.url).pathname;
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", script, "--run", dir, "--epochs", "1", "--max-steps", "2", "--batch", "8", "--quiet"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+  const weights = await T.readSafetensors(`${dir}/encoder/encoder.safetensors`);
+  assert.ok(weights.tensors.has("E.project.weight"), [...weights.tensors.keys()].join(", "));
+  await Deno.remove(dir, { recursive: true });
+});
