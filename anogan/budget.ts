@@ -17,7 +17,7 @@ import { provenance } from "./provenance.ts";
 import { loadQuerySet, type QuerySet } from "./queries.ts";
 import { runEvaluation } from "./report/report.ts";
 import { defaultBatch, type ScoreMethod, scoreQueries, writeScoreOutputs } from "./score.ts";
-import { splitHeldOut, train, TRAIN_DEFAULTS, type TrainConfig } from "./train.ts";
+import { heldOutImages, splitHeldOut, train, TRAIN_DEFAULTS, type TrainConfig } from "./train.ts";
 
 export interface BudgetPoint {
   /** Patch side: 32 or 64. */
@@ -53,7 +53,7 @@ export const BUDGET_DEFAULTS: BudgetPoint = {
 export interface BudgetResult {
   point: BudgetPoint;
   trainPatches: number;
-  /** Seconds: training (all epochs, over resumes), scoring, evaluation. */
+  /** Seconds: training (all epochs, over extensions of the run) and scoring. */
   trainSeconds: number;
   scoreSeconds: number;
   /** Image-level AUROC of A, R, D and PD, with A's bootstrap interval. */
@@ -190,8 +190,7 @@ export async function runBudgetPoint(
     .filter((l) => l.includes('"heldOutResidual"')).map((l) => JSON.parse(l));
   const result: BudgetResult = {
     point: p,
-    trainPatches:
-      splitHeldOut(source, Math.min(cfg.heldOutImages ?? 0, Math.floor(source.count / 8))).fit.count,
+    trainPatches: source.count - heldOutImages(cfg, source.count),
     trainSeconds,
     scoreSeconds,
     auc,
@@ -224,7 +223,7 @@ async function exportBudgetData(
 ): Promise<void> {
   const { fit } = splitHeldOut(
     { description: "", count, size, images },
-    Math.min(cfg.heldOutImages ?? 0, Math.floor(count / 8)),
+    heldOutImages(cfg, count),
   );
   await T.writeSafetensors(
     join(out, "train.safetensors"),

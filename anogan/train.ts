@@ -216,6 +216,11 @@ export async function calibrateDiscriminatorNorms(
 
 // ---- has G learned the normal data? --------------------------------------------------------------
 
+/** How many of `count` images a run holds out: heldOutImages, at most an eighth of the data. */
+export function heldOutImages(cfg: TrainConfig, count: number): number {
+  return Math.min(cfg.heldOutImages ?? 0, Math.floor(count / 8));
+}
+
 /** The source without its last `count` images, and those images: training never sees them. */
 export function splitHeldOut(
   source: ImageBatchSource,
@@ -402,8 +407,7 @@ async function writeSamples(dir: string, s: TrainState, fixedZ: T.Tensor, epoch:
 /** Trains (or resumes) a run; returns the final state. Ctrl-C writes a checkpoint and stops. */
 export async function train(o: TrainRunOptions): Promise<TrainState> {
   const { dir, cfg } = o;
-  // At most an eighth of the data is held out, so that small data sets still train on most of it.
-  const heldOutCount = Math.min(cfg.heldOutImages ?? 0, Math.floor(o.source.count / 8));
+  const heldOutCount = heldOutImages(cfg, o.source.count);
   const { fit: source, heldOut } = splitHeldOut(o.source, heldOutCount);
   await startRun(dir, source, cfg, Boolean(o.resume), o.provenance);
   const median = heldOut && medianImage(source.images, source.count, source.size);
