@@ -51,10 +51,9 @@ export interface TrainConfig {
   discriminatorNorms?: "normal-images" | "training-steps";
   /**
    * The per-epoch check of G: up to this many of the source's images (its last ones, at most an
-   * eighth of them) are held out of
-   * training, and after each epoch they are mapped with `heldOutSteps` updates of z (λ = 0) to see
-   * whether G reproduces normal images it never saw (see heldOutFit). 0 turns the check off; absent
-   * in older runs, which held nothing out.
+   * eighth of them; heldOutImages) are held out of training, and after each epoch they are mapped with
+   * `heldOutSteps` updates of z (λ = 0) to see whether G reproduces normal images it never saw (see
+   * heldOutFit). 0 turns the check off; absent in older runs, which held nothing out.
    */
   heldOutImages?: number;
   heldOutSteps?: number;
