@@ -111,12 +111,16 @@ export async function runBudgetPoint(
   const prov = await provenance(rt);
   const cfg = budgetTrainConfig(p);
   const runDir = join(out, "run");
+  const scoreDir = join(out, `val-epochs${p.epochs}-steps${p.steps}-lr${p.lr}`);
+  if (await exists(join(scoreDir, "scores.csv"))) {
+    throw new Error(`${scoreDir} holds this point's scores already; remove that folder to measure it again`);
+  }
   const extra = { patchesPerImage: p.patchesPerBscan, phantomVolumes: p.volumes };
   const source = await loadTrainingSource("phantom", { size: p.size, seed: p.seed, ...extra });
   const done = await completedEpochs(runDir);
   if (done > 0) {
     const saved = JSON.parse(await Deno.readTextFile(join(runDir, "config.json")));
-    const same = JSON.stringify({ ...saved.model }) === JSON.stringify(cfg.model) &&
+    const same = JSON.stringify(saved.model) === JSON.stringify(cfg.model) &&
       saved.extra?.phantomVolumes === p.volumes && saved.extra?.patchesPerImage === p.patchesPerBscan &&
       saved.seed === p.seed && (saved.discriminatorNorms ?? "training-steps") === p.discriminatorNorms;
     if (!same) {
@@ -150,7 +154,6 @@ export async function runBudgetPoint(
     balanced: true,
   });
   if (o.exportData) await exportBudgetData(out, source.images, source.count, p.size, cfg, val);
-  const scoreDir = join(out, `val-epochs${p.epochs}-steps${p.steps}-lr${p.lr}`);
   await Deno.mkdir(scoreDir, { recursive: true });
   const methods: ScoreMethod[] = ["anogan", "pd"];
   const options = {
@@ -186,8 +189,8 @@ export async function runBudgetPoint(
       x,
     ) => [x.map.split(" ")[0], x.auroc]),
   );
-  const metrics = (await Deno.readTextFile(join(runDir, "metrics.jsonl"))).trim().split("\n")
-    .filter((l) => l.includes('"heldOutResidual"')).map((l) => JSON.parse(l));
+  const lastFit = (await Deno.readTextFile(join(runDir, "metrics.jsonl"))).trim().split("\n")
+    .filter((l) => l.includes('"heldOutResidual"')).map((l) => JSON.parse(l)).at(-1);
   const result: BudgetResult = {
     point: p,
     trainPatches: source.count - heldOutImages(cfg, source.count),
@@ -197,8 +200,8 @@ export async function runBudgetPoint(
     aucInterval: { low: a.aucInterval.low, high: a.aucInterval.high },
     strata,
     pixelAuc,
-    heldOut: metrics.at(-1) &&
-      { heldOutResidual: metrics.at(-1).heldOutResidual, constantResidual: metrics.at(-1).constantResidual },
+    heldOut: lastFit &&
+      { heldOutResidual: lastFit.heldOutResidual, constantResidual: lastFit.constantResidual },
     loadAverage: loadAverage(),
     adapter: rt.gpu.description,
   };

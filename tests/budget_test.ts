@@ -44,8 +44,14 @@ Deno.test("a budget point reads validation patches only, extends its run, and lo
   assert.equal(JSON.parse(val.metadata.ids).length, 40);
   assert.equal(JSON.parse(await Deno.readTextFile(join(out, "recipe.json"))).model.width, 4);
   assert.match(budgetMarkdown(lines), /\| 32 \| 4 \| 1 \(\d+\) \| 2 \| 2 \(0\.1\) \|/);
+  const points = await Deno.readTextFile(join(out, "points.jsonl"));
   await assert.rejects(
-    () => runBudgetPoint({ ...TINY, width: 8 }, out, { quiet: true, log: () => {} }),
+    () => runBudgetPoint({ ...TINY, epochs: 2 }, out, { quiet: true, log: () => {} }),
+    /holds this point's scores already/,
+  );
+  assert.equal(await Deno.readTextFile(join(out, "points.jsonl")), points, "a refused point writes nothing");
+  await assert.rejects(
+    () => runBudgetPoint({ ...TINY, epochs: 3, width: 8 }, out, { quiet: true, log: () => {} }),
     /holds a run of another budget/,
   );
   await Deno.remove(out, { recursive: true });
