@@ -4,7 +4,9 @@
 // DCGAN, the aCAE baseline is trained on the same patches, and an izi_f encoder for the DCGAN gives the
 // one-pass mappers A_encoder and A_encoder_iter; each method's scoring time per image is logged.
 
+import { join, relative } from "node:path";
 import * as T from "../core/mod.ts";
+import { OwnedFolder } from "./folders.ts";
 import { ENCODER_TRAIN_DEFAULTS, trainEncoder } from "./encoder.ts";
 import { DEFAULT_TEST_SET, writePhantomDataset } from "./data/phantom.ts";
 import { loadTrainingSource } from "./data/source.ts";
@@ -102,7 +104,10 @@ export const DEMO_PRESETS: Record<string, DemoPreset> = {
 
 export interface DemoOptions {
   preset: DemoPreset;
+  /** The output folder: claimed (locked), written staged and renamed into place when complete. */
   out: string;
+  /** Replace an `out` that holds files (a finished demo, anything else). */
+  force?: boolean;
   seed: number;
   quiet?: boolean;
   log: (line: string) => void;
@@ -123,20 +128,30 @@ export interface DemoResult {
   pixel: PixelSummary[];
 }
 
+/** Runs the demo into `o.out` (see OwnedFolder: a killed demo leaves `o.out` as it was). */
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
+  const folder = await OwnedFolder.claim(o.out, { task: "demo", staged: true, force: o.force });
+  try {
+    const r = await demoInto(folder.dir, o);
+    await folder.commit();
+    return { ...r, reportPath: join(folder.path, relative(folder.dir, r.reportPath)) };
+  } finally {
+    await folder.release();
+  }
+}
+
+async function demoInto(out: string, o: DemoOptions): Promise<DemoResult> {
   const t0 = performance.now();
   const p = o.preset;
   const rt = await T.init();
   const prov = await provenance(rt);
-  await Deno.mkdir(o.out, { recursive: true });
   const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(0)} s`;
   o.log(`adapter: ${rt.gpu.description}`);
 
   // 1. Phantoms: a small data set to look at (the training and test patches are generated in memory).
   o.log(`[1/4] phantoms: writing 1 healthy + 1 pathological volume to ${o.out}/phantoms for inspection`);
-  await Deno.remove(`${o.out}/phantoms`, { recursive: true }).catch(() => {});
   await writePhantomDataset({
-    out: `${o.out}/phantoms`,
+    out: `${out}/phantoms`,
     healthyVolumes: 1,
     pathologicalVolumes: 1,
     seed: o.seed,
@@ -156,8 +171,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   o.log(
     `[2/4] training on ${source.description} (${source.count} patches), ${p.epochs} epochs (${elapsed()})`,
   );
-  const runDir = `${o.out}/run`;
-  await Deno.remove(runDir, { recursive: true }).catch(() => {});
+  const runDir = `${out}/run`;
   const state = await train({ dir: runDir, source, cfg, quiet: o.quiet, provenance: { ...prov, extra } });
   const gan = state.gan;
   o.log(`      izi_f encoder for the DCGAN: ${p.encoderEpochs} epochs (${elapsed()})`);
@@ -176,8 +190,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     provenance: prov,
   })).encoder;
   o.log(`      aCAE baseline on the same patches: ${p.acaeEpochs} epochs (${elapsed()})`);
-  const acaeDir = `${o.out}/acae-run`;
-  await Deno.remove(acaeDir, { recursive: true }).catch(() => {});
+  const acaeDir = `${out}/acae-run`;
   const acae = await train({
     dir: acaeDir,
     source,
@@ -240,7 +253,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     o.log(`      seconds per image: ${perImage.map(([m, s]) => `${m} ${s.toPrecision(3)}`).join(", ")}`);
     return `${dir}/scores.csv`;
   };
-  const testCsv = await scoreRun(`${o.out}/scores`, "phantom-test", test, [
+  const testCsv = await scoreRun(`${out}/scores`, "phantom-test", test, [
     "anogan",
     "ganr",
     "pd",
@@ -255,14 +268,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     patchesPerImage: 4,
   });
   o.log(`      training normals for Fig. 4(c, d): ${normals.count} patches (${elapsed()})`);
-  const trainCsv = await scoreRun(`${o.out}/train-scores`, "phantom", {
+  const trainCsv = await scoreRun(`${out}/train-scores`, "phantom", {
     ...normals,
     ids: normals.ids.map((id) => `normal-${id}`),
   }, ["anogan", "ganr", "encoder", "encoder+iter"]);
 
   // 4. Evaluate.
   o.log(`[4/4] evaluation (${elapsed()})`);
-  const ev = await runEvaluation({ scores: [testCsv], trainScores: [trainCsv], out: o.out, seed: o.seed });
+  const ev = await runEvaluation({ scores: [testCsv], trainScores: [trainCsv], out, seed: o.seed });
   const auc = (column: string) => ev.evaluation.table1.find((r) => r.score === column)?.auc ?? NaN;
   const trivial = ["trivial_darkness", "trivial_std", "trivial_distance"].map((name) => ({
     name,

@@ -17,6 +17,7 @@ import type { ImageBatchSource } from "./data/source.ts";
 import type { Dcgan, DcganConfig } from "./dcgan.ts";
 import { freeze } from "./mapping.ts";
 import { runEpochs, startRun } from "./loop.ts";
+import { requireComplete } from "./folders.ts";
 import { loadGan } from "./score.ts";
 import { TRAIN_DEFAULTS } from "./train.ts";
 
@@ -66,6 +67,8 @@ export interface EncoderState {
   step: number;
   epoch: number;
   stepInEpoch: number;
+  /** After trainEncoder(): whether Ctrl-C stopped it before the end. */
+  interrupted?: boolean;
 }
 
 export const ENCODER_DIR = "encoder";
@@ -186,6 +189,9 @@ export async function loadEncoder(runDir: string, model: DcganConfig): Promise<E
         `deno task train-encoder --run ${runDir}`,
     );
   }
+  await requireComplete(`${runDir}/${ENCODER_DIR}`, {
+    finish: `deno task train-encoder --run ${runDir} --resume`,
+  });
   const file = await T.readSafetensors(path);
   const saved = JSON.parse(file.metadata.config ?? "null") as EncoderTrainConfig | null;
   if (!saved?.model || !sameModel(saved.model, model)) {
@@ -211,14 +217,6 @@ export async function loadTrainedGan(
   } catch {
     throw new Error(
       `--run ${runDir}: no config.json; expected a training run directory (deno task train --out)`,
-    );
-  }
-  try {
-    await Deno.stat(`${runDir}/model.safetensors`);
-  } catch {
-    throw new Error(
-      `--run ${runDir}: no trained model (model.safetensors is missing); finish training first ` +
-        `(deno task train --resume ${runDir})`,
     );
   }
   const { gan, config, encoder } = await loadGan(runDir);
@@ -254,12 +252,13 @@ export async function trainEncoder(o: EncoderRunOptions): Promise<EncoderState> 
       `encoder model (${modelString(cfg.model)}) differs from the GAN's (${modelString(gan.G.cfg)})`,
     );
   }
-  await startRun(dir, source, cfg, Boolean(o.resume), o.provenance);
+  await startRun(dir, source, cfg, Boolean(o.resume), o.provenance, CHECKPOINT);
   const s = o.resume ? await readEncoderCheckpoint(dir, cfg) : createEncoderState(cfg);
   freeze(gan);
   s.encoder.train().requiresGrad(true);
-  await runEpochs({
+  s.interrupted = "interrupted" === await runEpochs({
     dir,
+    task: "train-encoder",
     source,
     position: s,
     schedule: cfg,

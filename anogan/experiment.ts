@@ -8,6 +8,7 @@ import { ENCODER_TRAIN_DEFAULTS, trainEncoder } from "./encoder.ts";
 import { FASHION_MNIST_CLASSES } from "./data/idx.ts";
 import { loadTrainingSource } from "./data/source.ts";
 import { auroc } from "./metrics.ts";
+import { OwnedFolder } from "./folders.ts";
 import { MAPPING_DEFAULTS } from "./mapping.ts";
 import { provenance } from "./provenance.ts";
 import { loadQuerySet } from "./queries.ts";
@@ -66,7 +67,10 @@ export interface ClassResult {
 export interface FmnistOptions {
   classes: number[];
   settings: FmnistSettings;
+  /** The output folder: claimed (locked), written staged and renamed into place when complete. */
   out: string;
+  /** Replace an `out` that holds files. */
+  force?: boolean;
   seed: number;
   fmnistDir?: string;
   quiet?: boolean;
@@ -78,14 +82,25 @@ const COLUMNS = ["A", "R", "D", "PD", "A_acae", "A_encoder", "A_encoder_iter"];
 /** The methods whose time per image the summary shows, in its column order. */
 const TIMED = ["anogan", "encoder", "encoder+iter", "acae"];
 
+/** Runs the protocol into `o.out` (see OwnedFolder: a killed experiment leaves `o.out` as it was). */
 export async function runFmnistExperiment(o: FmnistOptions): Promise<ClassResult[]> {
+  const folder = await OwnedFolder.claim(o.out, { task: "experiment", staged: true, force: o.force });
+  try {
+    const results = await experimentInto(folder.dir, o);
+    await folder.commit();
+    return results;
+  } finally {
+    await folder.release();
+  }
+}
+
+async function experimentInto(out: string, o: FmnistOptions): Promise<ClassResult[]> {
   const rt = await T.init();
   const prov = await provenance(rt);
   const s = o.settings;
   const results: ClassResult[] = [];
   for (const cls of o.classes) {
-    const dir = `${o.out}/class-${cls}`;
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    const dir = `${out}/class-${cls}`;
     const cfg: TrainConfig = {
       ...TRAIN_DEFAULTS,
       data: `fmnist:${cls}`,
@@ -193,10 +208,10 @@ export async function runFmnistExperiment(o: FmnistOptions): Promise<ClassResult
     for (const m of [state.gan.G, state.gan.D, encoder, acae.gan.G, acae.gan.D, acae.encoder!]) m.dispose();
   }
   await T.writeFileAtomic(
-    `${o.out}/summary.json`,
+    `${out}/summary.json`,
     new TextEncoder().encode(JSON.stringify({ settings: s, seed: o.seed, results, ...prov }, null, 2) + "\n"),
   );
-  await T.writeFileAtomic(`${o.out}/summary.md`, new TextEncoder().encode(summaryMarkdown(results, s)));
+  await T.writeFileAtomic(`${out}/summary.md`, new TextEncoder().encode(summaryMarkdown(results, s)));
   return results;
 }
 

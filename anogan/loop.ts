@@ -7,6 +7,7 @@ import * as T from "../core/mod.ts";
 import { Rng } from "../core/random.ts";
 import { writeFileAtomic } from "../core/io/safetensors.ts";
 import type { ImageBatchSource } from "./data/source.ts";
+import { writeRunState } from "./folders.ts";
 import { Progress } from "./progress.ts";
 
 /** Where a run stands: steps done in total, and the position inside the current epoch. */
@@ -112,6 +113,7 @@ export function stepsPerEpoch(source: ImageBatchSource, size: number, batch: num
 /**
  * Checks the data against the model and, for a new run, writes config.json (the config, the data's
  * description and provenance) and an empty metrics.jsonl in `dir`. Nothing is written on bad data.
+ * A resumed run must have a checkpoint to resume from.
  */
 export async function startRun(
   dir: string,
@@ -119,13 +121,44 @@ export async function startRun(
   config: { model: { size: number }; batch: number },
   resume: boolean,
   provenance: Record<string, unknown> = {},
+  checkpoint = "checkpoint.safetensors",
 ): Promise<void> {
   stepsPerEpoch(source, config.model.size, config.batch);
+  if (resume) {
+    try {
+      await Deno.stat(`${dir}/${checkpoint}`);
+    } catch {
+      throw new Error(
+        `${dir}: no ${checkpoint} to resume from (the run stopped before its first checkpoint, at the end of ` +
+          `its first epoch); start it again without --resume, with --force to replace the folder`,
+      );
+    }
+    return;
+  }
   await Deno.mkdir(dir, { recursive: true });
-  if (resume) return;
   const json = JSON.stringify({ ...config, source: source.description, ...provenance }, null, 2) + "\n";
   await writeFileAtomic(`${dir}/config.json`, new TextEncoder().encode(json));
   await Deno.writeTextFile(`${dir}/metrics.jsonl`, "");
+}
+
+/**
+ * Drops the lines of `dir`/metrics.jsonl logged after `step`: a run killed after its last checkpoint
+ * logged steps that its resumption runs again, and would log twice.
+ */
+async function truncateMetrics(dir: string, step: number): Promise<void> {
+  const path = `${dir}/metrics.jsonl`;
+  const text = await Deno.readTextFile(path).catch(() => "");
+  const lines = text.split("\n").filter((l) => l.trim() !== "");
+  const kept = lines.filter((l) => {
+    try {
+      return !(Number(JSON.parse(l).step) > step);
+    } catch {
+      return false; // a line cut short by the kill
+    }
+  });
+  if (kept.length !== lines.length) {
+    await writeFileAtomic(path, new TextEncoder().encode(kept.map((l) => l + "\n").join("")));
+  }
 }
 
 export interface LoopSchedule {
@@ -138,8 +171,10 @@ export interface LoopSchedule {
 }
 
 export interface EpochLoopOptions {
-  /** Where metrics.jsonl lives. */
+  /** Where metrics.jsonl and state.json live. */
   dir: string;
+  /** The task named in state.json: "train", "train-encoder". */
+  task: string;
   source: ImageBatchSource;
   position: LoopPosition;
   /** Batch size, epochs, step limit, seed of the shuffles, logging period: the run's config. */
@@ -168,8 +203,12 @@ export interface EpochLoopOptions {
   finish: () => Promise<void>;
 }
 
-/** Runs (or resumes) epochs until done, Ctrl-C or a NaN loss; checkpoints after each epoch. */
-export async function runEpochs(o: EpochLoopOptions): Promise<void> {
+/**
+ * Runs (or resumes) epochs until done, Ctrl-C or a NaN loss; checkpoints after each epoch. The run's
+ * state.json follows: running (with the step of the last checkpoint), then complete, interrupted
+ * (Ctrl-C; returns "interrupted") or failed (the error, rethrown).
+ */
+export async function runEpochs(o: EpochLoopOptions): Promise<"complete" | "interrupted"> {
   const pos = o.position;
   const { batch: batchSize, epochs, maxSteps, seed, logEvery } = o.schedule;
   const size = o.source.size;
@@ -186,6 +225,11 @@ export async function runEpochs(o: EpochLoopOptions): Promise<void> {
   let rateStart = performance.now(), rateStep = pos.step;
   const sums = new DeviceSums(), epochMeans = new WeightedMeans();
   const label = o.label ?? "";
+  const record = (state: "running" | "interrupted" | "failed" | "complete", step: number, message?: string) =>
+    writeRunState(o.dir, o.task, state, { step, totalSteps, ...(message ? { message } : {}) });
+  if (o.resumedFrom) await truncateMetrics(o.dir, pos.step);
+  await record("running", pos.step);
+  let checkpointStep = pos.step;
   try {
     while (pos.epoch < epochs && pos.step < totalSteps && !interrupted) {
       const perm = epochPermutation(seed, pos.epoch, o.source.count);
@@ -232,14 +276,22 @@ export async function runEpochs(o: EpochLoopOptions): Promise<void> {
         pos.stepInEpoch = 0;
       }
       lastCheckpoint = await o.checkpoint();
+      checkpointStep = pos.step;
+      await record("running", checkpointStep);
       progress.log(`${label}epoch ${pos.epoch}${means}; checkpoint written: ${lastCheckpoint}`);
     }
     if (interrupted) {
       progress.log(`interrupted at step ${pos.step}: checkpoint written; continue with --resume`);
+      await record("interrupted", pos.step, "stopped by SIGINT (Ctrl-C)");
     } else {
       await o.finish();
+      await record("complete", pos.step);
     }
     progress.finish();
+    return interrupted ? "interrupted" : "complete";
+  } catch (e) {
+    await record("failed", checkpointStep, (e as Error).message).catch(() => {});
+    throw e;
   } finally {
     Deno.removeSignalListener("SIGINT", onSigint);
   }

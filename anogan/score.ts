@@ -12,16 +12,20 @@ import type { QuerySet } from "./queries.ts";
 import { encodeGrayPng, encodeMaskPng, encodeRgbPng } from "./data/png.ts";
 import { Progress } from "./progress.ts";
 import { MAPS_FILE, METADATA_COLUMNS } from "./scores.ts";
+import { requireComplete, type RunState } from "./folders.ts";
 
 // ---- loading a trained model ----------------------------------------------------------------------
 
 /**
- * Loads G and D of a run directory (model.safetensors, else the last checkpoint), and for an aCAE run
- * its encoder E.
+ * Loads G and D of a run directory, and for an aCAE run its encoder E: model.safetensors of a complete
+ * run. An incomplete one (interrupted, failed, still running, or older than state files and without
+ * model.safetensors) is refused unless `allowIncomplete` is true — then its last checkpoint is loaded
+ * and a notice names its step. `allowIncomplete` undefined: the caller has no such flag to offer.
  */
 export async function loadGan(
   runDir: string,
-): Promise<{ gan: Dcgan; config: Record<string, unknown>; encoder?: Encoder }> {
+  o: { allowIncomplete?: boolean } = {},
+): Promise<{ gan: Dcgan; config: Record<string, unknown>; encoder?: Encoder; state: RunState | null }> {
   let config: Record<string, unknown>;
   try {
     config = JSON.parse(await Deno.readTextFile(`${runDir}/config.json`));
@@ -34,13 +38,23 @@ export async function loadGan(
   if (!model || typeof model.size !== "number") {
     throw new Error(`${runDir}/config.json has no model configuration`);
   }
-  const gan = createDcgan(model, new T.Rng(0n));
+  const finish = `deno task train --resume ${runDir}`;
+  const state = await requireComplete(runDir, { finish, allowIncomplete: o.allowIncomplete });
   let path = `${runDir}/model.safetensors`;
-  try {
-    await Deno.stat(path);
-  } catch {
-    path = `${runDir}/checkpoint.safetensors`;
+  const hasModel = await Deno.stat(path).then(() => true, () => false);
+  if (!state && !hasModel) {
+    // A run from before state files: model.safetensors is written only when training completes.
+    if (!o.allowIncomplete) {
+      throw new Error(
+        `${runDir} has no model.safetensors: its training did not complete; finish it first (${finish})` +
+          (o.allowIncomplete === undefined ? "" : ", or pass --allow-incomplete to use its last checkpoint"),
+      );
+    }
+    console.error(`notice: ${runDir} did not complete; using its last checkpoint (--allow-incomplete)`);
   }
+  // An incomplete run may hold the model.safetensors of an earlier end; its checkpoint is newer.
+  if (!hasModel || (state && state.state !== "complete")) path = `${runDir}/checkpoint.safetensors`;
+  const gan = createDcgan(model, new T.Rng(0n));
   const file = await T.readSafetensors(path);
   const part = (prefix: string) =>
     new Map(
@@ -48,10 +62,10 @@ export async function loadGan(
     );
   gan.G.loadStateDict(part("G."), `${path} (generator)`);
   gan.D.loadStateDict(part("D."), `${path} (discriminator)`);
-  if (config.kind !== "acae") return { gan, config };
+  if (config.kind !== "acae") return { gan, config, state };
   const encoder = new Encoder(model, new T.Rng(0n));
   encoder.loadStateDict(part("E."), `${path} (aCAE encoder)`);
-  return { gan, config, encoder };
+  return { gan, config, encoder, state };
 }
 
 // ---- scoring ------------------------------------------------------------------------------------

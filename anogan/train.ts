@@ -101,6 +101,8 @@ export interface TrainState {
   step: number;
   epoch: number;
   stepInEpoch: number;
+  /** After train(): whether Ctrl-C stopped it before the end (its state is the last checkpoint's). */
+  interrupted?: boolean;
 }
 
 export function createTrainState(cfg: TrainConfig): TrainState {
@@ -418,8 +420,9 @@ export async function train(o: TrainRunOptions): Promise<TrainState> {
     cfg.model.zDim,
   ]).keep();
   try {
-    await runEpochs({
+    s.interrupted = "interrupted" === await runEpochs({
       dir,
+      task: "train",
       source,
       position: s,
       schedule: cfg,
