@@ -249,6 +249,25 @@ async function pngQueries(dir: string, o: QueryOptions): Promise<QuerySet> {
   return set;
 }
 
+/**
+ * Ids name each image's output files and its scores.csv row, so they must stay distinct on a
+ * case-insensitive file system too; the error names both images.
+ */
+function checkUniqueIds(set: QuerySet): void {
+  const first = new Map<string, number>();
+  set.ids.forEach((id, i) => {
+    const folded = id.toLowerCase();
+    const earlier = first.get(folded);
+    if (earlier !== undefined) {
+      throw new Error(
+        `${set.sources[earlier]} and ${set.sources[i]} get the ids "${set.ids[earlier]}" and "${id}", ` +
+          `which differ at most in letter case; expected distinct ids (rename one of the files)`,
+      );
+    }
+    first.set(folded, i);
+  });
+}
+
 /** Test sets, read once for the report: every choice is made before, on other data. */
 export const TEST_SETS = ["phantom-test", "fmnist-test"];
 
@@ -297,5 +316,6 @@ export async function loadQuerySet(spec: string, o: QueryOptions): Promise<Query
     throw new Error(`--data ${spec}: unknown query set; expected ${QUERY_SPEC_HELP}`);
   }
   if (set.count === 0) throw new Error(`--data ${spec}: no query images`);
+  checkUniqueIds(set);
   return subsetQueries(set, o.limit, o.seed, o.balanced);
 }

@@ -235,7 +235,7 @@ function checkUniqueIds(rows: ScoreRow[]): void {
 
 /**
  * Rows of several files by id. The same id in two files is one image scored by two runs (e.g. the
- * DCGAN's scores.csv and the aCAE's): its rows join into one, keeping the first file's paths and filling
+ * DCGAN's scores.csv and the aCAE's): its rows join into one, keeping the first row's paths and filling
  * in the ones it lacks. Columns both files have (the trivial baselines, or overlapping shards of one
  * run) must hold the same value and the labels must agree; anything else is an error.
  */
@@ -286,19 +286,46 @@ export async function readScoresCsv(path: string): Promise<ScoreTable> {
   return parseScoresCsv(text, path);
 }
 
+/** Code-unit order: the same on every machine and locale, unlike localeCompare. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Which file's row comes first when an id is joined (its paths are kept): a file with the paper's
+ * score A first, since its residuals are the |x − G(z_Γ)| the pixel-level figures report; then by path.
+ */
+function compareSources(a: { hasA: boolean; file: string }, b: { hasA: boolean; file: string }): number {
+  return Number(b.hasA) - Number(a.hasA) || compareText(a.file, b.file);
+}
+
 /**
  * Joins tables: the rows of shards of one run (disjoint ids), and the files of separate runs over the
  * same images (one row per id with every run's columns, see joinRowsById). A row lacks the scores of
- * columns no file gives it.
+ * columns no file gives it. The result does not depend on the order of the tables: files are joined in
+ * a canonical order (see compareSources) and rows come out sorted by id, so that everything drawn from
+ * them (bootstrap intervals, example picks) is the same whichever order the files were given in.
  */
 export function concatScoreTables(tables: ScoreTable[]): ScoreTable {
-  const rows = joinRowsById(tables.flatMap((t) => t.rows));
+  const ordered = tables.map((table) => ({
+    table,
+    hasA: table.scoreNames.includes("A"),
+    file: table.files[0] ?? "",
+  }))
+    .sort(compareSources).map(({ table }) => table);
+  const inputRows = ordered.flatMap((t) => t.rows).map((row) => ({
+    row,
+    hasA: "A" in row.scores,
+    file: row.file,
+  }))
+    .sort((a, b) => compareSources(a, b) || a.row.line - b.row.line).map(({ row }) => row);
+  const rows = joinRowsById(inputRows).sort((a, b) => compareText(a.id, b.id));
   const unique = (names: string[]) => [...new Set(names)];
   return {
-    files: tables.flatMap((t) => t.files),
+    files: ordered.flatMap((t) => t.files),
     rows,
-    scoreNames: unique(tables.flatMap((t) => t.scoreNames)),
-    ignoredColumns: unique(tables.flatMap((t) => t.ignoredColumns)),
+    scoreNames: unique(ordered.flatMap((t) => t.scoreNames)),
+    ignoredColumns: unique(ordered.flatMap((t) => t.ignoredColumns)),
   };
 }
 

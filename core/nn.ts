@@ -110,7 +110,9 @@ export abstract class Module {
 
   /**
    * Loads a state dict; every name must be present with the same shape (the error names the tensor
-   * and both shapes). `source` names where the state came from in errors.
+   * and both shapes) and finite values: a NaN or ±Inf weight (a diverged run's checkpoint, a corrupt
+   * file) would otherwise turn every output into NaN without an error. `source` names where the state
+   * came from in errors.
    */
   loadStateDict(state: Map<string, HostTensor>, source = "state dict"): void {
     const own = this.stateDict();
@@ -130,6 +132,13 @@ export abstract class Module {
       const shape = stateLayouts.get(t)?.stateShape ?? t.shape;
       if (src.shape.length !== shape.length || src.shape.some((d, i) => d !== shape[i])) {
         throw new Error(`${source}: tensor ${name} has shape [${src.shape}], the model expects [${shape}]`);
+      }
+      const bad = src.data.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) {
+        throw new Error(
+          `${source}: tensor ${name} holds ${src.data[bad]} at index ${bad} (of ${src.data.length}, shape ` +
+            `[${src.shape}]); expected finite weights: the run that wrote it diverged or the file is corrupt`,
+        );
       }
     }
     for (const [name, t] of own) {

@@ -85,8 +85,12 @@ async function readPngBytes(path: string): Promise<Uint8Array> {
   }
 }
 
-/** Lists the regular *.png files of a folder, sorted by name; clear errors if there are none. */
-async function listPngFiles(dir: string): Promise<string[]> {
+/**
+ * Lists the regular *.png files of a folder, sorted by name; clear errors if there are none. Names that
+ * differ only in case (a.png, a.PNG, A.png) are refused: the image ids and output files derived from
+ * them would be one on a case-insensitive file system, and one image's outputs would overwrite another's.
+ */
+export async function listPngFiles(dir: string): Promise<string[]> {
   const pngs: string[] = [];
   const others: string[] = [];
   try {
@@ -105,7 +109,20 @@ async function listPngFiles(dir: string): Promise<string[]> {
       (others.length > 5 ? ` and ${others.length - 5} more` : "");
     throw new Error(`no .png files in ${dir} (${found}); convert your images to grayscale PNG`);
   }
-  return pngs.sort().map((name) => join(dir, name));
+  pngs.sort();
+  const byFoldedStem = new Map<string, string>();
+  for (const name of pngs) {
+    const folded = name.replace(/\.png$/i, "").toLowerCase();
+    const earlier = byFoldedStem.get(folded);
+    if (earlier !== undefined) {
+      throw new Error(
+        `${join(dir, earlier)} and ${join(dir, name)} differ only in letter case; expected names that stay ` +
+          `distinct on a case-insensitive file system (their image ids and outputs would collide): rename one`,
+      );
+    }
+    byFoldedStem.set(folded, name);
+  }
+  return pngs.map((name) => join(dir, name));
 }
 
 /**
