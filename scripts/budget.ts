@@ -1,8 +1,17 @@
 // `deno task budget`: one point of the budget curve on the phantom validation patches, or the table of
 // points measured so far.
 
-import { parseArgs } from "node:util";
-import { numberFlag, runCli } from "./cli.ts";
+import {
+  allowOnly,
+  booleanFlag,
+  enumFlag,
+  integerFlag,
+  numberFlag,
+  parseFlags,
+  pathFlag,
+  runCli,
+  seedFlag,
+} from "./cli.ts";
 import { BUDGET_DEFAULTS, budgetMarkdown, type BudgetResult, runBudgetPoint } from "../anogan/budget.ts";
 
 const d = BUDGET_DEFAULTS;
@@ -15,46 +24,50 @@ subset of the validation patches with AnoGAN and PD, evaluates them, and appends
 stratified and pixel-level figures and the wall times to DIR/points.jsonl.
 
   --size S             patch side, 32 or 64 (default ${d.size})
-  --width W            DCGAN base width (default ${d.width})
-  --epochs N           training epochs (default ${d.epochs}); a larger N later resumes the same run
-  --volumes V          healthy training volumes (default ${d.volumes}), --patches-per-bscan K (default ${d.patchesPerBscan})
-  --steps Γ            mapping updates of z (default ${d.steps}), --lr LR (default ${d.lr})
-  --val-patches N      validation patches scored, half with fluid (default ${d.valPatches})
+  --width W            DCGAN base width, ≥ 1 (default ${d.width})
+  --epochs N           training epochs, ≥ 1 (default ${d.epochs}); a larger N later resumes the same run
+  --volumes V          healthy training volumes, ≥ 1 (default ${d.volumes})
+  --patches-per-bscan K  random patches per training B-scan, ≥ 1 (default ${d.patchesPerBscan})
+  --steps Γ            mapping updates of z, ≥ 1 (default ${d.steps}); --lr LR, > 0 (default ${d.lr})
+  --val-patches N      validation patches scored, half with fluid, ≥ 2 (default ${d.valPatches})
   --d-norms MODE       normal-images (default) or training-steps: D's batch-norm statistics at test time
-  --seed S             default ${d.seed}
+  --seed S             an integer in [0, 2^32) (default ${d.seed})
   --export             also write the training and validation patches (train.safetensors,
                        val.safetensors, recipe.json) for scripts/budget_reference_torch.py
-  --table DIR ...      print the points of these folders' points.jsonl as a markdown table
+  --table DIR ...      print the points of these folders' points.jsonl as a markdown table (no other flag)
   --quiet              no progress bars
+  --help               this text
 `;
 
+// The command line, one validator per flag; every flag is checked before any work.
+const FLAGS = {
+  out: pathFlag(),
+  size: enumFlag(["32", "64"], String(d.size) as "32" | "64"),
+  width: integerFlag({ min: 1 }, d.width),
+  epochs: integerFlag({ min: 1 }, d.epochs),
+  volumes: integerFlag({ min: 1 }, d.volumes),
+  "patches-per-bscan": integerFlag({ min: 1 }, d.patchesPerBscan),
+  steps: integerFlag({ min: 1 }, d.steps),
+  lr: numberFlag({ min: 0, exclusiveMin: true }, d.lr),
+  // A balanced subset takes half of its patches from each class: two at least.
+  "val-patches": integerFlag({ min: 2 }, d.valPatches),
+  "d-norms": enumFlag(["normal-images", "training-steps"], d.discriminatorNorms),
+  seed: seedFlag(d.seed),
+  export: booleanFlag(),
+  table: booleanFlag(),
+  quiet: booleanFlag(),
+};
+
 async function main(): Promise<number> {
-  const { values: a, positionals } = parseArgs({
-    args: Deno.args,
-    allowPositionals: true,
-    options: {
-      out: { type: "string" },
-      size: { type: "string" },
-      width: { type: "string" },
-      epochs: { type: "string" },
-      volumes: { type: "string" },
-      "patches-per-bscan": { type: "string" },
-      steps: { type: "string" },
-      lr: { type: "string" },
-      "val-patches": { type: "string" },
-      "d-norms": { type: "string" },
-      seed: { type: "string" },
-      export: { type: "boolean", default: false },
-      table: { type: "boolean", default: false },
-      quiet: { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
-    },
-  });
-  if (a.help) {
+  const f = parseFlags(Deno.args, FLAGS, { positionals: true });
+  if (f.help) {
     console.log(HELP);
     return 0;
   }
+  const { values: a, given, positionals } = f;
   if (a.table) {
+    allowOnly(given, ["table", "quiet"], "--table prints the points measured so far", "--table");
+    if (positionals.length === 0) throw new Error("--table needs at least one DIR (see --help)");
     const results: BudgetResult[] = [];
     for (const dir of positionals) {
       const text = await Deno.readTextFile(`${dir}/points.jsonl`);
@@ -65,36 +78,18 @@ async function main(): Promise<number> {
   }
   if (positionals.length > 0) throw new Error(`unexpected argument "${positionals[0]}" (see --help)`);
   if (!a.out) throw new Error("--out DIR is required (see --help)");
-  const norms = a["d-norms"] ?? d.discriminatorNorms;
-  if (norms !== "normal-images" && norms !== "training-steps") {
-    throw new Error(`--d-norms: expected normal-images or training-steps, got "${norms}"`);
-  }
   const point = {
-    size: numberFlag("size", a.size, d.size),
-    width: numberFlag("width", a.width, d.width),
-    epochs: numberFlag("epochs", a.epochs, d.epochs),
-    volumes: numberFlag("volumes", a.volumes, d.volumes),
-    patchesPerBscan: numberFlag("patches-per-bscan", a["patches-per-bscan"], d.patchesPerBscan),
-    steps: numberFlag("steps", a.steps, d.steps),
-    lr: numberFlag("lr", a.lr, d.lr, false),
-    valPatches: numberFlag("val-patches", a["val-patches"], d.valPatches),
-    seed: numberFlag("seed", a.seed, d.seed),
-    discriminatorNorms: norms as "normal-images" | "training-steps",
+    size: Number(a.size),
+    width: a.width,
+    epochs: a.epochs,
+    volumes: a.volumes,
+    patchesPerBscan: a["patches-per-bscan"],
+    steps: a.steps,
+    lr: a.lr,
+    valPatches: a["val-patches"],
+    seed: a.seed,
+    discriminatorNorms: a["d-norms"],
   };
-  if (point.size !== 32 && point.size !== 64) throw new Error(`--size: expected 32 or 64, got ${point.size}`);
-  const positive: [string, number][] = [
-    ["width", point.width],
-    ["epochs", point.epochs],
-    ["volumes", point.volumes],
-    ["patches-per-bscan", point.patchesPerBscan],
-    ["steps", point.steps],
-    ["lr", point.lr],
-    ["val-patches", point.valPatches],
-  ];
-  for (const [flag, value] of positive) {
-    if (!(value > 0)) throw new Error(`--${flag}: expected a positive number, got ${value}`);
-  }
-  if (point.seed < 0) throw new Error(`--seed: expected an integer ≥ 0, got ${point.seed}`);
   const r = await runBudgetPoint(point, a.out, {
     quiet: a.quiet,
     log: (line) => console.log(line),

@@ -1,10 +1,9 @@
 // `deno task demo`: the whole method on generated OCT phantoms — train, map, score, evaluate, report.
 
-import { parseArgs } from "node:util";
-import { runCli } from "./cli.ts";
+import { booleanFlag, enumFlag, parseFlags, pathFlag, runCli, seedFlag } from "./cli.ts";
 import { DEMO_PRESETS, runDemo } from "../anogan/demo.ts";
 
-const HELP = `deno task demo [--preset cpu|paper] [--out DIR] [--seed S] [--quiet]
+const HELP = `deno task demo [--preset NAME] [--out DIR] [--seed S] [--quiet]
 
 Generates synthetic OCT phantoms, trains the DCGAN on healthy patches, maps and scores the phantom
 patch test set with AnoGAN, GANR and PD (beside trivial intensity detectors), the aCAE baseline and
@@ -16,33 +15,28 @@ scoring time per image, and a self-contained report.html.
 }
                   (default cpu)
   --out DIR       output folder (default out/demo)
-  --seed S        default 0
+  --seed S        an integer in [0, 2^32) (default 0)
   --quiet         no progress bars
+  --help          this text
 `;
 
+// The command line, one validator per flag; every flag is checked before any work.
+const FLAGS = {
+  preset: enumFlag(Object.keys(DEMO_PRESETS), "cpu"),
+  out: pathFlag({ fallback: "out/demo" }),
+  seed: seedFlag(0),
+  quiet: booleanFlag(),
+};
+
 async function main(): Promise<number> {
-  const { values: a } = parseArgs({
-    args: Deno.args,
-    options: {
-      preset: { type: "string", default: "cpu" },
-      out: { type: "string", default: "out/demo" },
-      seed: { type: "string", default: "0" },
-      quiet: { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
-    },
-  });
-  if (a.help) {
+  const f = parseFlags(Deno.args, FLAGS);
+  if (f.help) {
     console.log(HELP);
     return 0;
   }
+  const { values: a } = f;
   const preset = DEMO_PRESETS[a.preset];
-  if (!preset) {
-    throw new Error(`--preset ${a.preset}: expected one of ${Object.keys(DEMO_PRESETS).join(", ")}`);
-  }
-  const seed = Number(a.seed);
-  if (!Number.isInteger(seed) || seed < 0) {
-    throw new Error(`--seed: expected an integer ≥ 0, got "${a.seed}"`);
-  }
+  const seed = a.seed;
   const r = await runDemo({ preset, out: a.out, seed, quiet: a.quiet, log: (l) => console.log(l) });
   console.log(`\nTable 1 (phantom patch test set):\n\n${r.markdown}`);
   console.log(

@@ -2,7 +2,7 @@
 //
 // Prints the paper's Table 1 for every score column and writes eval.json and report.html.
 
-import { parseArgs } from "node:util";
+import { integerFlag, numberFlag, parseFlags, pathFlag, pathListFlag, runCli, seedFlag } from "./cli.ts";
 import { runEvaluation } from "../anogan/report/report.ts";
 import { DEFAULT_RESIDUAL_SMOOTHING } from "../anogan/eval.ts";
 
@@ -12,29 +12,14 @@ const USAGE = `usage: deno task eval --scores OUT/scores.csv [more.csv ...] [opt
                             of other methods over the same images join by id (one row per image)
   --train-scores FILE ...   scores of training normals, for the Fig. 4(c, d) histograms
   --out DIR                 where eval.json and report.html go (default: the first score file's folder)
-  --seed S                  seed of the bootstrap and of the Fig. 3 examples (default 0)
-  --bootstrap N             bootstrap replicates for the AUC interval (default 1000)
-  --examples K              images per block of the Fig. 3 grid (default 5)
-  --smooth SIGMA            σ in pixels of the smoothed residual |g_σ ∗ (x − G(z))| reported beside
-                            the residual at pixel level (default ${DEFAULT_RESIDUAL_SMOOTHING}; 0: the residual only)
+  --seed S                  seed of the bootstrap and of the Fig. 3 examples, in [0, 2^32) (default 0)
+  --bootstrap N             bootstrap replicates for the AUC interval, ≥ 1 (default 1000)
+  --examples K              images per block of the Fig. 3 grid, ≥ 0 (default 5)
+  --smooth SIGMA            σ in pixels, in [0, 16], of the smoothed residual |g_σ ∗ (x − G(z))|
+                            reported beside the residual at pixel level
+                            (default ${DEFAULT_RESIDUAL_SMOOTHING}; 0: the residual only)
+  --help                    this text
 `;
-
-function integerFlag(name: string, value: string | undefined, fallback: number, min = 0): number {
-  if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < min) {
-    throw new Error(`--${name} expects an integer ≥ ${min}, got "${value}"`);
-  }
-  return Number(value);
-}
-
-function smoothingFlag(value: string | undefined): number {
-  if (value === undefined) return DEFAULT_RESIDUAL_SMOOTHING;
-  const sigma = Number(value);
-  if (value.trim() === "" || !Number.isFinite(sigma) || sigma < 0 || sigma > 16) {
-    throw new Error(`--smooth expects a σ in pixels between 0 and 16, got "${value}"`);
-  }
-  return sigma;
-}
 
 /** Files follow their flag: `--scores a.csv b.csv --train-scores t.csv` (repeating a flag works too). */
 function groupFileArguments(args: string[]): string[] {
@@ -48,38 +33,37 @@ function groupFileArguments(args: string[]): string[] {
   return grouped;
 }
 
+// The command line, one validator per flag; every flag is checked before any work.
+const FLAGS = {
+  scores: pathListFlag(),
+  "train-scores": pathListFlag(),
+  out: pathFlag(),
+  seed: seedFlag(0),
+  bootstrap: integerFlag({ min: 1 }, 1000),
+  examples: integerFlag({ min: 0 }, 5),
+  smooth: numberFlag({ min: 0, max: 16 }, DEFAULT_RESIDUAL_SMOOTHING),
+};
+
+/** The evaluation's options from the command line; undefined after --help. */
 function parseCommandLine(args: string[]) {
-  const { values } = parseArgs({
-    args: groupFileArguments(args),
-    options: {
-      scores: { type: "string", multiple: true },
-      "train-scores": { type: "string", multiple: true },
-      out: { type: "string" },
-      seed: { type: "string" },
-      bootstrap: { type: "string" },
-      examples: { type: "string" },
-      smooth: { type: "string" },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    Deno.exit(0);
-  }
-  if (!values.scores?.length) throw new Error(`--scores FILE is required\n\n${USAGE}`);
+  const f = parseFlags(groupFileArguments(args), FLAGS);
+  if (f.help) return undefined;
+  const { values } = f;
+  if (!values.scores?.length) throw new Error("--scores FILE is required (see --help)");
   return {
     scores: values.scores,
     trainScores: values["train-scores"],
     out: values.out,
-    seed: integerFlag("seed", values.seed, 0),
-    bootstrapSamples: integerFlag("bootstrap", values.bootstrap, 1000, 1),
-    examples: integerFlag("examples", values.examples, 5),
-    residualSmoothing: smoothingFlag(values.smooth),
+    seed: values.seed,
+    bootstrapSamples: values.bootstrap,
+    examples: values.examples,
+    residualSmoothing: values.smooth,
   };
 }
 
 async function main(): Promise<void> {
   const options = parseCommandLine(Deno.args);
+  if (!options) return console.log(USAGE);
   const outputs = await runEvaluation(options);
   console.log(outputs.markdown);
   if (outputs.strataMarkdown) {
@@ -97,11 +81,4 @@ async function main(): Promise<void> {
   console.log(`\nwrote ${outputs.jsonPath}\nwrote ${outputs.htmlPath}`);
 }
 
-if (import.meta.main) {
-  try {
-    await main();
-  } catch (error) {
-    console.error(`eval: ${(error as Error).message}`);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runCli(main);

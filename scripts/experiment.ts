@@ -1,7 +1,6 @@
 // `deno task experiment fmnist`: the one-class Fashion-MNIST protocol (see --help).
 
-import { parseArgs } from "node:util";
-import { runCli } from "./cli.ts";
+import { booleanFlag, listFlag, parseFlags, pathFlag, runCli, seedFlag } from "./cli.ts";
 import { FMNIST_FULL, FMNIST_QUICK, runFmnistExperiment, summaryMarkdown } from "../anogan/experiment.ts";
 
 const HELP = `deno task experiment fmnist [--quick] [--classes 0,1,...] [--out DIR] [--seed S]
@@ -10,44 +9,46 @@ For each class: trains the 32×32 DCGAN on that class's 6 000 training images (2
 scores the test images with AnoGAN (A, R, D) and PD — that class normal, the other nine anomalous —
 and reports AUROC per class and the mean, beside published figures for the same protocol.
 
-  --classes LIST   classes to run (default all ten: 0–9)
+  --classes LIST   classes to run, comma-separated, each once (default all ten: 0–9)
   --quick          for a CPU: width ${FMNIST_QUICK.width} (not ${FMNIST_FULL.width}), ${FMNIST_QUICK.epochs} epochs (not ${FMNIST_FULL.epochs}), Γ = ${FMNIST_QUICK.steps}
                    (not ${FMNIST_FULL.steps}) with lr ${FMNIST_QUICK.lr}, and a seeded random ${FMNIST_QUICK.testImages} of the 10 000 test images
   --out DIR        output folder (default out/fmnist)
   --fmnist-dir D   Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)
-  --seed S         default 0
+  --seed S         an integer in [0, 2^32) (default 0)
   --quiet          no progress bars
+  --help           this text
 `;
 
+const CLASSES = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"] as const;
+
+// The command line, one validator per flag; every flag is checked before any work.
+const FLAGS = {
+  quick: booleanFlag(),
+  classes: listFlag(CLASSES, CLASSES),
+  out: pathFlag({ fallback: "out/fmnist" }),
+  "fmnist-dir": pathFlag({ exists: "folder" }),
+  seed: seedFlag(0),
+  quiet: booleanFlag(),
+};
+
 async function main(): Promise<void> {
-  const { values: a, positionals } = parseArgs({
-    args: Deno.args,
-    allowPositionals: true,
-    options: {
-      quick: { type: "boolean", default: false },
-      classes: { type: "string", default: "0,1,2,3,4,5,6,7,8,9" },
-      out: { type: "string", default: "out/fmnist" },
-      "fmnist-dir": { type: "string" },
-      seed: { type: "string", default: "0" },
-      quiet: { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
-    },
-  });
-  if (a.help) return console.log(HELP);
-  if (positionals[0] !== "fmnist") {
-    throw new Error(`unknown experiment "${positionals[0] ?? ""}"; expected: fmnist`);
+  const f = parseFlags(Deno.args, FLAGS, { positionals: true });
+  if (f.help) return console.log(HELP);
+  const { values: a, positionals } = f;
+  if (positionals.length === 0) {
+    throw new Error("name the experiment: deno task experiment fmnist (see --help)");
   }
-  const classes = a.classes.split(",").map((c) => Number(c.trim()));
-  for (const c of classes) {
-    if (!Number.isInteger(c) || c < 0 || c > 9) throw new Error(`--classes: ${c} is not a class in 0–9`);
+  if (positionals.length > 1 || positionals[0] !== "fmnist") {
+    throw new Error(`unknown experiment "${positionals.join(" ")}"; expected: fmnist`);
   }
+  const classes = a.classes.map(Number);
   const settings = a.quick ? FMNIST_QUICK : FMNIST_FULL;
   const t0 = performance.now();
   const results = await runFmnistExperiment({
     classes,
     settings,
     out: a.out,
-    seed: Number(a.seed),
+    seed: a.seed,
     fmnistDir: a["fmnist-dir"],
     quiet: a.quiet,
     log: (l) => console.log(l),

@@ -3,7 +3,7 @@
 // Writes synthetic OCT B-scans and masks as PNG with manifest.json and a sample sheet, then prints
 // how well trivial intensity statistics detect fluid on the default patch test set.
 
-import { parseArgs } from "node:util";
+import { booleanFlag, enumFlag, integerFlag, parseFlags, pathFlag, runCli, seedFlag } from "./cli.ts";
 import {
   DEFAULT_BSCANS,
   DEFAULT_HEIGHT,
@@ -17,55 +17,48 @@ import {
 const USAGE = `usage: deno task phantom --out DIR [options]
 
   --out DIR                   output folder (must not exist, or be empty)
-  --healthy-volumes N         healthy volumes (default 10)
-  --pathological-volumes M    volumes with fluid and hyperreflective foci (default 10)
-  --seed S                    non-negative integer seed (default 1)
-  --bscans B                  B-scans per volume (default ${DEFAULT_BSCANS})
-  --width W, --height H       B-scan size in pixels (default ${DEFAULT_WIDTH}×${DEFAULT_HEIGHT})
+  --healthy-volumes N         healthy volumes, ≥ 0 (default 10)
+  --pathological-volumes M    volumes with fluid and hyperreflective foci, ≥ 0 (default 10); N + M ≥ 1
+  --seed S                    an integer in [0, 2^32) (default 1)
+  --bscans B                  B-scans per volume, ≥ 1 (default ${DEFAULT_BSCANS})
+  --width W, --height H       B-scan size in pixels, each ≥ 64 (default ${DEFAULT_WIDTH}×${DEFAULT_HEIGHT})
   --bit-depth 8|16            B-scan PNG bit depth (default 8)
   --no-report                 skip the difficulty report
+  --help                      this text
 `;
 
-function integerFlag(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
-    throw new Error(`--${name} expects a non-negative integer, got "${value}"`);
-  }
-  return Number(value);
-}
+// The command line, one validator per flag; every flag is checked before any work. The bounds on
+// width and height are the generator's own (anogan/data/phantom.ts), checked here before any write.
+const FLAGS = {
+  out: pathFlag(),
+  "healthy-volumes": integerFlag({ min: 0 }, 10),
+  "pathological-volumes": integerFlag({ min: 0 }, 10),
+  seed: seedFlag(1),
+  bscans: integerFlag({ min: 1 }, DEFAULT_BSCANS),
+  width: integerFlag({ min: 64 }, DEFAULT_WIDTH),
+  height: integerFlag({ min: 64 }, DEFAULT_HEIGHT),
+  "bit-depth": enumFlag(["8", "16"], "8"),
+  "no-report": booleanFlag(),
+};
 
+/** The data set's options from the command line; undefined after --help. */
 function parseCommandLine(args: string[]) {
-  const { values } = parseArgs({
-    args,
-    options: {
-      out: { type: "string" },
-      "healthy-volumes": { type: "string" },
-      "pathological-volumes": { type: "string" },
-      seed: { type: "string" },
-      bscans: { type: "string" },
-      width: { type: "string" },
-      height: { type: "string" },
-      "bit-depth": { type: "string" },
-      "no-report": { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    Deno.exit(0);
+  const f = parseFlags(args, FLAGS);
+  if (f.help) return undefined;
+  const { values } = f;
+  if (!values.out) throw new Error("--out DIR is required (see --help)");
+  if (values["healthy-volumes"] + values["pathological-volumes"] === 0) {
+    throw new Error("--healthy-volumes and --pathological-volumes are both 0; ask for at least one volume");
   }
-  if (!values.out) throw new Error(`--out DIR is required\n\n${USAGE}`);
-  const bitDepth = integerFlag("bit-depth", values["bit-depth"], 8);
-  if (bitDepth !== 8 && bitDepth !== 16) throw new Error(`--bit-depth expects 8 or 16, got ${bitDepth}`);
   return {
     out: values.out,
-    healthyVolumes: integerFlag("healthy-volumes", values["healthy-volumes"], 10),
-    pathologicalVolumes: integerFlag("pathological-volumes", values["pathological-volumes"], 10),
-    seed: integerFlag("seed", values.seed, 1),
-    bscans: integerFlag("bscans", values.bscans, DEFAULT_BSCANS),
-    width: integerFlag("width", values.width, DEFAULT_WIDTH),
-    height: integerFlag("height", values.height, DEFAULT_HEIGHT),
-    bitDepth: bitDepth as 8 | 16,
+    healthyVolumes: values["healthy-volumes"],
+    pathologicalVolumes: values["pathological-volumes"],
+    seed: values.seed,
+    bscans: values.bscans,
+    width: values.width,
+    height: values.height,
+    bitDepth: Number(values["bit-depth"]) as 8 | 16,
     report: !values["no-report"],
   };
 }
@@ -95,6 +88,7 @@ function printDifficultyReport(): void {
 
 async function main(): Promise<void> {
   const options = parseCommandLine(Deno.args);
+  if (!options) return console.log(USAGE);
   const started = performance.now();
   const { images } = await writePhantomDataset({ ...options, onProgress: (m) => console.log(m) });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
@@ -104,11 +98,4 @@ async function main(): Promise<void> {
   if (options.report) printDifficultyReport();
 }
 
-if (import.meta.main) {
-  try {
-    await main();
-  } catch (error) {
-    console.error(`phantom: ${(error as Error).message}`);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runCli(main);

@@ -1,7 +1,18 @@
 // `deno task score`: maps query images to the latent space and scores them (see --help).
 
-import { parseArgs } from "node:util";
-import { numberFlag, runCli } from "./cli.ts";
+import {
+  booleanFlag,
+  integerFlag,
+  listFlag,
+  numberFlag,
+  parseFlags,
+  pathFlag,
+  queryDataFlag,
+  requireWith,
+  runCli,
+  seedFlag,
+  shardFlag,
+} from "./cli.ts";
 import * as T from "../core/mod.ts";
 import { loadQuerySet, QUERY_SPEC_HELP } from "../anogan/queries.ts";
 import {
@@ -33,67 +44,65 @@ the PNGs query/, generated/ (G(z_Γ)), residual/ (|x − G(z_Γ)|), masks/, and 
                       encoder       z = E(x), one pass (columns A_encoder, R_encoder, D_encoder)
                       encoder+iter  z₁ = E(x), then --steps updates (A_encoder_iter, …)
                       encoder needs deno task train-encoder --run RUN_DIR first
-  --steps Γ           updates of z (default ${MAPPING_DEFAULTS.steps})
-  --lambda λ          weight of the discrimination term (default ${MAPPING_DEFAULTS.lambda})
-  --lr LR             Adam learning rate on z (default ${MAPPING_DEFAULTS.lr})
+  --steps Γ           updates of z, ≥ 0 (default ${MAPPING_DEFAULTS.steps}); 0 scores z₁ itself (an ablation:
+                      the random z₁ for iterative, E(x) for encoder+iter)
+  --lambda λ          weight of the discrimination term, in [0, 1] (default ${MAPPING_DEFAULTS.lambda})
+  --lr LR             Adam learning rate on z, > 0 (default ${MAPPING_DEFAULTS.lr})
   --no-clip           do not clamp z to [−1, 1] after each update
-  --seed S            seed of z₁ and of --limit's subset (default ${MAPPING_DEFAULTS.seed})
-  --batch B           images mapped together (default: from the device's limits)
-  --shard i/n         score only the i-th of n contiguous slices (0-based); shards' CSVs concatenate
-  --limit N           score a seeded random subset of N images
-  --balanced          with --limit: half normal, half anomalous images
+  --seed S            seed of z₁ and of --limit's subset, in [0, 2^32) (default ${MAPPING_DEFAULTS.seed})
+  --batch B           images mapped together, ≥ 1 (default: from the device's limits)
+  --shard i/n         score only the i-th of n contiguous slices, 0 ≤ i < n; shards' CSVs concatenate
+  --limit N           score a seeded random subset of N ≥ 1 images
+  --balanced          needs --limit N (N ≥ 2): half normal, half anomalous images
   --no-images         write scores.csv only
-  --fmnist-dir DIR    Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)
+  --fmnist-dir DIR    fmnist-test: and fmnist: only; Fashion-MNIST IDX files (default
+                      /usr/share/datasets/fashion-mnist)
   --quiet             no progress output
   --help              this text
 `;
 
+// The command line, one validator per flag; every flag is checked before any work.
+const FLAGS = {
+  run: pathFlag({ exists: "folder" }),
+  data: queryDataFlag(),
+  out: pathFlag(),
+  methods: listFlag(["anogan", "ganr", "pd", "acae"]),
+  mapper: listFlag(["iterative", "encoder", "encoder+iter"], ["iterative"]),
+  // Γ = 0 is meaningful: the scores at z₁ (an ablation; encoder+iter then equals encoder).
+  steps: integerFlag({ min: 0 }, MAPPING_DEFAULTS.steps),
+  lambda: numberFlag({ min: 0, max: 1 }, MAPPING_DEFAULTS.lambda),
+  lr: numberFlag({ min: 0, exclusiveMin: true }, MAPPING_DEFAULTS.lr),
+  "no-clip": booleanFlag(),
+  seed: seedFlag(MAPPING_DEFAULTS.seed),
+  batch: integerFlag({ min: 1 }),
+  shard: shardFlag(),
+  limit: integerFlag({ min: 1 }),
+  balanced: booleanFlag(),
+  "no-images": booleanFlag(),
+  "fmnist-dir": pathFlag({ exists: "folder" }),
+  quiet: booleanFlag(),
+};
+
 async function main(): Promise<void> {
-  const { values: a } = parseArgs({
-    args: Deno.args,
-    options: {
-      run: { type: "string" },
-      data: { type: "string" },
-      out: { type: "string" },
-      methods: { type: "string" },
-      mapper: { type: "string", default: "iterative" },
-      steps: { type: "string" },
-      lambda: { type: "string" },
-      lr: { type: "string" },
-      "no-clip": { type: "boolean", default: false },
-      seed: { type: "string" },
-      batch: { type: "string" },
-      shard: { type: "string", default: "0/1" },
-      limit: { type: "string" },
-      balanced: { type: "boolean", default: false },
-      "no-images": { type: "boolean", default: false },
-      "fmnist-dir": { type: "string" },
-      quiet: { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
-    },
-  });
-  if (a.help) return console.log(HELP);
+  const f = parseFlags(Deno.args, FLAGS);
+  if (f.help) return console.log(HELP);
+  const { values: a, given } = f;
   if (!a.run || !a.data || !a.out) throw new Error("--run, --data and --out are required (see --help)");
-  const mappers = a.mapper.split(",").map((m) => m.trim());
-  for (const m of mappers) {
-    if (!["iterative", "encoder", "encoder+iter"].includes(m)) {
-      throw new Error(`--mapper: unknown mapper "${m}"; expected iterative, encoder, encoder+iter`);
-    }
+  requireWith(given, "balanced", "limit", "it draws half of the --limit subset from each class");
+  if (a.balanced && a.limit! < 2) {
+    throw new Error(
+      `--limit: expected an integer ≥ 2 with --balanced (one image of each class), got ${a.limit}`,
+    );
   }
-  const shardMatch = a.shard.match(/^(\d+)\/(\d+)$/);
-  if (!shardMatch) throw new Error(`--shard ${a.shard}: expected i/n, e.g. 0/4`);
-  const lambda = numberFlag("lambda", a.lambda, MAPPING_DEFAULTS.lambda, false);
-  const lr = numberFlag("lr", a.lr, MAPPING_DEFAULTS.lr, false);
+  if (given.has("fmnist-dir") && !["fmnist", "fmnist-test"].includes(a.data.split(":")[0])) {
+    throw new Error(`--fmnist-dir is for fmnist-test: and fmnist: data; --data ${a.data} does not use it`);
+  }
+  const mappers = a.mapper;
 
   const rt = await T.init();
   const { gan, config, encoder: acaeEncoder } = await loadGan(a.run);
   const isAcae = config.kind === "acae";
-  let methods = (a.methods ?? (isAcae ? "acae" : "anogan,ganr,pd")).split(",").map((m) => m.trim());
-  for (const m of methods) {
-    if (!["anogan", "ganr", "pd", "acae"].includes(m)) {
-      throw new Error(`--methods: unknown method "${m}"; expected anogan, ganr, pd, acae`);
-    }
-  }
+  let methods: string[] = a.methods ?? (isAcae ? ["acae"] : ["anogan", "ganr", "pd"]);
   if (methods.includes("acae") && !isAcae) {
     throw new Error(
       `--methods acae: ${a.run} is not an aCAE run (train one with deno task train --model acae)`,
@@ -111,25 +120,26 @@ async function main(): Promise<void> {
     : mappers.some((m) => m.startsWith("encoder"))
     ? await loadEncoder(a.run, gan.G.cfg)
     : undefined;
-  const seed = numberFlag("seed", a.seed, MAPPING_DEFAULTS.seed);
+  const seed = a.seed;
   const set = await loadQuerySet(a.data, {
     size: gan.G.cfg.size,
     seed,
     fmnistDir: a["fmnist-dir"],
-    limit: a.limit === undefined ? undefined : numberFlag("limit", a.limit, 0),
+    limit: a.limit,
     balanced: a.balanced,
   });
-  const batch = numberFlag("batch", a.batch, defaultBatch(rt, gan.G.cfg));
-  if (batch < 1) throw new Error(`--batch must be ≥ 1, got ${batch}`);
+  const batch = a.batch ?? defaultBatch(rt, gan.G.cfg);
   await Deno.mkdir(a.out, { recursive: true });
   if (!a.quiet) {
     console.error(`adapter: ${rt.gpu.description}`);
-    console.error(`queries: ${set.description} (${set.count} images); batch ${batch}; shard ${a.shard}`);
+    console.error(
+      `queries: ${set.description} (${set.count} images); batch ${batch}; shard ${a.shard.join("/")}`,
+    );
   }
   const mapping = {
-    steps: numberFlag("steps", a.steps, MAPPING_DEFAULTS.steps),
-    lambda,
-    lr,
+    steps: a.steps,
+    lambda: a.lambda,
+    lr: a.lr,
     betas: MAPPING_DEFAULTS.betas,
     clip: !a["no-clip"],
     seed,
@@ -139,7 +149,7 @@ async function main(): Promise<void> {
     encoder,
     mapping,
     batch,
-    shard: [Number(shardMatch[1]), Number(shardMatch[2])] as [number, number],
+    shard: a.shard,
     images: !a["no-images"],
     quiet: a.quiet,
   };

@@ -1,7 +1,17 @@
 // `deno task train`: adversarial training of the DCGAN (or the aCAE baseline) on normal images (see --help).
 
-import { parseArgs } from "node:util";
-import { numberFlag, runCli } from "./cli.ts";
+import {
+  allowOnly,
+  booleanFlag,
+  enumFlag,
+  integerFlag,
+  numberFlag,
+  parseFlags,
+  pathFlag,
+  runCli,
+  seedFlag,
+  trainingDataFlag,
+} from "./cli.ts";
 import * as T from "../core/mod.ts";
 import { DATA_SPEC_HELP, loadTrainingSource } from "../anogan/data/source.ts";
 import { ACAE_RECON_WEIGHT } from "../anogan/acae.ts";
@@ -10,92 +20,96 @@ import { NanLossError, train, TRAIN_DEFAULTS, type TrainConfig } from "../anogan
 import { provenance } from "../anogan/provenance.ts";
 
 const HELP = `deno task train --data SOURCE [--out RUN_DIR] [options]
-deno task train --resume RUN_DIR [--epochs N]
+deno task train --resume RUN_DIR [--epochs N] [--max-steps N] [--log-every N] [--quiet]
 
 Trains the DCGAN of Schlegl et al. (2017) on normal images only; --model acae trains the paper's aCAE
 baseline instead (an encoder of D's depth, G as decoder, a discriminator on reconstructions).
 
 Data:
   --data SOURCE          ${DATA_SPEC_HELP}
-  --fmnist-dir DIR       Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)
-  --patches-per-image K  random patches per image for png: and phantom (default 32)
-  --phantom-volumes N    healthy phantom volumes to draw patches from (default 2)
-  --limit N              use at most N training images (quick runs)
+  --fmnist-dir DIR       fmnist: only; Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)
+  --patches-per-image K  png: and phantom only; random patches per image, ≥ 1 (default 32)
+  --phantom-volumes N    phantom only; healthy volumes to draw patches from, ≥ 1 (default 2)
+  --limit N              use at most N ≥ 1 training images (quick runs)
 
 Model:
   --model dcgan|acae     what to train (default dcgan)
-  --recon-weight W       aCAE: weight of the L1 reconstruction term (default ${ACAE_RECON_WEIGHT})
+  --recon-weight W       --model acae only: weight ≥ 0 of the L1 reconstruction term
+                         (default ${ACAE_RECON_WEIGHT})
   --size S               image side: 64 (the paper's 4-layer DCGAN) or 32 (3 layers, for 28×28
                          Fashion-MNIST padded to 32); default 32 for fmnist:, else 64
-  --width W              base number of filters (the paper: 64; smaller for CPU runs; default 64)
-  --z-dim Z              latent dimension (default ${DCGAN_DEFAULTS.zDim})
+  --width W              base number of filters, ≥ 1 (the paper: 64; smaller for CPU runs; default 64)
+  --z-dim Z              latent dimension, 1 to 4096 (default ${DCGAN_DEFAULTS.zDim})
 
 Optimisation:
-  --epochs N             default ${TRAIN_DEFAULTS.epochs}
-  --batch B              default ${TRAIN_DEFAULTS.batch}
-  --lr LR                Adam learning rate (default ${TRAIN_DEFAULTS.lr})
-  --beta1 B1             Adam β1 (default ${TRAIN_DEFAULTS.beta1}); --beta2 B2 (default ${TRAIN_DEFAULTS.beta2})
-  --g-steps N            generator updates per discriminator update (default ${TRAIN_DEFAULTS.generatorSteps})
+  --epochs N             ≥ 1 (default ${TRAIN_DEFAULTS.epochs})
+  --batch B              ≥ 1 (default ${TRAIN_DEFAULTS.batch})
+  --lr LR                Adam learning rate, > 0 (default ${TRAIN_DEFAULTS.lr})
+  --beta1 B1             Adam β1 in [0, 1) (default ${TRAIN_DEFAULTS.beta1})
+  --beta2 B2             Adam β2 in [0, 1) (default ${TRAIN_DEFAULTS.beta2})
+  --g-steps N            generator updates per discriminator update, ≥ 1
+                         (default ${TRAIN_DEFAULTS.generatorSteps})
   --d-norms MODE         D's batch-norm statistics in model.safetensors: normal-images (recomputed on
                          the training images after training; default) or training-steps (as the
                          training steps left them, two thirds from generated images)
-  --max-steps N          stop after N steps in total (default 0: no limit)
-  --seed S               default ${TRAIN_DEFAULTS.seed}
+  --max-steps N          stop after N ≥ 0 steps in total (default 0: no limit)
+  --seed S               an integer in [0, 2^32) (default ${TRAIN_DEFAULTS.seed})
 
 Run:
   --out RUN_DIR          run directory (default runs/<data>-<timestamp>)
-  --resume RUN_DIR       continue a run from its last checkpoint (--epochs may extend it)
-  --log-every N          read back the mean losses of every N steps (default ${TRAIN_DEFAULTS.logEvery});
+  --resume RUN_DIR       continue a run from its last checkpoint with the run's own settings: --epochs
+                         (to extend it), --max-steps, --log-every and --quiet may be given, nothing else
+  --log-every N          read back the mean losses of every N ≥ 1 steps (default ${TRAIN_DEFAULTS.logEvery});
                          the progress log also gives each epoch's means
   --quiet                no progress output
   --help                 this text
 `;
 
-function discriminatorNormsFlag(value: string | undefined): TrainConfig["discriminatorNorms"] {
-  if (value === undefined) return TRAIN_DEFAULTS.discriminatorNorms;
-  if (value === "normal-images" || value === "training-steps") return value;
-  throw new Error(`--d-norms: expected normal-images or training-steps, got "${value}"`);
-}
+// The command line, one validator per flag; every flag is checked before any work.
+const FLAGS = {
+  data: trainingDataFlag(),
+  "fmnist-dir": pathFlag({ exists: "folder" }),
+  "patches-per-image": integerFlag({ min: 1 }, 32),
+  "phantom-volumes": integerFlag({ min: 1 }, 2),
+  limit: integerFlag({ min: 1 }),
+  model: enumFlag(["dcgan", "acae"], "dcgan"),
+  "recon-weight": numberFlag({ min: 0 }, ACAE_RECON_WEIGHT),
+  size: enumFlag(["32", "64"]),
+  width: integerFlag({ min: 1 }, DCGAN_DEFAULTS.width),
+  // The mapping draws z₁ from at most 4 096 values per image (anogan/mapping.ts, initialLatents): a
+  // larger z would train, then fail to score.
+  "z-dim": integerFlag({ min: 1, max: 4096 }, DCGAN_DEFAULTS.zDim),
+  epochs: integerFlag({ min: 1 }, TRAIN_DEFAULTS.epochs),
+  batch: integerFlag({ min: 1 }, TRAIN_DEFAULTS.batch),
+  lr: numberFlag({ min: 0, exclusiveMin: true }, TRAIN_DEFAULTS.lr),
+  beta1: numberFlag({ min: 0, max: 1, exclusiveMax: true }, TRAIN_DEFAULTS.beta1),
+  beta2: numberFlag({ min: 0, max: 1, exclusiveMax: true }, TRAIN_DEFAULTS.beta2),
+  "g-steps": integerFlag({ min: 1 }, TRAIN_DEFAULTS.generatorSteps),
+  "d-norms": enumFlag(["normal-images", "training-steps"], TRAIN_DEFAULTS.discriminatorNorms!),
+  "max-steps": integerFlag({ min: 0 }, TRAIN_DEFAULTS.maxSteps),
+  seed: seedFlag(TRAIN_DEFAULTS.seed),
+  out: pathFlag(),
+  resume: pathFlag({ exists: "folder" }),
+  "log-every": integerFlag({ min: 1 }),
+  quiet: booleanFlag(),
+};
+
+/** What a resume may change; everything else is the run's own (config.json). */
+const RESUME_FLAGS = ["resume", "epochs", "max-steps", "log-every", "quiet"];
 
 async function main(): Promise<number> {
-  const { values: a } = parseArgs({
-    args: Deno.args,
-    options: {
-      data: { type: "string" },
-      model: { type: "string" },
-      "recon-weight": { type: "string" },
-      "fmnist-dir": { type: "string" },
-      "patches-per-image": { type: "string" },
-      "phantom-volumes": { type: "string" },
-      limit: { type: "string" },
-      size: { type: "string" },
-      width: { type: "string" },
-      "z-dim": { type: "string" },
-      epochs: { type: "string" },
-      batch: { type: "string" },
-      lr: { type: "string" },
-      beta1: { type: "string" },
-      beta2: { type: "string" },
-      "g-steps": { type: "string" },
-      "max-steps": { type: "string" },
-      seed: { type: "string" },
-      out: { type: "string" },
-      resume: { type: "string" },
-      "d-norms": { type: "string" },
-      "log-every": { type: "string" },
-      quiet: { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
-    },
-  });
-  if (a.help) {
+  const f = parseFlags(Deno.args, FLAGS);
+  if (f.help) {
     console.log(HELP);
     return 0;
   }
+  const { values: a, given } = f;
   let cfg: TrainConfig;
   let dir: string;
   let extra: { fmnistDir?: string; patchesPerImage: number; phantomVolumes: number; limit?: number };
   if (a.resume) {
     dir = a.resume;
+    allowOnly(given, RESUME_FLAGS, `--resume continues ${dir} with its own settings`, "--resume");
     let saved: TrainConfig & { extra?: typeof extra };
     try {
       saved = JSON.parse(await Deno.readTextFile(`${dir}/config.json`));
@@ -104,56 +118,58 @@ async function main(): Promise<number> {
     }
     cfg = {
       ...saved,
-      epochs: numberFlag("epochs", a.epochs, saved.epochs),
-      maxSteps: numberFlag("max-steps", a["max-steps"], 0),
+      epochs: given.has("epochs") ? a.epochs : saved.epochs,
+      maxSteps: a["max-steps"],
+      // How often losses are read back changes no result; metrics.jsonl records each window's steps.
+      logEvery: a["log-every"] ?? saved.logEvery,
     };
     extra = saved.extra!;
   } else {
     if (!a.data) throw new Error(`--data is required: ${DATA_SPEC_HELP} (see --help)`);
-    const size = numberFlag("size", a.size, a.data.startsWith("fmnist:") ? 32 : 64);
-    if (size !== 32 && size !== 64) throw new Error(`--size: expected 32 or 64, got ${size}`);
+    const data = a.data;
+    const kind = data.split(":")[0];
+    const needs = (flag: string, kinds: string[], what: string) => {
+      if (given.has(flag) && !kinds.includes(kind)) {
+        throw new Error(`--${flag} is for ${what}; --data ${data} does not use it`);
+      }
+    };
+    needs("fmnist-dir", ["fmnist"], "fmnist: data");
+    needs("patches-per-image", ["png", "phantom"], "png: and phantom data");
+    needs("phantom-volumes", ["phantom"], "phantom data");
+    if (given.has("recon-weight") && a.model !== "acae") {
+      throw new Error(`--recon-weight is for --model acae; --model ${a.model} does not use it`);
+    }
     const model: DcganConfig = {
-      size,
-      width: numberFlag("width", a.width, DCGAN_DEFAULTS.width),
-      zDim: numberFlag("z-dim", a["z-dim"], DCGAN_DEFAULTS.zDim),
+      size: Number(a.size ?? (kind === "fmnist" ? 32 : 64)),
+      width: a.width,
+      zDim: a["z-dim"],
     };
     cfg = {
-      data: a.data,
+      data,
       model,
-      batch: numberFlag("batch", a.batch, TRAIN_DEFAULTS.batch),
-      epochs: numberFlag("epochs", a.epochs, TRAIN_DEFAULTS.epochs),
-      lr: numberFlag("lr", a.lr, TRAIN_DEFAULTS.lr, false),
-      beta1: numberFlag("beta1", a.beta1, TRAIN_DEFAULTS.beta1, false),
-      beta2: numberFlag("beta2", a.beta2, TRAIN_DEFAULTS.beta2, false),
-      generatorSteps: numberFlag("g-steps", a["g-steps"], TRAIN_DEFAULTS.generatorSteps),
-      seed: numberFlag("seed", a.seed, TRAIN_DEFAULTS.seed),
-      logEvery: numberFlag("log-every", a["log-every"], TRAIN_DEFAULTS.logEvery),
-      maxSteps: numberFlag("max-steps", a["max-steps"], TRAIN_DEFAULTS.maxSteps),
-      discriminatorNorms: discriminatorNormsFlag(a["d-norms"]),
+      batch: a.batch,
+      epochs: a.epochs,
+      lr: a.lr,
+      beta1: a.beta1,
+      beta2: a.beta2,
+      generatorSteps: a["g-steps"],
+      seed: a.seed,
+      logEvery: a["log-every"] ?? TRAIN_DEFAULTS.logEvery,
+      maxSteps: a["max-steps"],
+      discriminatorNorms: a["d-norms"],
     };
     extra = {
       fmnistDir: a["fmnist-dir"],
-      patchesPerImage: numberFlag("patches-per-image", a["patches-per-image"], 32),
-      phantomVolumes: numberFlag("phantom-volumes", a["phantom-volumes"], 2),
-      limit: a.limit === undefined ? undefined : numberFlag("limit", a.limit, 0),
+      patchesPerImage: a["patches-per-image"],
+      phantomVolumes: a["phantom-volumes"],
+      limit: a.limit,
     };
-    const kind = a.model ?? "dcgan";
-    if (kind === "acae") {
+    if (a.model === "acae") {
       cfg.kind = "acae";
-      cfg.reconWeight = numberFlag("recon-weight", a["recon-weight"], ACAE_RECON_WEIGHT, false);
-    } else if (kind !== "dcgan") {
-      throw new Error(`--model: expected dcgan or acae, got "${kind}"`);
+      cfg.reconWeight = a["recon-weight"];
     }
     const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
-    dir = a.out ?? `runs/${a.data.replace(/[^\w-]+/g, "_")}-${stamp}`;
-  }
-  for (
-    const [k, v] of [["batch", cfg.batch], ["epochs", cfg.epochs], ["g-steps", cfg.generatorSteps], [
-      "log-every",
-      cfg.logEvery,
-    ]] as const
-  ) {
-    if (v < 1) throw new Error(`--${k}: expected a positive integer, got ${v}`);
+    dir = a.out ?? `runs/${data.replace(/[^\w-]+/g, "_")}-${stamp}`;
   }
 
   const rt = await T.init();

@@ -1,7 +1,15 @@
 // `deno task train-encoder`: the izi_f encoder of f-AnoGAN for a trained DCGAN run (see --help).
 
-import { parseArgs } from "node:util";
-import { numberFlag, runCli } from "./cli.ts";
+import {
+  allowOnly,
+  booleanFlag,
+  integerFlag,
+  numberFlag,
+  parseFlags,
+  pathFlag,
+  runCli,
+  seedFlag,
+} from "./cli.ts";
 import * as T from "../core/mod.ts";
 import { loadTrainingSource, type SourceOptions } from "../anogan/data/source.ts";
 import {
@@ -17,7 +25,7 @@ import { provenance } from "../anogan/provenance.ts";
 
 const D = ENCODER_TRAIN_DEFAULTS;
 const HELP = `deno task train-encoder --run RUN_DIR [--epochs N] [options]
-deno task train-encoder --run RUN_DIR --resume [--epochs N]
+deno task train-encoder --run RUN_DIR --resume [--epochs N] [--max-steps N] [--log-every N] [--quiet]
 
 Trains an encoder E: x → z for a trained DCGAN run (f-AnoGAN's izi_f: image → E → z → G → image), G
 and D frozen, on the run's own normal training data (from its config.json). Loss: mean squared pixel
@@ -26,42 +34,55 @@ metrics.jsonl, checkpoint.safetensors, encoder.safetensors). Then score with
 deno task score --run RUN_DIR --mapper encoder (one pass) or --mapper encoder+iter --steps k.
 
   --run RUN_DIR     a finished DCGAN training run
-  --epochs N        default ${D.epochs}
-  --batch B         default ${D.batch}
-  --lr LR           Adam learning rate (default ${D.lr}); --beta1 (default ${D.beta1}), --beta2 (default ${D.beta2})
-  --kappa κ         weight of the feature term (default ${D.kappa})
-  --max-steps N     stop after N steps in total (default 0: no limit)
-  --seed S          default: the run's seed
-  --resume          continue from RUN_DIR/${ENCODER_DIR}/checkpoint.safetensors (--epochs may extend it)
-  --log-every N     read back the mean losses of every N steps (default ${D.logEvery})
+  --epochs N        ≥ 1 (default ${D.epochs})
+  --batch B         ≥ 1 (default ${D.batch})
+  --lr LR           Adam learning rate, > 0 (default ${D.lr})
+  --beta1 B1        Adam β1 in [0, 1) (default ${D.beta1}); --beta2 B2 in [0, 1) (default ${D.beta2})
+  --kappa κ         weight ≥ 0 of the feature term (default ${D.kappa})
+  --max-steps N     stop after N ≥ 0 steps in total (default 0: no limit)
+  --seed S          an integer in [0, 2^32) (default: the run's seed)
+  --resume          continue from RUN_DIR/${ENCODER_DIR}/checkpoint.safetensors with the encoder's own
+                    settings: --epochs (to extend it), --max-steps, --log-every and --quiet may be given
+  --log-every N     read back the mean losses of every N ≥ 1 steps (default ${D.logEvery})
   --quiet           no progress output
   --help            this text
 `;
 
+// The command line, one validator per flag; every flag is checked before any work.
+const FLAGS = {
+  run: pathFlag({ exists: "folder" }),
+  epochs: integerFlag({ min: 1 }, D.epochs),
+  batch: integerFlag({ min: 1 }, D.batch),
+  lr: numberFlag({ min: 0, exclusiveMin: true }, D.lr),
+  beta1: numberFlag({ min: 0, max: 1, exclusiveMax: true }, D.beta1),
+  beta2: numberFlag({ min: 0, max: 1, exclusiveMax: true }, D.beta2),
+  kappa: numberFlag({ min: 0 }, D.kappa),
+  "max-steps": integerFlag({ min: 0 }, D.maxSteps),
+  seed: seedFlag(),
+  resume: booleanFlag(),
+  "log-every": integerFlag({ min: 1 }),
+  quiet: booleanFlag(),
+};
+
+/** What a resume may change; everything else is the encoder's own (encoder/config.json). */
+const RESUME_FLAGS = ["run", "resume", "epochs", "max-steps", "log-every", "quiet"];
+
 async function main(): Promise<number> {
-  const { values: a } = parseArgs({
-    args: Deno.args,
-    options: {
-      run: { type: "string" },
-      epochs: { type: "string" },
-      batch: { type: "string" },
-      lr: { type: "string" },
-      beta1: { type: "string" },
-      beta2: { type: "string" },
-      kappa: { type: "string" },
-      "max-steps": { type: "string" },
-      seed: { type: "string" },
-      resume: { type: "boolean", default: false },
-      "log-every": { type: "string" },
-      quiet: { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
-    },
-  });
-  if (a.help) {
+  const f = parseFlags(Deno.args, FLAGS);
+  if (f.help) {
     console.log(HELP);
     return 0;
   }
+  const { values: a, given } = f;
   if (!a.run) throw new Error("--run RUN_DIR is required (see --help)");
+  if (a.resume) {
+    allowOnly(
+      given,
+      RESUME_FLAGS,
+      `--resume continues ${a.run}/${ENCODER_DIR} with its own settings`,
+      "--resume",
+    );
+  }
   const rt = await T.init(); // before any model is loaded: tensors live on the device
   const { gan, config: run } = await loadTrainedGan(a.run);
   let cfg: EncoderTrainConfig;
@@ -77,26 +98,25 @@ async function main(): Promise<number> {
     }
     cfg = {
       ...saved,
-      epochs: numberFlag("epochs", a.epochs, saved.epochs),
-      maxSteps: numberFlag("max-steps", a["max-steps"], 0),
+      epochs: given.has("epochs") ? a.epochs : saved.epochs,
+      maxSteps: a["max-steps"],
+      // How often losses are read back changes no result; metrics.jsonl records each window's steps.
+      logEvery: a["log-every"] ?? saved.logEvery,
     };
   } else {
     cfg = {
       data: String(run.data),
       model: run.model as DcganConfig,
-      batch: numberFlag("batch", a.batch, D.batch),
-      epochs: numberFlag("epochs", a.epochs, D.epochs),
-      lr: numberFlag("lr", a.lr, D.lr, false),
-      beta1: numberFlag("beta1", a.beta1, D.beta1, false),
-      beta2: numberFlag("beta2", a.beta2, D.beta2, false),
-      kappa: numberFlag("kappa", a.kappa, D.kappa, false),
-      seed: numberFlag("seed", a.seed, Number(run.seed ?? D.seed)),
-      logEvery: numberFlag("log-every", a["log-every"], D.logEvery),
-      maxSteps: numberFlag("max-steps", a["max-steps"], D.maxSteps),
+      batch: a.batch,
+      epochs: a.epochs,
+      lr: a.lr,
+      beta1: a.beta1,
+      beta2: a.beta2,
+      kappa: a.kappa,
+      seed: a.seed ?? Number(run.seed ?? D.seed),
+      logEvery: a["log-every"] ?? D.logEvery,
+      maxSteps: a["max-steps"],
     };
-  }
-  for (const [k, v] of [["batch", cfg.batch], ["epochs", cfg.epochs], ["log-every", cfg.logEvery]] as const) {
-    if (v < 1) throw new Error(`--${k}: expected a positive integer, got ${v}`);
   }
   // The run's own normal data: the same spec, seed and options as its training.
   const extra = (run.extra ?? {}) as Partial<SourceOptions>;

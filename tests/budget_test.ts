@@ -61,9 +61,9 @@ Deno.test("deno task budget refuses bad flags by name, before any work", async (
   const script = new URL("../scripts/budget.ts", import.meta.url).pathname;
   for (
     const [flags, message] of [
-      [["--size", "48"], /--size: expected 32 or 64, got 48/],
-      [["--epochs", "0"], /--epochs: expected a positive number, got 0/],
-      [["--val-patches=-3"], /--val-patches: expected a positive number, got -3/],
+      [["--size", "48"], /--size: expected 32 or 64, got "48"/],
+      [["--epochs", "0"], /--epochs: expected an integer ≥ 1, got "0"/],
+      [["--val-patches=-3"], /--val-patches: expected an integer ≥ 2, got "-3"/],
       [["--d-norms", "both"], /--d-norms: expected normal-images or training-steps/],
       [[], /--out DIR is required/],
     ] as const

@@ -146,7 +146,7 @@ Deno.test("encoder bad input: no trained model, no encoder, another configuratio
   const empty = await Deno.makeTempDir();
   await assert.rejects(() => loadTrainedGan(empty), /no config\.json; expected a training run directory/);
   await Deno.copyFile(`${runDir}/config.json`, `${empty}/config.json`);
-  await assert.rejects(() => loadTrainedGan(empty), /no trained model \(model\.safetensors is missing\)/);
+  await assert.rejects(() => loadTrainedGan(empty), /no trained model \(model\.safetensors is missing: its training did not complete\)/);
   await assert.rejects(
     () => loadEncoder(runDir, MODEL),
     /has no trained encoder .* deno task train-encoder --run/,
@@ -173,7 +173,7 @@ Deno.test("encoder bad input: no trained model, no encoder, another configuratio
     args: ["run", "-A", new URL("../scripts/train_encoder.ts", import.meta.url).pathname, "--run", empty],
   }).output();
   assert.equal(cli.code, 1);
-  assert.match(new TextDecoder().decode(cli.stderr), /error: --run .*: no trained model/);
+  assert.match(new TextDecoder().decode(cli.stderr), /error: .*: no trained model/);
   for (const d of [empty, dir]) await Deno.remove(d, { recursive: true });
 });
 

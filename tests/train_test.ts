@@ -5,6 +5,7 @@ import * as T from "../core/mod.ts";
 import { createDcgan, dcganInit } from "../anogan/dcgan.ts";
 import { loadTrainingSource } from "../anogan/data/source.ts";
 import { NanLossError, readCheckpoint, train, TRAIN_DEFAULTS, type TrainConfig } from "../anogan/train.ts";
+import { readRunState } from "../anogan/folders.ts";
 import { assertSameBits, gpu, tensorBits, tinyFmnistSource } from "./helpers.ts";
 import { encode } from "fast-png";
 
@@ -140,6 +141,39 @@ Deno.test("a NaN loss stops training with the step number and keeps the last goo
       e instanceof NanLossError && /NaN at step 6; the last good checkpoint is kept/.test(e.message),
   );
   assertSameBits(before, await tensorsOf(dir), "after NaN");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a resume drops the metrics a killed run logged after its checkpoint, and records its state", async () => {
+  const straight = await Deno.makeTempDir(), resumed = await Deno.makeTempDir();
+  await train({ dir: straight, source: await source(), cfg: { ...TINY, epochs: 2 }, quiet: true });
+  await train({ dir: resumed, source: await source(), cfg: TINY, quiet: true });
+  assert.equal((await readRunState(resumed))?.state, "complete");
+  // A process killed mid-epoch 2 logged steps 5 and 6 (one line cut short) after the checkpoint of step 4.
+  const junk = '{"step":5,"epoch":2,"lossD":1}\n{"step":6,"epoch":2,"lossD":1}\n{"step":7,"ep';
+  await Deno.writeTextFile(`${resumed}/metrics.jsonl`, junk, { append: true });
+  await train({ dir: resumed, source: await source(), cfg: { ...TINY, epochs: 2 }, quiet: true, resume: true });
+  const steps = async (dir: string) =>
+    (await Deno.readTextFile(`${dir}/metrics.jsonl`)).trim().split("\n").map((l) => JSON.parse(l).step);
+  assert.deepEqual(await steps(resumed), await steps(straight), "each step logged once, as without the kill");
+  const state = (await readRunState(resumed))!;
+  assert.deepEqual([state.task, state.state, state.step, state.totalSteps], ["train", "complete", 8, 8]);
+  for (const d of [straight, resumed]) await Deno.remove(d, { recursive: true });
+});
+
+Deno.test("a resume without a checkpoint says so; a failed run records its error", async () => {
+  const dir = await Deno.makeTempDir();
+  await assert.rejects(
+    async () => train({ dir, source: await source(), cfg: TINY, quiet: true, resume: true }),
+    /no checkpoint\.safetensors to resume from \(the run stopped before its first checkpoint/,
+  );
+  await assert.rejects(Deno.stat(`${dir}/state.json`), "nothing written");
+  const good = await source();
+  const poisoned = { ...good, images: good.images.map(() => NaN) };
+  await assert.rejects(() => train({ dir, source: poisoned, cfg: TINY, quiet: true }), NanLossError);
+  const state = (await readRunState(dir))!;
+  assert.equal(state.state, "failed");
+  assert.match(state.message!, /NaN at step \d+/);
   await Deno.remove(dir, { recursive: true });
 });
 
