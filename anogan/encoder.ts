@@ -181,6 +181,9 @@ export async function readEncoderCheckpoint(dir: string, cfg: EncoderTrainConfig
 /** Loads the trained encoder of a run directory, for a GAN of configuration `model`. */
 export async function loadEncoder(runDir: string, model: DcganConfig): Promise<Encoder> {
   const path = `${runDir}/${ENCODER_DIR}/${WEIGHTS}`;
+  await requireComplete(`${runDir}/${ENCODER_DIR}`, {
+    finish: `deno task train-encoder --run ${runDir} --resume`,
+  });
   try {
     await Deno.stat(path);
   } catch {
@@ -189,9 +192,6 @@ export async function loadEncoder(runDir: string, model: DcganConfig): Promise<E
         `deno task train-encoder --run ${runDir}`,
     );
   }
-  await requireComplete(`${runDir}/${ENCODER_DIR}`, {
-    finish: `deno task train-encoder --run ${runDir} --resume`,
-  });
   const file = await T.readSafetensors(path);
   const saved = JSON.parse(file.metadata.config ?? "null") as EncoderTrainConfig | null;
   if (!saved?.model || !sameModel(saved.model, model)) {

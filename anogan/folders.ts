@@ -282,6 +282,7 @@ export class OwnedFolder {
       if (o.staged) {
         dir = OwnedFolder.stagingOf(path);
         await Deno.mkdir(dir, { recursive: true });
+        await writeRunState(dir, o.task, "running");
       } else if (!o.resume) {
         if (held.length > 0) await OwnedFolder.swapIn(path, null); // --force: the old folder goes
         await Deno.mkdir(path, { recursive: true });

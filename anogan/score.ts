@@ -46,7 +46,8 @@ export async function loadGan(
     // A run from before state files: model.safetensors is written only when training completes.
     if (!o.allowIncomplete) {
       throw new Error(
-        `${runDir} has no model.safetensors: its training did not complete; finish it first (${finish})` +
+        `${runDir}: no trained model (model.safetensors is missing: its training did not complete); ` +
+          `finish it first (${finish})` +
           (o.allowIncomplete === undefined ? "" : ", or pass --allow-incomplete to use its last checkpoint"),
       );
     }

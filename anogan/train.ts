@@ -19,7 +19,7 @@ import { type ImageBatchSource } from "./data/source.ts";
 import { acaeStep, createAcaeState, type Encoder } from "./acae.ts";
 import { createDcgan, type Dcgan, type DcganConfig, dcganInit, type Discriminator } from "./dcgan.ts";
 import { discriminatorLoss, generatorLoss } from "./losses.ts";
-import { runEpochs, startRun } from "./loop.ts";
+import { runEpochs, startRun, stepsPerEpoch } from "./loop.ts";
 import { mapToLatent } from "./mapping.ts";
 import { tileImages, writeGrayPng } from "./report/grid.ts";
 
@@ -405,7 +405,15 @@ async function writeSamples(dir: string, s: TrainState, fixedZ: T.Tensor, epoch:
   await writeGrayPng(`${dir}/samples/epoch-${String(epoch).padStart(3, "0")}.png`, grid);
 }
 
-/** Trains (or resumes) a run; returns the final state. Ctrl-C writes a checkpoint and stops. */
+/** Throws, before any write, when `source` cannot train `cfg` (image size; a batch after the held-out images). */
+export function checkTrainable(source: ImageBatchSource, cfg: TrainConfig): void {
+  stepsPerEpoch(splitHeldOut(source, heldOutImages(cfg, source.count)).fit, cfg.model.size, cfg.batch);
+}
+
+/**
+ * Trains (or resumes) a run; returns the final state. Ctrl-C writes a checkpoint and stops
+ * (`interrupted` is then true). The caller owns `dir` (OwnedFolder); state.json follows the run.
+ */
 export async function train(o: TrainRunOptions): Promise<TrainState> {
   const { dir, cfg } = o;
   const heldOutCount = heldOutImages(cfg, o.source.count);

@@ -14,7 +14,8 @@ scoring time per image, and a self-contained report.html.
   Object.entries(DEMO_PRESETS).map(([k, v]) => `${k}: ${v.description}`).join("\n                  ")
 }
                   (default cpu)
-  --out DIR       output folder (default out/demo)
+  --out DIR       output folder (default out/demo); written aside and moved into place when complete
+  --force         replace DIR when it already holds files (a finished demo, anything else)
   --seed S        an integer in [0, 2^32) (default 0)
   --quiet         no progress bars
   --help          this text
@@ -26,6 +27,7 @@ const FLAGS = {
   out: pathFlag({ fallback: "out/demo" }),
   seed: seedFlag(0),
   quiet: booleanFlag(),
+  force: booleanFlag(),
 };
 
 async function main(): Promise<number> {
@@ -37,7 +39,14 @@ async function main(): Promise<number> {
   const { values: a } = f;
   const preset = DEMO_PRESETS[a.preset];
   const seed = a.seed;
-  const r = await runDemo({ preset, out: a.out, seed, quiet: a.quiet, log: (l) => console.log(l) });
+  const r = await runDemo({
+    preset,
+    out: a.out,
+    force: a.force,
+    seed,
+    quiet: a.quiet,
+    log: (l) => console.log(l),
+  });
   console.log(`\nTable 1 (phantom patch test set):\n\n${r.markdown}`);
   console.log(
     `\nDetection by how much of the patch is fluid, and by kind (AUC, and sensitivity at Table 1's ` +

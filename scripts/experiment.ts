@@ -12,7 +12,8 @@ and reports AUROC per class and the mean, beside published figures for the same 
   --classes LIST   classes to run, comma-separated, each once (default all ten: 0–9)
   --quick          for a CPU: width ${FMNIST_QUICK.width} (not ${FMNIST_FULL.width}), ${FMNIST_QUICK.epochs} epochs (not ${FMNIST_FULL.epochs}), Γ = ${FMNIST_QUICK.steps}
                    (not ${FMNIST_FULL.steps}) with lr ${FMNIST_QUICK.lr}, and a seeded random ${FMNIST_QUICK.testImages} of the 10 000 test images
-  --out DIR        output folder (default out/fmnist)
+  --out DIR        output folder (default out/fmnist); written aside and moved into place when complete
+  --force          replace DIR when it already holds files
   --fmnist-dir D   Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)
   --seed S         an integer in [0, 2^32) (default 0)
   --quiet          no progress bars
@@ -29,6 +30,7 @@ const FLAGS = {
   "fmnist-dir": pathFlag({ exists: "folder" }),
   seed: seedFlag(0),
   quiet: booleanFlag(),
+  force: booleanFlag(),
 };
 
 async function main(): Promise<void> {
@@ -51,6 +53,7 @@ async function main(): Promise<void> {
     seed: a.seed,
     fmnistDir: a["fmnist-dir"],
     quiet: a.quiet,
+    force: a.force,
     log: (l) => console.log(l),
   });
   console.log(`\n${summaryMarkdown(results, settings)}`);

@@ -25,6 +25,7 @@ import {
   writeScoreOutputs,
 } from "../anogan/score.ts";
 import { provenance } from "../anogan/provenance.ts";
+import { describeRunState, OwnedFolder } from "../anogan/folders.ts";
 import { loadEncoder } from "../anogan/encoder.ts";
 
 const HELP = `deno task score --run RUN_DIR --data QUERIES --out OUT [options]
@@ -36,7 +37,11 @@ the PNGs query/, generated/ (G(z_Γ)), residual/ (|x − G(z_Γ)|), masks/, and 
 
   --run RUN_DIR       a training run directory (config.json + model.safetensors or checkpoint)
   --data QUERIES      ${QUERY_SPEC_HELP}
-  --out OUT           output folder (created)
+  --out OUT           output folder; written aside and moved into place when complete; one that holds
+                      files is refused (give each --shard its own --out)
+  --force             replace OUT when it holds files
+  --allow-incomplete  score a run that is not complete (interrupted, failed, running) from its last
+                      checkpoint; the step is printed and recorded in score.json
   --methods LIST      comma-separated: anogan, ganr, pd (default anogan,ganr,pd); for an aCAE run
                       (deno task train --model acae): acae, columns A_acae, R_acae, D_acae (its default)
   --mapper LIST       how AnoGAN's z is found, comma-separated (default iterative):
@@ -81,6 +86,8 @@ const FLAGS = {
   "no-images": booleanFlag(),
   "fmnist-dir": pathFlag({ exists: "folder" }),
   quiet: booleanFlag(),
+  force: booleanFlag(),
+  "allow-incomplete": booleanFlag(),
 };
 
 async function main(): Promise<void> {
@@ -100,7 +107,9 @@ async function main(): Promise<void> {
   const mappers = a.mapper;
 
   const rt = await T.init();
-  const { gan, config, encoder: acaeEncoder } = await loadGan(a.run);
+  const { gan, config, encoder: acaeEncoder, state } = await loadGan(a.run, {
+    allowIncomplete: a["allow-incomplete"],
+  });
   const isAcae = config.kind === "acae";
   let methods: string[] = a.methods ?? (isAcae ? ["acae"] : ["anogan", "ganr", "pd"]);
   if (methods.includes("acae") && !isAcae) {
@@ -129,7 +138,6 @@ async function main(): Promise<void> {
     balanced: a.balanced,
   });
   const batch = a.batch ?? defaultBatch(rt, gan.G.cfg);
-  await Deno.mkdir(a.out, { recursive: true });
   if (!a.quiet) {
     console.error(`adapter: ${rt.gpu.description}`);
     console.error(
@@ -153,27 +161,41 @@ async function main(): Promise<void> {
     images: !a["no-images"],
     quiet: a.quiet,
   };
-  const t0 = performance.now();
-  const result = await scoreQueries(gan, set, a.out, options);
-  const seconds = (performance.now() - t0) / 1000;
-  const rows = result.rows;
-  await writeScoreOutputs(a.out, result, {
-    run: a.run,
-    data: a.data,
-    set,
-    options,
-    seconds,
-    model: config.model,
-    provenance: await provenance(rt),
-  });
-  if (!a.quiet) {
-    console.error(
-      `scored ${rows.length} images in ${seconds.toFixed(1)} s (${(rows.length / seconds).toFixed(2)} img/s)`,
-    );
-    for (const [m, s] of Object.entries(secondsPerImageByMethod(result))) {
-      console.error(`  ${m}: ${s.toFixed(4)} s per image`);
+  // Everything is checked: claim OUT, and write into its staging folder (renamed into place at the end).
+  const folder = await OwnedFolder.claim(a.out, { task: "score", staged: true, force: a.force });
+  try {
+    await scoreInto(folder.dir);
+    await folder.commit();
+  } finally {
+    await folder.release();
+  }
+  if (!a.quiet) console.error(`wrote ${a.out}/scores.csv`);
+
+  async function scoreInto(out: string): Promise<void> {
+    const t0 = performance.now();
+    const result = await scoreQueries(gan, set, out, options);
+    const seconds = (performance.now() - t0) / 1000;
+    const rows = result.rows;
+    await writeScoreOutputs(out, result, {
+      run: a.run!,
+      data: a.data!,
+      set,
+      options,
+      seconds,
+      model: config.model,
+      // Which weights were scored: a complete run's, or (--allow-incomplete) a checkpoint's.
+      provenance: { ...(await provenance(rt)), runState: state ? describeRunState(state) : "no state file" },
+    });
+    if (!a.quiet) {
+      console.error(
+        `scored ${rows.length} images in ${seconds.toFixed(1)} s (${
+          (rows.length / seconds).toFixed(2)
+        } img/s)`,
+      );
+      for (const [m, s] of Object.entries(secondsPerImageByMethod(result))) {
+        console.error(`  ${m}: ${s.toFixed(4)} s per image`);
+      }
     }
-    console.error(`wrote ${a.out}/scores.csv`);
   }
 }
 

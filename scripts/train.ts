@@ -16,8 +16,11 @@ import * as T from "../core/mod.ts";
 import { DATA_SPEC_HELP, loadTrainingSource } from "../anogan/data/source.ts";
 import { ACAE_RECON_WEIGHT } from "../anogan/acae.ts";
 import { DCGAN_DEFAULTS, type DcganConfig } from "../anogan/dcgan.ts";
-import { NanLossError, train, TRAIN_DEFAULTS, type TrainConfig } from "../anogan/train.ts";
+import { checkTrainable, NanLossError, train, TRAIN_DEFAULTS, type TrainConfig } from "../anogan/train.ts";
 import { provenance } from "../anogan/provenance.ts";
+import { compareFingerprints, type DataFingerprint, dataFingerprint } from "../anogan/data/fingerprint.ts";
+import { OwnedFolder } from "../anogan/folders.ts";
+import { writeFileAtomic } from "../core/io/safetensors.ts";
 
 const HELP = `deno task train --data SOURCE [--out RUN_DIR] [options]
 deno task train --resume RUN_DIR [--epochs N] [--max-steps N] [--log-every N] [--quiet]
@@ -56,7 +59,9 @@ Optimisation:
   --seed S               an integer in [0, 2^32) (default ${TRAIN_DEFAULTS.seed})
 
 Run:
-  --out RUN_DIR          run directory (default runs/<data>-<timestamp>)
+  --out RUN_DIR          run directory (default runs/<data>-<timestamp>); one that holds files is refused
+  --force                replace RUN_DIR when it holds files (a finished run, anything else); with
+                         --resume: go on although the training data changed since the run started
   --resume RUN_DIR       continue a run from its last checkpoint with the run's own settings: --epochs
                          (to extend it), --max-steps, --log-every and --quiet may be given, nothing else
   --log-every N          read back the mean losses of every N ≥ 1 steps (default ${TRAIN_DEFAULTS.logEvery});
@@ -92,10 +97,14 @@ const FLAGS = {
   resume: pathFlag({ exists: "folder" }),
   "log-every": integerFlag({ min: 1 }),
   quiet: booleanFlag(),
+  force: booleanFlag(),
 };
 
-/** What a resume may change; everything else is the run's own (config.json). */
-const RESUME_FLAGS = ["resume", "epochs", "max-steps", "log-every", "quiet"];
+/**
+ * What a resume may change; everything else is the run's own (config.json). --force on a resume
+ * accepts training data that changed since the run started.
+ */
+const RESUME_FLAGS = ["resume", "epochs", "max-steps", "log-every", "quiet", "force"];
 
 async function main(): Promise<number> {
   const f = parseFlags(Deno.args, FLAGS);
@@ -172,31 +181,71 @@ async function main(): Promise<number> {
     dir = a.out ?? `runs/${data.replace(/[^\w-]+/g, "_")}-${stamp}`;
   }
 
+  // The data is read and checked against the model before the run folder is claimed: bad data writes nothing.
   const rt = await T.init();
   const source = await loadTrainingSource(cfg.data, { size: cfg.model.size, seed: cfg.seed, ...extra });
-  if (!a.quiet) {
-    console.error(`adapter: ${rt.gpu.description}`);
-    console.error(`data: ${source.description} (${source.count} images)`);
-    console.error(`run: ${dir}`);
-  }
+  checkTrainable(source, cfg);
+  const fingerprint = await dataFingerprint(cfg.data, { seed: cfg.seed, ...extra });
+  const folder = await OwnedFolder.claim(dir, {
+    task: "train",
+    staged: false,
+    resume: Boolean(a.resume),
+    force: a.force,
+    continueHint: `deno task train --resume ${dir}`,
+  });
   try {
-    await train({
+    if (a.resume) await checkResumedData(dir, fingerprint, a.force);
+    if (!a.quiet) {
+      console.error(`adapter: ${rt.gpu.description}`);
+      console.error(`data: ${source.description} (${source.count} images)`);
+      console.error(`run: ${dir}`);
+    }
+    const s = await train({
       dir,
       source,
       cfg,
       resume: Boolean(a.resume),
       quiet: a.quiet,
-      provenance: { ...(await provenance(rt)), extra },
+      provenance: { ...(await provenance(rt)), extra, dataFingerprint: fingerprint },
     });
+    if (s.interrupted) {
+      console.error(`interrupted at step ${s.step}; continue with deno task train --resume ${dir}`);
+      return 130;
+    }
   } catch (e) {
     if (e instanceof NanLossError) {
       console.error(`error: ${e.message}`);
       return 3;
     }
     throw e;
+  } finally {
+    await folder.release();
   }
   if (!a.quiet) console.error(`done: ${dir}`);
   return 0;
+}
+
+/**
+ * A resumed run trains on the data it started with: the fingerprint in config.json must match the data
+ * found now. With --force the run goes on with the new data, and config.json records the change.
+ */
+async function checkResumedData(dir: string, now: DataFingerprint, force: boolean): Promise<void> {
+  const path = `${dir}/config.json`;
+  const config = JSON.parse(await Deno.readTextFile(path));
+  const saved = config.dataFingerprint as DataFingerprint | undefined;
+  if (!saved) return; // a run from before fingerprints: nothing to compare with
+  const change = compareFingerprints(saved, now);
+  if (change === null) return;
+  if (!force) {
+    throw new Error(
+      `--resume ${dir}: the training data changed since the run started (${change}); restore it, or pass ` +
+        `--force to go on training on the new data`,
+    );
+  }
+  console.error(`notice: the training data changed (${change}); going on with it (--force)`);
+  const history = [...(config.dataChanges ?? []), { at: new Date().toISOString(), change, previous: saved }];
+  const updated = { ...config, dataFingerprint: now, dataChanges: history };
+  await writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(updated, null, 2) + "\n"));
 }
 
 await runCli(main);

@@ -22,6 +22,7 @@ import {
 import type { DcganConfig } from "../anogan/dcgan.ts";
 import { NanLossError } from "../anogan/train.ts";
 import { provenance } from "../anogan/provenance.ts";
+import { FolderLock, OwnedFolder } from "../anogan/folders.ts";
 
 const D = ENCODER_TRAIN_DEFAULTS;
 const HELP = `deno task train-encoder --run RUN_DIR [--epochs N] [options]
@@ -44,6 +45,7 @@ deno task score --run RUN_DIR --mapper encoder (one pass) or --mapper encoder+it
   --resume          continue from RUN_DIR/${ENCODER_DIR}/checkpoint.safetensors with the encoder's own
                     settings: --epochs (to extend it), --max-steps, --log-every and --quiet may be given
   --log-every N     read back the mean losses of every N ≥ 1 steps (default ${D.logEvery})
+  --force           replace an encoder the run already has
   --quiet           no progress output
   --help            this text
 `;
@@ -62,6 +64,7 @@ const FLAGS = {
   resume: booleanFlag(),
   "log-every": integerFlag({ min: 1 }),
   quiet: booleanFlag(),
+  force: booleanFlag(),
 };
 
 /** What a resume may change; everything else is the encoder's own (encoder/config.json). */
@@ -126,13 +129,25 @@ async function main(): Promise<number> {
     size: cfg.model.size,
     seed: Number(run.seed),
   });
-  if (!a.quiet) {
-    console.error(`adapter: ${rt.gpu.description}`);
-    console.error(`data: ${source.description} (${source.count} images)`);
-    console.error(`encoder: ${a.run}/${ENCODER_DIR}`);
-  }
+  // The GAN's run is locked while its encoder trains (no resume or --force of it meanwhile); the encoder's
+  // folder is claimed like a run's: a finished encoder is replaced only with --force.
+  const runLock = await FolderLock.acquire(a.run, "train-encoder");
+  let folder: OwnedFolder | undefined;
   try {
-    await trainEncoder({
+    const dir = `${a.run}/${ENCODER_DIR}`;
+    folder = await OwnedFolder.claim(dir, {
+      task: "train-encoder",
+      staged: false,
+      resume: a.resume,
+      force: a.force,
+      continueHint: `deno task train-encoder --run ${a.run} --resume`,
+    });
+    if (!a.quiet) {
+      console.error(`adapter: ${rt.gpu.description}`);
+      console.error(`data: ${source.description} (${source.count} images)`);
+      console.error(`encoder: ${dir}`);
+    }
+    const s = await trainEncoder({
       runDir: a.run,
       gan,
       source,
@@ -141,12 +156,21 @@ async function main(): Promise<number> {
       quiet: a.quiet,
       provenance: await provenance(rt),
     });
+    if (s.interrupted) {
+      console.error(
+        `interrupted at step ${s.step}; continue with deno task train-encoder --run ${a.run} --resume`,
+      );
+      return 130;
+    }
   } catch (e) {
     if (e instanceof NanLossError) {
       console.error(`error: ${e.message}`);
       return 3;
     }
     throw e;
+  } finally {
+    await folder?.release();
+    await runLock.release();
   }
   if (!a.quiet) console.error(`done: ${a.run}/${ENCODER_DIR}/encoder.safetensors`);
   return 0;

@@ -152,7 +152,13 @@ Deno.test("a resume drops the metrics a killed run logged after its checkpoint, 
   // A process killed mid-epoch 2 logged steps 5 and 6 (one line cut short) after the checkpoint of step 4.
   const junk = '{"step":5,"epoch":2,"lossD":1}\n{"step":6,"epoch":2,"lossD":1}\n{"step":7,"ep';
   await Deno.writeTextFile(`${resumed}/metrics.jsonl`, junk, { append: true });
-  await train({ dir: resumed, source: await source(), cfg: { ...TINY, epochs: 2 }, quiet: true, resume: true });
+  await train({
+    dir: resumed,
+    source: await source(),
+    cfg: { ...TINY, epochs: 2 },
+    quiet: true,
+    resume: true,
+  });
   const steps = async (dir: string) =>
     (await Deno.readTextFile(`${dir}/metrics.jsonl`)).trim().split("\n").map((l) => JSON.parse(l).step);
   assert.deepEqual(await steps(resumed), await steps(straight), "each step logged once, as without the kill");
