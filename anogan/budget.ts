@@ -9,6 +9,7 @@
 // independent implementation (scripts/budget_reference_torch.py) can run the same recipe on the same
 // images for an implementation-parity point.
 
+import { FolderLock, OwnedFolder } from "./folders.ts";
 import { join } from "node:path";
 import * as T from "../core/mod.ts";
 import { loadTrainingSource } from "./data/source.ts";
@@ -101,12 +102,29 @@ function loadAverage(): number[] {
   }
 }
 
-/** Trains (or extends) and scores one point; appends its figures to OUT/points.jsonl. */
+/**
+ * Trains (or extends) and scores one point; appends its figures to OUT/points.jsonl. OUT is locked
+ * meanwhile (FolderLock). Ctrl-C during training returns null: the run is checkpointed, and the same
+ * command continues it.
+ */
 export async function runBudgetPoint(
   p: BudgetPoint,
   out: string,
   o: { quiet?: boolean; log: (line: string) => void; exportData?: boolean },
-): Promise<BudgetResult> {
+): Promise<BudgetResult | null> {
+  const lock = await FolderLock.acquire(out, "budget");
+  try {
+    return await measurePoint(p, out, o);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function measurePoint(
+  p: BudgetPoint,
+  out: string,
+  o: { quiet?: boolean; log: (line: string) => void; exportData?: boolean },
+): Promise<BudgetResult | null> {
   const rt = await T.init();
   const prov = await provenance(rt);
   const cfg = budgetTrainConfig(p);
@@ -146,6 +164,10 @@ export async function runBudgetPoint(
   });
   trainSeconds += (performance.now() - t0) / 1000;
   await T.writeFileAtomic(secondsFile, new TextEncoder().encode(JSON.stringify({ seconds: trainSeconds })));
+  if (state.interrupted) {
+    o.log(`interrupted at step ${state.step}; the same command continues the point`);
+    return null;
+  }
 
   const val = await loadQuerySet("phantom-val", {
     size: p.size,
@@ -154,7 +176,6 @@ export async function runBudgetPoint(
     balanced: true,
   });
   if (o.exportData) await exportBudgetData(out, source.images, source.count, p.size, cfg, val);
-  await Deno.mkdir(scoreDir, { recursive: true });
   const methods: ScoreMethod[] = ["anogan", "pd"];
   const options = {
     methods,
@@ -166,17 +187,25 @@ export async function runBudgetPoint(
   };
   o.log(`scoring ${val.description}: Γ = ${p.steps}`);
   const t1 = performance.now();
-  const scored = await scoreQueries(state.gan, val, scoreDir, options);
-  const scoreSeconds = (performance.now() - t1) / 1000;
-  await writeScoreOutputs(scoreDir, scored, {
-    run: runDir,
-    data: "phantom-val",
-    set: val,
-    options,
-    seconds: scoreSeconds,
-    model: cfg.model,
-    provenance: prov,
-  });
+  // The scores are written staged: a point killed while scoring leaves no partial folder to mistake.
+  const scoring = await OwnedFolder.claim(scoreDir, { task: "score", staged: true });
+  let scored, scoreSeconds;
+  try {
+    scored = await scoreQueries(state.gan, val, scoring.dir, options);
+    scoreSeconds = (performance.now() - t1) / 1000;
+    await writeScoreOutputs(scoring.dir, scored, {
+      run: runDir,
+      data: "phantom-val",
+      set: val,
+      options,
+      seconds: scoreSeconds,
+      model: cfg.model,
+      provenance: prov,
+    });
+    await scoring.commit();
+  } finally {
+    await scoring.release();
+  }
   const ev = await runEvaluation({ scores: [join(scoreDir, "scores.csv")], seed: p.seed });
   const table = ev.evaluation.table1;
   const auc = Object.fromEntries(table.map((r) => [r.score, r.auc]));

@@ -95,6 +95,7 @@ async function main(): Promise<number> {
     log: (line) => console.log(line),
     exportData: a.export,
   });
+  if (r === null) return 130; // Ctrl-C: checkpointed, the same command continues
   console.log(budgetMarkdown([r]));
   return 0;
 }

@@ -23,8 +23,8 @@ const TINY = {
 Deno.test("a budget point reads validation patches only, extends its run, and logs figures and times", async () => {
   const out = await Deno.makeTempDir();
   const readsBefore = testSetReads.length;
-  const first = await runBudgetPoint(TINY, out, { quiet: true, log: () => {}, exportData: true });
-  const second = await runBudgetPoint({ ...TINY, epochs: 2 }, out, { quiet: true, log: () => {} });
+  const first = (await runBudgetPoint(TINY, out, { quiet: true, log: () => {}, exportData: true }))!;
+  const second = (await runBudgetPoint({ ...TINY, epochs: 2 }, out, { quiet: true, log: () => {} }))!;
   assert.deepEqual(testSetReads.slice(readsBefore), [], "no test set was read");
   const lines = (await Deno.readTextFile(join(out, "points.jsonl"))).trim().split("\n").map((l) =>
     JSON.parse(l)

@@ -380,7 +380,7 @@ Deno.test("deno task eval prints Table 1, and fails with exit code 1 and the rea
     assert.equal(failed.code, 1);
     assert.match(
       new TextDecoder().decode(failed.stderr),
-      /eval: .*bad\.csv:3, column 7 \("A"\): score is "NaN"/,
+      /error: .*bad\.csv:3, column 7 \("A"\): score is "NaN"/,
     );
   });
 });
