@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readRunState } from "../anogan/folders.ts";
+import { snapshot } from "./helpers.ts";
 
 const SCRIPTS = new URL("../scripts/", import.meta.url).pathname;
 const TINY = [
@@ -55,6 +56,10 @@ function start(script: string, args: string[]) {
 
 const run = (script: string, args: string[]) => start(script, args).done;
 
+/** `deno task score` of the tiny query set with the weights of `runDir`, into `out`. */
+const score = (runDir: string, out: string, ...more: string[]) =>
+  run("score.ts", ["--run", runDir, ...QUERIES, "--out", out, ...more]);
+
 async function waitFor(path: string, what: string): Promise<void> {
   for (let i = 0; i < 600; i++) {
     if (await Deno.stat(path).then(() => true, () => false)) return;
@@ -77,19 +82,6 @@ async function interrupt(
   await new Promise((r) => setTimeout(r, Math.floor(random() * spread)));
   p.child.kill(signal);
   return await p.done;
-}
-
-/** Every file under a folder with its bytes: a folder before and after must be the same. */
-async function snapshot(dir: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  const walk = async (d: string, prefix: string) => {
-    for await (const e of Deno.readDir(d)) {
-      if (e.isDirectory) await walk(join(d, e.name), `${prefix}${e.name}/`);
-      else out.set(`${prefix}${e.name}`, btoa(String.fromCharCode(...await Deno.readFile(join(d, e.name)))));
-    }
-  };
-  await walk(dir, "");
-  return out;
 }
 
 const root = await Deno.makeTempDir({ prefix: "faults-" });
@@ -117,23 +109,13 @@ for (const [k, signal] of (["SIGKILL", "SIGINT"] as const).entries()) {
       assert.match(state.message!, /SIGINT/);
     }
     const out = join(root, `scores-${signal}`);
-    const refused = await run("score.ts", ["--run", dir, ...QUERIES, "--out", out, "--steps", "2"]);
+    const refused = await score(dir, out, "--steps", "2");
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /is interrupted at step \d+.*not complete.*--allow-incomplete/);
     await assert.rejects(Deno.stat(out), "a refusal writes nothing");
     const hasCheckpoint = await Deno.stat(join(dir, "checkpoint.safetensors")).then(() => true, () => false);
     if (hasCheckpoint) {
-      const allowed = await run("score.ts", [
-        "--run",
-        dir,
-        ...QUERIES,
-        "--out",
-        out,
-        "--steps",
-        "2",
-        "--allow-incomplete",
-        "--no-images",
-      ]);
+      const allowed = await score(dir, out, "--steps", "2", "--allow-incomplete", "--no-images");
       assert.equal(allowed.code, 0, allowed.stderr);
       assert.match(allowed.stderr, /using the checkpoint of step \d+ \(--allow-incomplete\)/);
       const json = JSON.parse(await Deno.readTextFile(join(out, "score.json")));
@@ -164,7 +146,7 @@ for (const [k, signal] of (["SIGKILL", "SIGINT"] as const).entries()) {
 for (const [k, signal] of (["SIGKILL", "SIGINT"] as const).entries()) {
   Deno.test(`score stopped by ${signal} while replacing a result: the old result stays whole`, async () => {
     const out = join(root, `replace-${signal}`);
-    const first = await run("score.ts", ["--run", base, ...QUERIES, "--out", out, "--steps", "2"]);
+    const first = await score(base, out, "--steps", "2");
     assert.equal(first.code, 0, first.stderr);
     const before = await snapshot(out);
     const r = await interrupt(
@@ -177,19 +159,10 @@ for (const [k, signal] of (["SIGKILL", "SIGINT"] as const).entries()) {
     );
     assert.notEqual(r.code, 0);
     assert.deepEqual(await snapshot(out), before, "not one file of the old result changed");
-    const again = await run("score.ts", ["--run", base, ...QUERIES, "--out", out, "--steps", "2"]);
+    const again = await score(base, out, "--steps", "2");
     assert.equal(again.code, 1);
     assert.match(again.stderr, /already holds a complete score.*--force/);
-    const forced = await run("score.ts", [
-      "--run",
-      base,
-      ...QUERIES,
-      "--out",
-      out,
-      "--steps",
-      "3",
-      "--force",
-    ]);
+    const forced = await score(base, out, "--steps", "3", "--force");
     assert.equal(forced.code, 0, forced.stderr);
     assert.equal(JSON.parse(await Deno.readTextFile(join(out, "score.json"))).mapping.steps, 3);
     const left = [...Deno.readDirSync(root)].map((e) => e.name).filter((n) =>
@@ -266,20 +239,7 @@ Deno.test("two trainings into one folder at once: one trains, the other is refus
 Deno.test("two score shards given one --out at once: one writes, the other is refused", async () => {
   const out = join(root, "two-shards");
   const shards = await Promise.all(
-    ["0/2", "1/2"].map((shard) =>
-      run("score.ts", [
-        "--run",
-        base,
-        ...QUERIES,
-        "--out",
-        out,
-        "--steps",
-        "20",
-        "--shard",
-        shard,
-        "--no-images",
-      ])
-    ),
+    ["0/2", "1/2"].map((shard) => score(base, out, "--steps", "20", "--shard", shard, "--no-images")),
   );
   assert.deepEqual(shards.map((s) => s.code).sort(), [0, 1], shards.map((s) => s.stderr).join("\n"));
   const loser = shards.find((s) => s.code === 1)!;

@@ -89,3 +89,16 @@ export async function aurocFromCsv(path: string, column: string): Promise<number
   const rows = (await readScoresCsv(path)).rows.filter((r) => r.label !== undefined);
   return auroc(rows.map((r) => r.scores[column]), rows.map((r) => r.label!));
 }
+
+/** Every file under a folder, by relative path, with its bytes: a folder before and after must be equal. */
+export async function snapshot(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const walk = async (d: string, prefix: string) => {
+    for await (const e of Deno.readDir(d)) {
+      if (e.isDirectory) await walk(`${d}/${e.name}`, `${prefix}${e.name}/`);
+      else out.set(`${prefix}${e.name}`, (await Deno.readFile(`${d}/${e.name}`)).join(","));
+    }
+  };
+  await walk(dir, "");
+  return out;
+}

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { encode } from "fast-png";
 import { readRunState } from "../anogan/folders.ts";
+import { snapshot } from "./helpers.ts";
 
 const SCRIPTS = new URL("../scripts/", import.meta.url).pathname;
 const TINY = ["--size", "32", "--width", "4", "--z-dim", "8", "--batch", "8", "--epochs", "1", "--quiet"];
@@ -17,19 +18,6 @@ async function run(script: string, args: string[]): Promise<{ code: number; stde
     stderr: "piped",
   }).output();
   return { code: r.code, stderr: new TextDecoder().decode(r.stderr) };
-}
-
-/** Every file under a folder with its bytes. */
-async function snapshot(dir: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  const walk = async (d: string, prefix: string) => {
-    for await (const e of Deno.readDir(d)) {
-      if (e.isDirectory) await walk(join(d, e.name), `${prefix}${e.name}/`);
-      else out.set(`${prefix}${e.name}`, (await Deno.readFile(join(d, e.name))).join(","));
-    }
-  };
-  await walk(dir, "");
-  return out;
 }
 
 const root = await Deno.makeTempDir({ prefix: "runs-" });
