@@ -146,7 +146,10 @@ Deno.test("encoder bad input: no trained model, no encoder, another configuratio
   const empty = await Deno.makeTempDir();
   await assert.rejects(() => loadTrainedGan(empty), /no config\.json; expected a training run directory/);
   await Deno.copyFile(`${runDir}/config.json`, `${empty}/config.json`);
-  await assert.rejects(() => loadTrainedGan(empty), /no trained model \(model\.safetensors is missing: its training did not complete\)/);
+  await assert.rejects(
+    () => loadTrainedGan(empty),
+    /no trained model \(model\.safetensors is missing: its training did not complete\)/,
+  );
   await assert.rejects(
     () => loadEncoder(runDir, MODEL),
     /has no trained encoder .* deno task train-encoder --run/,
