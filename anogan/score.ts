@@ -25,7 +25,9 @@ import { requireComplete, type RunState } from "./folders.ts";
 export async function loadGan(
   runDir: string,
   o: { allowIncomplete?: boolean } = {},
-): Promise<{ gan: Dcgan; config: Record<string, unknown>; encoder?: Encoder; state: RunState | null }> {
+): Promise<
+  { gan: Dcgan; config: Record<string, unknown>; encoder?: Encoder; state: RunState | null; weights: string }
+> {
   let config: Record<string, unknown>;
   try {
     config = JSON.parse(await Deno.readTextFile(`${runDir}/config.json`));
@@ -63,10 +65,10 @@ export async function loadGan(
     );
   gan.G.loadStateDict(part("G."), `${path} (generator)`);
   gan.D.loadStateDict(part("D."), `${path} (discriminator)`);
-  if (config.kind !== "acae") return { gan, config, state };
+  if (config.kind !== "acae") return { gan, config, state, weights: path };
   const encoder = new Encoder(model, new T.Rng(0n));
   encoder.loadStateDict(part("E."), `${path} (aCAE encoder)`);
-  return { gan, config, encoder, state };
+  return { gan, config, encoder, state, weights: path };
 }
 
 // ---- scoring ------------------------------------------------------------------------------------
@@ -385,6 +387,7 @@ export async function writeScoreOutputs(
     run: relative(out, resolve(info.run)), // relative to this folder, as eval reads it
     data: info.data,
     queries: info.set.description,
+    setImages: info.set.count, // before sharding: the shards of one scoring must add up to it
     shard: `${o.shard[0]}/${o.shard[1]}`,
     methods: o.methods,
     mapping: o.mapping,

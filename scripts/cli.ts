@@ -229,16 +229,20 @@ export function pathListFlag(): Flag<string[] | undefined> {
   };
 }
 
-/** `--shard i/n`: the i-th (0-based) of n slices, 0 ≤ i < n; absent: 0/1, the whole set. */
-export function shardFlag(): Flag<[number, number]> {
+/**
+ * `--shard i/n`: the i-th (0-based) of n slices, 0 ≤ i < n; absent: 0/1, the whole set. `auto` (the
+ * scheduler's environment says; see shardFromEnvironment) is kept as "auto".
+ */
+export function shardFlag(): Flag<[number, number] | "auto"> {
   return {
     type: "string",
     check(name, raw) {
       if (raw === undefined) return [0, 1];
+      if (raw === "auto") return "auto";
       const m = String(raw).match(/^(\d+)\/(\d+)$/);
       const [i, n] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
       if (!(Number.isSafeInteger(n) && n >= 1 && i < n)) {
-        fail(name, "i/n with 0 ≤ i < n, e.g. 0/4", String(raw));
+        fail(name, "i/n with 0 ≤ i < n, e.g. 0/4, or auto", String(raw));
       }
       return [i, n];
     },

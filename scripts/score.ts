@@ -26,6 +26,7 @@ import {
 } from "../anogan/score.ts";
 import { provenance } from "../anogan/provenance.ts";
 import { describeRunState, OwnedFolder } from "../anogan/folders.ts";
+import { shardFromEnvironment } from "../anogan/shards.ts";
 import { loadEncoder } from "../anogan/encoder.ts";
 
 const HELP = `deno task score --run RUN_DIR --data QUERIES --out OUT [options]
@@ -56,7 +57,11 @@ the PNGs query/, generated/ (G(z_Γ)), residual/ (|x − G(z_Γ)|), masks/, and 
   --no-clip           do not clamp z to [−1, 1] after each update
   --seed S            seed of z₁ and of --limit's subset, in [0, 2^32) (default ${MAPPING_DEFAULTS.seed})
   --batch B           images mapped together, ≥ 1 (default: from the device's limits)
-  --shard i/n         score only the i-th of n contiguous slices, 0 ≤ i < n; shards' CSVs concatenate
+  --shard i/n         score only the i-th of n contiguous slices, 0 ≤ i < n; deno task merge joins
+                      the shards' folders into one
+  --shard auto        the shard of a Slurm array task (SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN of
+                      SLURM_ARRAY_TASK_COUNT) or of a Kubernetes Indexed Job (JOB_COMPLETION_INDEX of
+                      --shard-count N)
   --limit N           score a seeded random subset of N ≥ 1 images
   --balanced          needs --limit N (N ≥ 2): half normal, half anomalous images
   --no-images         write scores.csv only
@@ -81,6 +86,7 @@ const FLAGS = {
   seed: seedFlag(MAPPING_DEFAULTS.seed),
   batch: integerFlag({ min: 1 }),
   shard: shardFlag(),
+  "shard-count": integerFlag({ min: 1 }),
   limit: integerFlag({ min: 1 }),
   balanced: booleanFlag(),
   "no-images": booleanFlag(),
@@ -96,6 +102,10 @@ async function main(): Promise<void> {
   const { values: a, given } = f;
   if (!a.run || !a.data || !a.out) throw new Error("--run, --data and --out are required (see --help)");
   requireWith(given, "balanced", "limit", "it draws half of the --limit subset from each class");
+  if (given.has("shard-count") && a.shard !== "auto") {
+    throw new Error("--shard-count is for --shard auto in a Kubernetes Indexed Job");
+  }
+  const shard = a.shard === "auto" ? shardFromEnvironment((n) => Deno.env.get(n), a["shard-count"]) : a.shard;
   if (a.balanced && a.limit! < 2) {
     throw new Error(
       `--limit: expected an integer ≥ 2 with --balanced (one image of each class), got ${a.limit}`,
@@ -107,7 +117,7 @@ async function main(): Promise<void> {
   const mappers = a.mapper;
 
   const rt = await T.init();
-  const { gan, config, encoder: acaeEncoder, state } = await loadGan(a.run, {
+  const { gan, config, encoder: acaeEncoder, state, weights } = await loadGan(a.run, {
     allowIncomplete: a["allow-incomplete"],
   });
   const isAcae = config.kind === "acae";
@@ -141,7 +151,7 @@ async function main(): Promise<void> {
   if (!a.quiet) {
     console.error(`adapter: ${rt.gpu.description}`);
     console.error(
-      `queries: ${set.description} (${set.count} images); batch ${batch}; shard ${a.shard.join("/")}`,
+      `queries: ${set.description} (${set.count} images); batch ${batch}; shard ${shard.join("/")}`,
     );
   }
   const mapping = {
@@ -157,7 +167,7 @@ async function main(): Promise<void> {
     encoder,
     mapping,
     batch,
-    shard: a.shard,
+    shard,
     images: !a["no-images"],
     quiet: a.quiet,
   };
@@ -184,7 +194,11 @@ async function main(): Promise<void> {
       seconds,
       model: config.model,
       // Which weights were scored: a complete run's, or (--allow-incomplete) a checkpoint's.
-      provenance: { ...(await provenance(rt)), runState: state ? describeRunState(state) : "no state file" },
+      provenance: {
+        ...(await provenance(rt)),
+        runState: state ? describeRunState(state) : "no state file",
+        weightsDigest: await sha256File(weights),
+      },
     });
     if (!a.quiet) {
       console.error(
@@ -197,6 +211,12 @@ async function main(): Promise<void> {
       }
     }
   }
+}
+
+/** SHA-256 of a file, hex: which weights were scored (the shards of one scoring must agree on it). */
+async function sha256File(path: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 await runCli(main);
