@@ -23,13 +23,56 @@ export class GpuError extends Error {
   }
 }
 
+/**
+ * The driver behind the adapter, as far as kernel choice cares: kernels written for one software
+ * driver can break another (SwiftShader exhausts memory compiling lavapipe's written-out conv tiles).
+ */
+export type AdapterDriver = "lavapipe" | "swiftshader" | "other";
+
+/** What `driverOf` reads from an adapter (a subset of GPUAdapterInfo, so tests can describe any). */
+export interface AdapterIdentity {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+}
+
+/** Vulkan vendor/device IDs as Deno reports them (decimal strings): Mesa's 0x10005, Google's 0x1AE0. */
+const MESA_VENDOR = 0x10005;
+const GOOGLE_VENDOR = 0x1ae0;
+const SWIFTSHADER_DEVICE = 0xc0de;
+
+function vulkanId(s: string): number {
+  return /^(0x[0-9a-f]+|[0-9]+)$/i.test(s.trim()) ? Number(s.trim()) : NaN;
+}
+
+/**
+ * Names the driver from the adapter info: its names (llvmpipe/lavapipe, SwiftShader) where the
+ * runtime gives them, else the Vulkan vendor and device IDs. Anything else is "other".
+ */
+export function driverOf(info: AdapterIdentity): AdapterDriver {
+  const names = [info.description, info.device, info.architecture, info.vendor].join(" ");
+  if (/swiftshader/i.test(names)) return "swiftshader";
+  if (/llvmpipe|lavapipe/i.test(names)) return "lavapipe";
+  const vendor = vulkanId(info.vendor);
+  if (vendor === GOOGLE_VENDOR && vulkanId(info.device) === SWIFTSHADER_DEVICE) return "swiftshader";
+  // An unnamed adapter with Mesa's own vendor ID: Mesa's hardware drivers report the hardware's.
+  if (vendor === MESA_VENDOR && !info.description) return "lavapipe";
+  return "other";
+}
+
 export interface Gpu {
   adapter: GPUAdapter;
   device: GPUDevice;
   info: GPUAdapterInfo;
   limits: GPUSupportedLimits;
-  /** True on a CPU adapter (Mesa lavapipe, SwiftShader): kernels pick CPU-friendly variants. */
+  /**
+   * True on a CPU adapter (Mesa lavapipe, SwiftShader): for sizing, e.g. default batches.
+   * Kernel variants go by `driver`, since the two CPU drivers compile different kernels well.
+   */
   isCpu: boolean;
+  /** Which driver this is; kernel variants measured on one driver are chosen by this. */
+  driver: AdapterDriver;
   /** One line naming the adapter, for logs and reports. */
   description: string;
   /** Throws the first GPU error or device loss seen since the last call. */
@@ -123,6 +166,7 @@ async function createGpu(): Promise<Gpu> {
     info,
     limits: device.limits,
     isCpu: info.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader/i.test(info.description),
+    driver: driverOf(info),
     description: describeAdapter(info),
     checkErrors() {
       if (lost) throw new GpuError(lost);

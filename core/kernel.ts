@@ -99,6 +99,14 @@ interface ArenaChunk {
   used: number;
 }
 
+/** A kernel specialisation that the driver would not compile, or not in time. */
+export class KernelCompileError extends Error {
+  constructor(readonly kernel: string, readonly reason: string) {
+    super(`${kernel} did not compile: ${reason}`);
+    this.name = "KernelCompileError";
+  }
+}
+
 interface CompiledKernel {
   pipeline: GPUComputePipeline;
   layout: GPUBindGroupLayout;
@@ -141,6 +149,73 @@ export class Runtime {
     let k = this.#pipelines.get(key);
     if (k) return k;
     const t0 = performance.now();
+    const { layout, descriptor } = this.#describePipeline(def, key);
+    k = { pipeline: this.device.createComputePipeline(descriptor), layout, label: key };
+    this.#pipelines.set(key, k);
+    this.compileMs += performance.now() - t0;
+    return k;
+  }
+
+  /**
+   * Compiles a specialisation ahead of its first dispatch and says whether the driver took it:
+   * rejects with a KernelCompileError when pipeline creation fails or gives no pipeline within
+   * `timeoutMs`. A failure found here costs nothing; found at a submit, it fails a whole step.
+   * Where pipeline creation runs on the calling thread (Deno 2.9 does), the timer cannot fire
+   * until the driver returns, so a compile that never ends is not caught by it.
+   */
+  async compileChecked(def: KernelDef, timeoutMs: number): Promise<CompiledKernel> {
+    const key = kernelKey(def);
+    const cached = this.#pipelines.get(key);
+    if (cached) return cached;
+    const t0 = performance.now();
+    const device = this.device;
+    let layout: GPUBindGroupLayout;
+    let creating: Promise<GPUComputePipeline>;
+    let scopes: Promise<GPUError | null>[];
+    device.pushErrorScope("validation");
+    device.pushErrorScope("internal");
+    try {
+      const parts = this.#describePipeline(def, key);
+      layout = parts.layout;
+      creating = device.createComputePipelineAsync(parts.descriptor);
+    } finally {
+      // Popped before any await, so that a recording's own scopes cannot interleave with these.
+      scopes = [device.popErrorScope(), device.popErrorScope()];
+    }
+    // Settled either way, so that a late rejection after a timeout is not an unhandled one.
+    creating.catch(() => {});
+    scopes.forEach((s) => s.catch(() => {}));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new KernelCompileError(key, `no pipeline after ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      let pipeline: GPUComputePipeline | null = null;
+      let failure: string | null = null;
+      try {
+        pipeline = await Promise.race([creating, timeout]);
+      } catch (e) {
+        if (e instanceof KernelCompileError) throw e;
+        failure = (e as Error).message;
+      }
+      // The scopes hold the driver's own words (a WGSL error with its line); the rejection only
+      // says that the module is invalid.
+      const errors = (await Promise.all(scopes)).filter((e): e is GPUError => e !== null);
+      if (errors.length > 0) failure = errors.map((e) => e.message).join("; ");
+      if (failure !== null || !pipeline) throw new KernelCompileError(key, failure ?? "no pipeline");
+      const k = { pipeline, layout, label: key };
+      this.#pipelines.set(key, k);
+      return k;
+    } finally {
+      clearTimeout(timer);
+      this.compileMs += performance.now() - t0;
+    }
+  }
+
+  #describePipeline(def: KernelDef, key: string) {
     const header = Object.entries(def.constants ?? {}).map(([n, v]) => constantDecl(n, v)).join("\n");
     const code = `${header}\n${kernelSource(def.file)}`;
     const entries: GPUBindGroupLayoutEntry[] = [
@@ -156,15 +231,12 @@ export class Runtime {
     const device = this.device;
     const layout = device.createBindGroupLayout({ label: key, entries });
     const module = device.createShaderModule({ label: key, code });
-    const pipeline = device.createComputePipeline({
+    const descriptor: GPUComputePipelineDescriptor = {
       label: key,
       layout: device.createPipelineLayout({ label: key, bindGroupLayouts: [layout] }),
       compute: { module, entryPoint: def.entry ?? "main" },
-    });
-    k = { pipeline, layout, label: key };
-    this.#pipelines.set(key, k);
-    this.compileMs += performance.now() - t0;
-    return k;
+    };
+    return { layout, descriptor };
   }
 
   /** Records one dispatch into the current recording. `label` keys the dispatch counter. */
@@ -330,11 +402,28 @@ export class Runtime {
 }
 
 let runtime: Runtime | null = null;
+let initialising: Promise<Runtime> | null = null;
 
-/** Initialises the runtime (device, pool, pipeline cache) once per process. */
-export async function init(): Promise<Runtime> {
-  runtime ??= new Runtime(await getGpu());
-  return runtime;
+/**
+ * Steps that `init()` awaits once the device is up, e.g. an op family checking that the kernel
+ * variant it prefers on this driver compiles. Registered when an op's module loads.
+ */
+const initSteps: ((runtime: Runtime) => Promise<void>)[] = [];
+export function onInit(step: (runtime: Runtime) => Promise<void>): void {
+  initSteps.push(step);
+}
+
+/** Initialises the runtime (device, pool, pipeline cache, kernel variants) once per process. */
+export function init(): Promise<Runtime> {
+  initialising ??= (async () => {
+    const r = new Runtime(await getGpu());
+    for (const step of initSteps) await step(r);
+    return (runtime = r);
+  })().catch((e) => {
+    initialising = null;
+    throw e;
+  });
+  return initialising;
 }
 
 /** The runtime; `await init()` must have run. */

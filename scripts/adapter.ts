@@ -1,5 +1,6 @@
 // Prints the WebGPU adapter this machine offers, or how to get one.
 import { getGpu, NoAdapterError } from "../core/device.ts";
+import { convVariantEnv, preferredConvVariant } from "../core/ops/conv.ts";
 
 try {
   const g = await getGpu();
@@ -10,6 +11,7 @@ try {
       `${(l.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB, ` +
       `${l.maxComputeInvocationsPerWorkgroup} invocations per workgroup`,
   );
+  console.log(`  driver ${g.driver}: "${preferredConvVariant(g.info, convVariantEnv())}" conv kernels`);
   g.device.destroy();
 } catch (e) {
   if (e instanceof NoAdapterError) {

@@ -3,9 +3,9 @@
 //   kernels/conv2d_grad_input.wgsl   implicit GEMM over the flipped weight, stride phases, no zero taps
 //   kernels/conv2d_grad_weight.wgsl  GEMM with a fixed split-K, partials summed in order
 // (the first two have *_vec4 twins that read channels as vec4 when Cin and Cout are multiples of 4;
-// on CPU adapters all three have *_tile32 twins for that case, with the register tile written out,
-// and a one-channel image has kernels of its own: conv2d_forward_c1.wgsl, conv2d_grad_input_c1.wgsl
-// and conv2d_grad_weight_c1.wgsl).
+// in the "cpu" variant, which lavapipe gets, all three have *_tile32 twins for that case, with the
+// register tile written out, and a one-channel image has kernels of its own: conv2d_forward_c1.wgsl,
+// conv2d_grad_input_c1.wgsl and conv2d_grad_weight_c1.wgsl).
 // convTranspose2d forward is conv2d's input gradient, its input gradient is conv2d forward, and its
 // weight gradient is conv2d's with x and dy swapped.
 //
@@ -19,7 +19,8 @@
 // OH = (H − 1)·stride − 2·pad + kh + outputPadding. The modules in core/nn.ts store weights in these
 // layouts and convert to PyTorch's in state dicts (see `toTorchConvWeight`).
 
-import { grid1d, Params, rt } from "../kernel.ts";
+import { type AdapterIdentity, driverOf } from "../device.ts";
+import { grid1d, KernelCompileError, type KernelDef, onInit, Params, rt } from "../kernel.ts";
 import { record } from "../autograd.ts";
 import { shapeString, Tensor } from "../tensor.ts";
 import { sum } from "./reduce.ts";
@@ -225,19 +226,95 @@ export interface ConvTile {
 
 /**
  * "cpu": big register tiles, no workgroup memory (barriers are costly on a CPU adapter; loads per
- * FMA set the speed). "gpu": small register tiles, many invocations. Chosen from the adapter unless
- * forced with `setConvVariant` (tests run both).
+ * FMA set the speed). "gpu": small register tiles, many invocations. The "cpu" kernels were written
+ * and measured on lavapipe, and only there: SwiftShader, also a CPU driver, grows to tens of GB
+ * compiling the written-out tiles. So lavapipe gets "cpu" and every other driver "gpu", which
+ * compiles on each driver tried. ANOGAN_CONV_VARIANT=cpu|gpu overrides the driver's choice (and
+ * still goes through the compile check at init); `setConvVariant` forces one (tests run both).
  */
 export type ConvVariant = "cpu" | "gpu";
 let forcedVariant: ConvVariant | null = null;
+/** The variant chosen at init(): the driver's (or the environment's), unless it failed to compile. */
+let checkedVariant: ConvVariant | null = null;
 
 export function setConvVariant(v: ConvVariant | null): void {
   forcedVariant = v;
 }
 
-export function convVariant(): ConvVariant {
-  return forcedVariant ?? (rt().gpu.isCpu ? "cpu" : "gpu");
+/** The variant an adapter gets by its driver, before any compile check: a pure function of its info. */
+export function convVariantFor(info: AdapterIdentity): ConvVariant {
+  return driverOf(info) === "lavapipe" ? "cpu" : "gpu";
 }
+
+/** ANOGAN_CONV_VARIANT, if readable (without --allow-env it counts as unset). */
+export function convVariantEnv(): string | undefined {
+  try {
+    return Deno.env.get("ANOGAN_CONV_VARIANT");
+  } catch {
+    return undefined;
+  }
+}
+
+/** The variant to try on an adapter: the environment's override if set, else its driver's. */
+export function preferredConvVariant(info: AdapterIdentity, override: string | undefined): ConvVariant {
+  if (override === undefined || override === "") return convVariantFor(info);
+  if (override !== "cpu" && override !== "gpu") {
+    throw new Error(
+      `ANOGAN_CONV_VARIANT must be "cpu" or "gpu", got "${override}"; unset it to choose by driver`,
+    );
+  }
+  return override;
+}
+
+export function convVariant(): ConvVariant {
+  return forcedVariant ?? checkedVariant ?? preferredConvVariant(rt().gpu.info, convVariantEnv());
+}
+
+/** The variant that always compiles: its kernels are small loops, as on any GPU. */
+const KNOWN_GOOD: ConvVariant = "gpu";
+
+/**
+ * A "cpu" kernel that takes longer than this to compile is given up for the "gpu" variant. What the
+ * check sees is pipeline creation: SwiftShader compiles there, lavapipe mostly at the first dispatch.
+ */
+export const CONV_COMPILE_BUDGET_MS = 60_000;
+
+/**
+ * Settles the variant to use: `wanted`, if each kernel that only it dispatches compiles, else the
+ * known-good one, with a one-line notice saying which kernel failed and why.
+ */
+export async function settleConvVariant(
+  wanted: ConvVariant,
+  adapter: string,
+  compile: (def: KernelDef) => Promise<unknown>,
+  kernels: readonly KernelDef[] = variantOnlyKernels(wanted),
+): Promise<{ variant: ConvVariant; notice: string | null }> {
+  for (const def of kernels) {
+    try {
+      await compile(def);
+    } catch (e) {
+      const reason = e instanceof KernelCompileError ? e.reason : (e as Error).message;
+      // One line: a WGSL error's first line names it; the rest is a source excerpt.
+      const first = reason.split("\n").map((l) => l.trim()).find((l) => l !== "") ?? "no reason given";
+      const line = e instanceof KernelCompileError ? `${e.kernel}: ${first}` : first;
+      const notice = `conv kernels: the "${wanted}" variant does not compile on ${adapter} ` +
+        `(${line}); using the "${KNOWN_GOOD}" variant`;
+      return { variant: KNOWN_GOOD, notice };
+    }
+  }
+  return { variant: wanted, notice: null };
+}
+
+onInit(async (runtime) => {
+  const wanted = preferredConvVariant(runtime.gpu.info, convVariantEnv());
+  const settled = await settleConvVariant(
+    wanted,
+    runtime.gpu.description,
+    (def) => runtime.compileChecked(def, CONV_COMPILE_BUDGET_MS),
+  );
+  if (settled.notice) console.error(settled.notice);
+  checkedVariant = settled.variant;
+});
 
 /** The tile for a GEMM with `rows` rows and `cols` columns (narrow shapes get narrow tiles). */
 export function convTile(kind: "pixels" | "weightRows", rows: number, cols: number): ConvTile {
@@ -259,6 +336,44 @@ function vec4Channels(g: ConvGeometry): boolean {
  * speed; one pipeline per direction serves every shape (geometry is uniform).
  */
 const TILE32 = { rows: 32, cols: 32, WG: 16 };
+
+function tile32Kernel(role: "forward" | "grad_input" | "grad_weight"): KernelDef {
+  const file = `conv2d_${role}_tile32.wgsl`;
+  const constants = { WG: TILE32.WG };
+  return role === "grad_weight"
+    ? { file, constants, storage: 3, writes: [2] }
+    : { file, constants, storage: 4, writes: [3] };
+}
+
+/** The one-channel forward and input-gradient kernels: 64 invocations per workgroup. */
+function oneChannelKernel(role: "forward" | "grad_input"): KernelDef {
+  return { file: `conv2d_${role}_c1.wgsl`, constants: { WG: 64 }, storage: 4, writes: [3] };
+}
+
+/** Channel groups of 4 per lane in the one-channel weight gradient: fewer for narrow outputs. */
+function oneChannelGroups(outC: number): number {
+  return outC >= 64 ? 16 : outC >= 32 ? 8 : 4;
+}
+
+function oneChannelGradWeightKernel(taps: number, groups: number): KernelDef {
+  const constants = { WG: taps <= 32 ? 32 : 64, GROUPS: groups };
+  return { file: "conv2d_grad_weight_c1.wgsl", constants, storage: 3, writes: [2] };
+}
+
+/**
+ * Every specialisation of the kernels that only this variant dispatches, compiled at init() to
+ * check that the driver takes them. The looped kernels both variants share are not in it.
+ */
+export function variantOnlyKernels(variant: ConvVariant): KernelDef[] {
+  if (variant === "gpu") return [];
+  const roles = ["forward", "grad_input", "grad_weight"] as const;
+  return [
+    ...roles.map(tile32Kernel),
+    oneChannelKernel("forward"),
+    oneChannelKernel("grad_input"),
+    ...[32, 64].flatMap((taps) => [4, 8, 16].map((groups) => oneChannelGradWeightKernel(taps, groups))),
+  ];
+}
 
 function useTile32(g: ConvGeometry): boolean {
   return convVariant() === "cpu" && vec4Channels(g);
@@ -292,16 +407,14 @@ export function convForwardKernel(x: Tensor, w: Tensor, bias: Tensor | null, g: 
   const bindings = [x.buffer, w.buffer, (bias ?? w).buffer, y.buffer];
   if (convVariant() === "cpu" && g.inC === 1 && g.outC % 4 === 0) {
     // One image channel: 4 pixels × 16 channels per invocation (a 32-channel Cin·kh·kw tile would idle).
-    const def = { file: "conv2d_forward_c1.wgsl", constants: { WG: 64 }, storage: 4, writes: [3] };
-    rt().dispatch(def, bindings, geometryParams(g, bias ? 1 : 0), [
+    rt().dispatch(oneChannelKernel("forward"), bindings, geometryParams(g, bias ? 1 : 0), [
       Math.ceil(pixels / (4 * 64)),
       Math.ceil(g.outC / 16),
     ], label);
     return y;
   }
   if (useTile32(g)) {
-    const def = { file: "conv2d_forward_tile32.wgsl", constants: { WG: TILE32.WG }, storage: 4, writes: [3] };
-    rt().dispatch(def, bindings, geometryParams(g, bias ? 1 : 0), [
+    rt().dispatch(tile32Kernel("forward"), bindings, geometryParams(g, bias ? 1 : 0), [
       Math.ceil(pixels / (TILE32.rows * TILE32.WG)),
       Math.ceil(g.outC / TILE32.cols),
     ], label);
@@ -331,8 +444,7 @@ export function convGradInputKernel(
   const bindings = [dy.buffer, w.buffer, (bias ?? w).buffer, dx.buffer];
   if (convVariant() === "cpu" && g.inC === 1 && g.outC % 4 === 0) {
     // One image channel: 4 pixels per invocation, Cout read as vec4 (a 32-channel tile would idle).
-    const def = { file: "conv2d_grad_input_c1.wgsl", constants: { WG: 64 }, storage: 4, writes: [3] };
-    rt().dispatch(def, bindings, geometryParams(g, bias ? 1 : 0), [
+    rt().dispatch(oneChannelKernel("grad_input"), bindings, geometryParams(g, bias ? 1 : 0), [
       Math.ceil(phasePixels / (4 * 64)),
       1,
       g.strideH * g.strideW,
@@ -340,13 +452,7 @@ export function convGradInputKernel(
     return dx;
   }
   if (useTile32(g)) {
-    const def = {
-      file: "conv2d_grad_input_tile32.wgsl",
-      constants: { WG: TILE32.WG },
-      storage: 4,
-      writes: [3],
-    };
-    rt().dispatch(def, bindings, geometryParams(g, bias ? 1 : 0), [
+    rt().dispatch(tile32Kernel("grad_input"), bindings, geometryParams(g, bias ? 1 : 0), [
       Math.ceil(phasePixels / (TILE32.rows * TILE32.WG)),
       Math.ceil(g.inC / TILE32.cols),
       g.strideH * g.strideW,
@@ -388,22 +494,17 @@ export function gradWeightSplit(
 export function convGradWeightKernel(x: Tensor, dy: Tensor, g: ConvGeometry, label: string) {
   const rows = g.kernelH * g.kernelW * g.inC;
   const dw = Tensor.empty([g.kernelH, g.kernelW, g.inC, g.outC]);
-  let def, grid: [number, number], split;
+  let def: KernelDef, grid: [number, number], split;
   const taps = g.kernelH * g.kernelW;
   if (convVariant() === "cpu" && g.inC === 1 && g.outC % 4 === 0 && taps <= 64) {
     // One image channel: a lane per tap, all walking the same pixels, up to 64 channels each.
-    const groups = g.outC >= 64 ? 16 : g.outC >= 32 ? 8 : 4;
-    def = {
-      file: "conv2d_grad_weight_c1.wgsl",
-      constants: { WG: taps <= 32 ? 32 : 64, GROUPS: groups },
-      storage: 3,
-      writes: [2],
-    };
+    const groups = oneChannelGroups(g.outC);
+    def = oneChannelGradWeightKernel(taps, groups);
     grid = [1, Math.ceil(g.outC / (4 * groups))];
     split = gradWeightSplit(g, grid[1]);
   } else if (useTile32(g)) {
     // Row blocks of 4 input channels at one tap; pixels walked four at a time.
-    def = { file: "conv2d_grad_weight_tile32.wgsl", constants: { WG: TILE32.WG }, storage: 3, writes: [2] };
+    def = tile32Kernel("grad_weight");
     grid = [Math.ceil(rows / (TILE32.rows * TILE32.WG)), Math.ceil(g.outC / TILE32.cols)];
     split = gradWeightSplit(g, grid[0] * grid[1], 4);
   } else {
