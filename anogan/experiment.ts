@@ -249,3 +249,76 @@ export function summaryMarkdown(results: ClassResult[], s: FmnistSettings): stri
   for (const p of PUBLISHED_MEANS) lines.push(`- ${p.method}: ${f(p.meanAuc)}`);
   return lines.join("\n") + "\n";
 }
+
+/**
+ * Joins the outputs of experiments run class by class (e.g. one Slurm array task per class) into one
+ * summary in `out`: summary.json and summary.md over the classes, in class order. Each folder given is
+ * an experiment's output, or a folder of them; they must share their settings and seed, and no class
+ * may appear twice.
+ */
+export async function summarizeExperiments(
+  paths: string[],
+  out: string,
+  force = false,
+): Promise<ClassResult[]> {
+  const dirs: string[] = [];
+  for (const p of paths) {
+    if (await Deno.stat(`${p}/summary.json`).then(() => true, () => false)) {
+      dirs.push(p);
+      continue;
+    }
+    try {
+      for await (const e of Deno.readDir(p)) {
+        if (e.isDirectory && !e.name.startsWith(".")) dirs.push(`${p}/${e.name}`);
+      }
+    } catch (e) {
+      throw new Error(
+        `${p}: cannot read (${(e as Error).message}); expected an experiment's folder or a folder of them`,
+      );
+    }
+  }
+  if (dirs.length === 0) throw new Error(`${paths.join(", ")}: no experiment folders (summary.json) found`);
+  const parts = await Promise.all(
+    dirs.sort().map(async (d) => {
+      try {
+        return { dir: d, ...JSON.parse(await Deno.readTextFile(`${d}/summary.json`)) } as {
+          dir: string;
+          settings: FmnistSettings;
+          seed: number;
+          results: ClassResult[];
+        };
+      } catch (e) {
+        throw new Error(`${d}: not a complete experiment (${(e as Error).message})`);
+      }
+    }),
+  );
+  const first = parts[0];
+  const byClass = new Map<number, { dir: string; result: ClassResult }>();
+  for (const p of parts) {
+    if (JSON.stringify(p.settings) !== JSON.stringify(first.settings) || p.seed !== first.seed) {
+      throw new Error(`${p.dir} and ${first.dir} ran with different settings or seeds; not one experiment`);
+    }
+    for (const r of p.results) {
+      const seen = byClass.get(r.cls);
+      if (seen) throw new Error(`class ${r.cls} appears twice: in ${seen.dir} and in ${p.dir}`);
+      byClass.set(r.cls, { dir: p.dir, result: r });
+    }
+  }
+  const results = [...byClass.values()].map((v) => v.result).sort((a, b) => a.cls - b.cls);
+  const folder = await OwnedFolder.claim(out, { task: "experiment", staged: true, force });
+  try {
+    const json = { settings: first.settings, seed: first.seed, results, joinedFrom: parts.map((p) => p.dir) };
+    await T.writeFileAtomic(
+      `${folder.dir}/summary.json`,
+      new TextEncoder().encode(JSON.stringify(json, null, 2) + "\n"),
+    );
+    await T.writeFileAtomic(
+      `${folder.dir}/summary.md`,
+      new TextEncoder().encode(summaryMarkdown(results, first.settings)),
+    );
+    await folder.commit();
+  } finally {
+    await folder.release();
+  }
+  return results;
+}

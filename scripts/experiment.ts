@@ -1,9 +1,16 @@
 // `deno task experiment fmnist`: the one-class Fashion-MNIST protocol (see --help).
 
 import { booleanFlag, listFlag, parseFlags, pathFlag, runCli, seedFlag } from "./cli.ts";
-import { FMNIST_FULL, FMNIST_QUICK, runFmnistExperiment, summaryMarkdown } from "../anogan/experiment.ts";
+import {
+  FMNIST_FULL,
+  FMNIST_QUICK,
+  runFmnistExperiment,
+  summarizeExperiments,
+  summaryMarkdown,
+} from "../anogan/experiment.ts";
 
 const HELP = `deno task experiment fmnist [--quick] [--classes 0,1,...] [--out DIR] [--seed S]
+deno task experiment summary DIR... --out OUT [--force]
 
 For each class: trains the 32×32 DCGAN on that class's 6 000 training images (28×28 padded to 32),
 scores the test images with AnoGAN (A, R, D) and PD — that class normal, the other nine anomalous —
@@ -18,6 +25,10 @@ and reports AUROC per class and the mean, beside published figures for the same 
   --seed S         an integer in [0, 2^32) (default 0)
   --quiet          no progress bars
   --help           this text
+
+summary joins experiments run class by class (e.g. by deno task cluster experiment) into one
+summary.md: each DIR is an experiment's --out folder, or a folder of them; they must share their
+settings and seed.
 `;
 
 const CLASSES = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"] as const;
@@ -36,9 +47,18 @@ const FLAGS = {
 async function main(): Promise<void> {
   const f = parseFlags(Deno.args, FLAGS, { positionals: true });
   if (f.help) return console.log(HELP);
-  const { values: a, positionals } = f;
+  const { values: a, positionals, given } = f;
   if (positionals.length === 0) {
     throw new Error("name the experiment: deno task experiment fmnist (see --help)");
+  }
+  if (positionals[0] === "summary") {
+    if (positionals.length === 1) {
+      throw new Error("experiment summary: give the experiments' folders (see --help)");
+    }
+    if (!given.has("out")) throw new Error("experiment summary needs --out OUT");
+    const results = await summarizeExperiments(positionals.slice(1), a.out, a.force);
+    console.log(`joined ${results.length} classes into ${a.out}/summary.md`);
+    return;
   }
   if (positionals.length > 1 || positionals[0] !== "fmnist") {
     throw new Error(`unknown experiment "${positionals.join(" ")}"; expected: fmnist`);
