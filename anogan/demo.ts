@@ -7,6 +7,7 @@
 import { join, relative } from "node:path";
 import * as T from "../core/mod.ts";
 import { OwnedFolder } from "./folders.ts";
+import { joinScoreColumns } from "./scores.ts";
 import { ENCODER_TRAIN_DEFAULTS, trainEncoder } from "./encoder.ts";
 import { DEFAULT_TEST_SET, writePhantomDataset } from "./data/phantom.ts";
 import { loadTrainingSource } from "./data/source.ts";
@@ -230,7 +231,7 @@ async function demoInto(out: string, o: DemoOptions): Promise<DemoResult> {
       images: false,
       encoder: acae.encoder,
     });
-    result.rows.forEach((row, i) => Object.assign(row.scores, acaeResult.rows[i].scores));
+    result.rows = joinScoreColumns(result.rows, acaeResult.rows, `${dir}: the aCAE's scores`);
     Object.assign(result.seconds, acaeResult.seconds);
     options.methods = [...methods, "acae"];
     const seconds = (performance.now() - s0) / 1000;

@@ -403,7 +403,7 @@ export async function readResidualsAndMasks(
   for (const row of rows) {
     if (!row.mask || !row.residual) continue;
     const { mask, width, height } = await readMaskPng(row.mask);
-    const folder = dirname(row.file);
+    const folder = dirname(row.file ?? ".");
     if (!mapsOf.has(folder)) mapsOf.set(folder, await readScoreMaps(folder));
     const maps = mapsOf.get(folder)?.get(row.id);
     if (maps) {

@@ -9,6 +9,7 @@ import { FASHION_MNIST_CLASSES } from "./data/idx.ts";
 import { loadTrainingSource } from "./data/source.ts";
 import { auroc } from "./metrics.ts";
 import { OwnedFolder } from "./folders.ts";
+import { joinScoreColumns } from "./scores.ts";
 import { MAPPING_DEFAULTS } from "./mapping.ts";
 import { provenance } from "./provenance.ts";
 import { loadQuerySet } from "./queries.ts";
@@ -173,7 +174,7 @@ async function experimentInto(out: string, o: FmnistOptions): Promise<ClassResul
       methods: ["acae"],
       encoder: acae.encoder,
     });
-    scored.rows.forEach((row, i) => Object.assign(row.scores, acaeScored.rows[i].scores));
+    scored.rows = joinScoreColumns(scored.rows, acaeScored.rows, `class ${cls}: the aCAE's scores`);
     Object.assign(scored.seconds, acaeScored.seconds);
     options.methods = [...METHODS, "acae"];
     const scoreSeconds = (performance.now() - t1) / 1000;

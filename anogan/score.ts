@@ -11,7 +11,7 @@ import { discriminatorScore, MAPPING_DEFAULTS, type MappingOptions, mapToLatent 
 import type { QuerySet } from "./queries.ts";
 import { encodeGrayPng, encodeMaskPng, encodeRgbPng } from "./data/png.ts";
 import { Progress } from "./progress.ts";
-import { MAPS_FILE, METADATA_COLUMNS } from "./scores.ts";
+import { formatScoresCsv, MAPS_FILE, type ScoreRow } from "./scores.ts";
 import { requireComplete, type RunState } from "./folders.ts";
 
 // ---- loading a trained model ----------------------------------------------------------------------
@@ -92,19 +92,6 @@ export interface ScoreOptions {
   encoderSteps?: number;
 }
 
-export interface ScoreRow {
-  id: string;
-  source: string;
-  label: 0 | 1 | null;
-  mask: string;
-  query: string;
-  generated: string;
-  residual: string;
-  /** What the anomaly is, in words (QuerySet.kinds); empty when unknown. */
-  kind: string;
-  scores: Record<string, number>;
-}
-
 /** Image indices [begin, end) of shard i of n: contiguous, disjoint, covering the set. */
 export function shardRange(count: number, [i, n]: [number, number]): [number, number] {
   if (!(Number.isInteger(n) && n >= 1 && Number.isInteger(i) && i >= 0 && i < n)) {
@@ -129,30 +116,10 @@ export const SCORE_COLUMNS: Record<ScoreMethod, string[]> = {
   "encoder+iter": ["A_encoder_iter", "R_encoder_iter", "D_encoder_iter"],
 };
 
-function csvField(v: string): string {
-  return /[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
-}
-
-/** scores.csv: metadata columns, then every score column of the methods scored. */
-export function formatScoresCsv(rows: readonly ScoreRow[], methods: readonly ScoreMethod[]): string {
-  const baselineCols = Object.keys(rows[0]?.scores ?? {}).filter((c) => c.startsWith("trivial_"));
-  const scoreCols = [...methods.flatMap((m) => SCORE_COLUMNS[m]), ...baselineCols];
-  const head = [...METADATA_COLUMNS, ...scoreCols];
-  const lines = [head.join(",")];
-  for (const r of rows) {
-    const meta = [
-      r.id,
-      r.source,
-      r.label === null ? "" : String(r.label),
-      r.mask,
-      r.query,
-      r.generated,
-      r.residual,
-      r.kind,
-    ];
-    lines.push([...meta.map(csvField), ...scoreCols.map((c) => String(r.scores[c]))].join(","));
-  }
-  return lines.join("\n") + "\n";
+/** The score columns of scores.csv: each method's, then the query set's trivial baselines. */
+export function scoreColumns(methods: readonly ScoreMethod[], rows: readonly ScoreRow[]): string[] {
+  const baselines = Object.keys(rows[0]?.scores ?? {}).filter((c) => c.startsWith("trivial_"));
+  return [...methods.flatMap((m) => SCORE_COLUMNS[m]), ...baselines];
 }
 
 /** Residual |x − G(z)| ∈ [0, 2] drawn over the query in red (Fig. 3's overlay). */
@@ -183,7 +150,7 @@ async function writeImagePngs(
     query: `query/${id}.png`,
     generated: `generated/${id}.png`,
     residual: `residual/${id}.png`,
-    mask: "",
+    mask: undefined as string | undefined,
   };
   const gray = (data: Float32Array) => encodeGrayPng({ data, width: size, height: size });
   await T.writeFileAtomic(`${outDir}/${paths.query}`, gray(query));
@@ -276,12 +243,8 @@ export async function scoreQueries(
       const row: ScoreRow = {
         id,
         source: set.sources[i],
-        label: set.labels[i],
-        mask: "",
-        query: "",
-        generated: "",
-        residual: "",
-        kind: set.kinds?.[i] ?? "",
+        label: set.labels[i] ?? undefined,
+        kind: set.kinds?.[i] || undefined,
         scores: {
           ...Object.fromEntries(Object.entries(scores).map(([c, v]) => [c, v[k]])),
           ...Object.fromEntries(Object.entries(set.baselines ?? {}).map(([c, v]) => [c, v[i]])),
@@ -381,7 +344,7 @@ export async function writeScoreOutputs(
   const o = info.options;
   await T.writeFileAtomic(
     `${out}/scores.csv`,
-    new TextEncoder().encode(formatScoresCsv(result.rows, o.methods)),
+    new TextEncoder().encode(formatScoresCsv(result.rows, scoreColumns(o.methods, result.rows))),
   );
   const json = {
     run: relative(out, resolve(info.run)), // relative to this folder, as eval reads it

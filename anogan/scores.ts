@@ -1,5 +1,6 @@
-// Score files: reading and validating the scores.csv that `deno task score` writes (one row per query
-// image: its id, source, label, the paths of its mask, generated and residual images, and its scores).
+// Score files, the one owner of their format: the row type, the writer of scores.csv, its reader and
+// validator, and the join of rows by image id (one row per query image: its id, source, label, the
+// paths of its mask, query, generated and residual images, what the anomaly is, and its scores).
 
 import { dirname, isAbsolute, join } from "node:path";
 import { readSafetensors } from "../core/io/safetensors.ts";
@@ -25,7 +26,10 @@ export interface ScoreRow {
   source: string;
   /** 0 normal, 1 anomalous, undefined when unknown. */
   label: 0 | 1 | undefined;
-  /** Absolute or CWD-relative paths, resolved against the CSV's folder; undefined when empty. */
+  /**
+   * Image paths; undefined when there is none. Scoring gives them relative to the score folder, as
+   * written; read from a file, they are resolved against the CSV's folder.
+   */
   mask?: string;
   /** The query image x as fed to the model (a patch), when written. */
   query?: string;
@@ -35,9 +39,57 @@ export interface ScoreRow {
   kind?: string;
   /** The row's scores by column name. */
   scores: Record<string, number>;
-  /** Where the row came from, for error messages. */
-  file: string;
-  line: number;
+  /** Where a row read from a file came from, for error messages. */
+  file?: string;
+  line?: number;
+}
+
+/** Where a row is, for messages: its file and line, or that it was scored in this process. */
+function at(row: ScoreRow): string {
+  return row.file === undefined ? "the rows scored here" : `${row.file}:${row.line}`;
+}
+
+function csvField(v: string): string {
+  return /[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
+}
+
+/** scores.csv: the metadata columns, then the score columns given, in that order. */
+export function formatScoresCsv(rows: readonly ScoreRow[], scoreColumns: readonly string[]): string {
+  const lines = [[...METADATA_COLUMNS, ...scoreColumns].join(",")];
+  for (const r of rows) {
+    const meta = [
+      r.id,
+      r.source,
+      r.label === undefined ? "" : String(r.label),
+      r.mask ?? "",
+      r.query ?? "",
+      r.generated ?? "",
+      r.residual ?? "",
+      r.kind ?? "",
+    ];
+    lines.push([...meta.map(csvField), ...scoreColumns.map((c) => String(r.scores[c]))].join(","));
+  }
+  return lines.join("\n") + "\n";
+}
+
+/**
+ * `rows` with the score columns of `other` joined in by image id (e.g. the aCAE's scores of the same
+ * images as the DCGAN's), in the order of `rows`. Both must hold the same images; a column both have must
+ * agree (see joinRowsById).
+ */
+export function joinScoreColumns(rows: ScoreRow[], other: ScoreRow[], what: string): ScoreRow[] {
+  const ids = new Set(rows.map((r) => r.id)), otherIds = new Set(other.map((r) => r.id));
+  const missing = [...ids].filter((id) => !otherIds.has(id)),
+    extra = [...otherIds].filter((id) => !ids.has(id));
+  if (missing.length > 0 || extra.length > 0 || ids.size !== rows.length || otherIds.size !== other.length) {
+    throw new ScoresCsvError(
+      `${what}: the rows to join are not the same images (${missing.length} missing, ${extra.length} extra` +
+        `${
+          missing.length + extra.length > 0 ? `, e.g. "${[...missing, ...extra][0]}"` : ", or repeated ids"
+        })`,
+    );
+  }
+  return joinRowsById([...rows, ...other]);
 }
 
 export interface ScoreTable {
@@ -226,7 +278,7 @@ function checkUniqueIds(rows: ScoreRow[]): void {
     const earlier = first.get(row.id);
     if (earlier) {
       throw new ScoresCsvError(
-        `duplicate id "${row.id}": ${earlier.file}:${earlier.line} and ${row.file}:${row.line}`,
+        `duplicate id "${row.id}": ${at(earlier)} and ${at(row)}`,
       );
     }
     first.set(row.id, row);
@@ -250,17 +302,15 @@ function joinRowsById(rows: ScoreRow[]): ScoreRow[] {
     for (const [name, value] of Object.entries(row.scores)) {
       if (!(name in earlier.scores) || Object.is(earlier.scores[name], value)) continue;
       throw new ScoresCsvError(
-        `id "${row.id}" has ${name} = ${
-          earlier.scores[name]
-        } at ${earlier.file}:${earlier.line} but ${value} ` +
-          `at ${row.file}:${row.line}; one image scored twice must score the same (files of different runs ` +
+        `id "${row.id}" has ${name} = ${earlier.scores[name]} at ${at(earlier)} but ${value} ` +
+          `at ${at(row)}; one image scored twice must score the same (files of different runs ` +
           `over the same images join by id, and each score column must come from one run)`,
       );
     }
     if (earlier.label !== undefined && row.label !== undefined && earlier.label !== row.label) {
       throw new ScoresCsvError(
-        `id "${row.id}" has label ${earlier.label} at ${earlier.file}:${earlier.line} but ${row.label} at ` +
-          `${row.file}:${row.line}; expected one image with one label`,
+        `id "${row.id}" has label ${earlier.label} at ${at(earlier)} but ${row.label} at ` +
+          `${at(row)}; expected one image with one label`,
       );
     }
     Object.assign(earlier.scores, row.scores);
@@ -316,9 +366,9 @@ export function concatScoreTables(tables: ScoreTable[]): ScoreTable {
   const inputRows = ordered.flatMap((t) => t.rows).map((row) => ({
     row,
     hasA: "A" in row.scores,
-    file: row.file,
+    file: row.file ?? "",
   }))
-    .sort((a, b) => compareSources(a, b) || a.row.line - b.row.line).map(({ row }) => row);
+    .sort((a, b) => compareSources(a, b) || (a.row.line ?? 0) - (b.row.line ?? 0)).map(({ row }) => row);
   const rows = joinRowsById(inputRows).sort((a, b) => compareText(a.id, b.id));
   const unique = (names: string[]) => [...new Set(names)];
   return {

@@ -20,6 +20,7 @@ import { figure3Columns, pickExamples } from "../anogan/report/figure3.ts";
 import { findRunInfo, runEvaluation } from "../anogan/report/report.ts";
 import {
   concatScoreTables,
+  joinScoreColumns,
   MAPS_FILE,
   parseCsv,
   parseScoresCsv,
@@ -522,4 +523,18 @@ Deno.test("pixel figures come from the float maps beside scores.csv, and say so 
     assert.equal(raw.diceThreshold, expected.diceThreshold);
     assert.ok(raw.diceThreshold < 0.75 * fromPngs.evaluation.pixel[0].diceThreshold, "halved residuals");
   });
+});
+
+Deno.test("scores of two methods over the same images join by id, never by position", () => {
+  const row = (id: string, scores: Record<string, number>) => ({ id, source: "", label: 0 as const, scores });
+  const dcgan = [row("a", { A: 1 }), row("b", { A: 2 })];
+  const joined = joinScoreColumns(dcgan, [row("b", { A_acae: 20 }), row("a", { A_acae: 10 })], "test");
+  assert.deepEqual(joined.map((r) => [r.id, r.scores]), [["a", { A: 1, A_acae: 10 }], ["b", {
+    A: 2,
+    A_acae: 20,
+  }]]);
+  assert.throws(
+    () => joinScoreColumns(dcgan, [row("a", { A_acae: 10 }), row("c", { A_acae: 30 })], "the aCAE's scores"),
+    /the aCAE's scores: the rows to join are not the same images \(1 missing, 1 extra, e\.g\. "b"\)/,
+  );
 });

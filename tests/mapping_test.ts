@@ -5,7 +5,8 @@ import * as T from "../core/mod.ts";
 import { createDcgan, type Dcgan, dcganInit } from "../anogan/dcgan.ts";
 import { discriminatorScore, initialLatents, mapToLatent } from "../anogan/mapping.ts";
 import { type QuerySet, subsetQueries } from "../anogan/queries.ts";
-import { formatScoresCsv, loadGan, scoreQueries, shardRange } from "../anogan/score.ts";
+import { loadGan, scoreColumns, scoreQueries, shardRange } from "../anogan/score.ts";
+import { formatScoresCsv } from "../anogan/scores.ts";
 import { gpu } from "./helpers.ts";
 
 await gpu();
@@ -115,11 +116,12 @@ Deno.test("sharded runs give the unsharded scores, and their CSVs concatenate to
   for (let i = 0; i < 3; i++) {
     parts.push(await scoreQueries(gan, set, "/nonexistent", { ...opts, batch: 3, shard: [i, 3] }));
   }
-  const wholeCsv = formatScoresCsv(whole.rows, opts.methods);
+  const wholeCsv = formatScoresCsv(whole.rows, scoreColumns(opts.methods, whole.rows));
   const body = (csv: string) => csv.split("\n").slice(1).join("\n");
   const header = wholeCsv.split("\n")[0];
   assert.equal(
-    header + "\n" + parts.map((p) => body(formatScoresCsv(p.rows, opts.methods))).join(""),
+    header + "\n" +
+      parts.map((p) => body(formatScoresCsv(p.rows, scoreColumns(opts.methods, p.rows)))).join(""),
     wholeCsv,
   );
   assert.deepEqual(shardRange(10, [2, 3]), [6, 10]);
