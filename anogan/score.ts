@@ -92,6 +92,32 @@ export interface ScoreOptions {
   encoderSteps?: number;
 }
 
+/**
+ * The methods a scoring runs, from `--methods` (default: AnoGAN, GANR and PD; an aCAE run: its own)
+ * and `--mapper`: the iterative mapper is the anogan method, the encoder mappers are methods of their
+ * own. Errors name the flag and the run.
+ */
+export function scoreMethods(
+  run: string,
+  isAcae: boolean,
+  requested: readonly string[] | undefined,
+  mappers: readonly string[],
+): ScoreMethod[] {
+  let methods = [...(requested ?? (isAcae ? ["acae"] : ["anogan", "ganr", "pd"]))] as ScoreMethod[];
+  if (methods.includes("acae") && !isAcae) {
+    throw new Error(
+      `--methods acae: ${run} is not an aCAE run (train one with deno task train --model acae)`,
+    );
+  }
+  if (isAcae && mappers.some((m) => m.startsWith("encoder"))) {
+    throw new Error(`--mapper encoder: ${run} is an aCAE run; its encoder scores as --methods acae`);
+  }
+  if (!mappers.includes("iterative")) methods = methods.filter((m) => m !== "anogan");
+  methods.push(...(mappers.filter((m) => m !== "iterative") as ScoreMethod[]));
+  if (methods.length === 0) throw new Error("nothing to score: --methods and --mapper leave no method");
+  return methods;
+}
+
 /** Image indices [begin, end) of shard i of n: contiguous, disjoint, covering the set. */
 export function shardRange(count: number, [i, n]: [number, number]): [number, number] {
   if (!(Number.isInteger(n) && n >= 1 && Number.isInteger(i) && i >= 0 && i < n)) {

@@ -19,7 +19,7 @@ import {
   defaultBatch,
   loadGan,
   MAPPING_DEFAULTS,
-  type ScoreMethod,
+  scoreMethods,
   scoreQueries,
   secondsPerImageByMethod,
   writeScoreOutputs,
@@ -121,22 +121,10 @@ async function main(): Promise<void> {
     allowIncomplete: a["allow-incomplete"],
   });
   const isAcae = config.kind === "acae";
-  let methods: string[] = a.methods ?? (isAcae ? ["acae"] : ["anogan", "ganr", "pd"]);
-  if (methods.includes("acae") && !isAcae) {
-    throw new Error(
-      `--methods acae: ${a.run} is not an aCAE run (train one with deno task train --model acae)`,
-    );
-  }
-  if (isAcae && mappers.some((m) => m.startsWith("encoder"))) {
-    throw new Error(`--mapper encoder: ${a.run} is an aCAE run; its encoder scores as --methods acae`);
-  }
-  // The iterative mapper is the anogan method; the encoder mappers are methods of their own.
-  if (!mappers.includes("iterative")) methods = methods.filter((m) => m !== "anogan");
-  methods.push(...mappers.filter((m) => m !== "iterative"));
-  if (methods.length === 0) throw new Error("nothing to score: --methods and --mapper leave no method");
+  const methods = scoreMethods(a.run, isAcae, a.methods, mappers);
   const encoder = isAcae
     ? acaeEncoder
-    : mappers.some((m) => m.startsWith("encoder"))
+    : methods.some((m) => m.startsWith("encoder"))
     ? await loadEncoder(a.run, gan.G.cfg)
     : undefined;
   const seed = a.seed;
@@ -163,7 +151,7 @@ async function main(): Promise<void> {
     seed,
   };
   const options = {
-    methods: methods as ScoreMethod[],
+    methods,
     encoder,
     mapping,
     batch,
