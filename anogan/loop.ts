@@ -161,6 +161,33 @@ async function truncateMetrics(dir: string, step: number): Promise<void> {
   }
 }
 
+/** What a resume may change: the epochs (to extend a run), the step limit, how often losses are read back. */
+export interface ResumeChanges {
+  epochs?: number;
+  maxSteps: number;
+  logEvery?: number;
+}
+
+/**
+ * The config of the run in `dir` (its config.json) with what a resume changes; everything else is the
+ * run's own. How often losses are read back changes no result: metrics.jsonl records each window's steps.
+ */
+export async function resumedConfig<C extends LoopSchedule>(dir: string, changes: ResumeChanges): Promise<C> {
+  const path = `${dir}/config.json`;
+  let saved: C;
+  try {
+    saved = JSON.parse(await Deno.readTextFile(path));
+  } catch (e) {
+    throw new Error(`--resume: cannot read ${path} (${(e as Error).message}); train without --resume first`);
+  }
+  return {
+    ...saved,
+    epochs: changes.epochs ?? saved.epochs,
+    maxSteps: changes.maxSteps,
+    logEvery: changes.logEvery ?? saved.logEvery,
+  };
+}
+
 export interface LoopSchedule {
   batch: number;
   epochs: number;

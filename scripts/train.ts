@@ -18,6 +18,7 @@ import { ACAE_RECON_WEIGHT } from "../anogan/acae.ts";
 import { DCGAN_DEFAULTS, type DcganConfig } from "../anogan/dcgan.ts";
 import { checkTrainable, NanLossError, train, TRAIN_DEFAULTS, type TrainConfig } from "../anogan/train.ts";
 import { provenance } from "../anogan/provenance.ts";
+import { resumedConfig } from "../anogan/loop.ts";
 import { compareFingerprints, type DataFingerprint, dataFingerprint } from "../anogan/data/fingerprint.ts";
 import { OwnedFolder } from "../anogan/folders.ts";
 import { writeFileAtomic } from "../core/io/safetensors.ts";
@@ -119,20 +120,13 @@ async function main(): Promise<number> {
   if (a.resume) {
     dir = a.resume;
     allowOnly(given, RESUME_FLAGS, `--resume continues ${dir} with its own settings`, "--resume");
-    let saved: TrainConfig & { extra?: typeof extra };
-    try {
-      saved = JSON.parse(await Deno.readTextFile(`${dir}/config.json`));
-    } catch (e) {
-      throw new Error(`--resume ${dir}: cannot read ${dir}/config.json (${(e as Error).message})`);
-    }
-    cfg = {
-      ...saved,
-      epochs: given.has("epochs") ? a.epochs : saved.epochs,
+    const saved = await resumedConfig<TrainConfig & { extra: typeof extra }>(dir, {
+      epochs: given.has("epochs") ? a.epochs : undefined,
       maxSteps: a["max-steps"],
-      // How often losses are read back changes no result; metrics.jsonl records each window's steps.
-      logEvery: a["log-every"] ?? saved.logEvery,
-    };
-    extra = saved.extra!;
+      logEvery: a["log-every"],
+    });
+    cfg = saved;
+    extra = saved.extra;
   } else {
     if (!a.data) throw new Error(`--data is required: ${DATA_SPEC_HELP} (see --help)`);
     const data = a.data;

@@ -22,6 +22,7 @@ import {
 import type { DcganConfig } from "../anogan/dcgan.ts";
 import { NanLossError } from "../anogan/train.ts";
 import { provenance } from "../anogan/provenance.ts";
+import { resumedConfig } from "../anogan/loop.ts";
 import { FolderLock, OwnedFolder } from "../anogan/folders.ts";
 
 const D = ENCODER_TRAIN_DEFAULTS;
@@ -90,22 +91,11 @@ async function main(): Promise<number> {
   const { gan, config: run } = await loadTrainedGan(a.run);
   let cfg: EncoderTrainConfig;
   if (a.resume) {
-    let saved: EncoderTrainConfig;
-    const path = `${a.run}/${ENCODER_DIR}/config.json`;
-    try {
-      saved = JSON.parse(await Deno.readTextFile(path));
-    } catch (e) {
-      throw new Error(
-        `--resume: cannot read ${path} (${(e as Error).message}); train without --resume first`,
-      );
-    }
-    cfg = {
-      ...saved,
-      epochs: given.has("epochs") ? a.epochs : saved.epochs,
+    cfg = await resumedConfig<EncoderTrainConfig>(`${a.run}/${ENCODER_DIR}`, {
+      epochs: given.has("epochs") ? a.epochs : undefined,
       maxSteps: a["max-steps"],
-      // How often losses are read back changes no result; metrics.jsonl records each window's steps.
-      logEvery: a["log-every"] ?? saved.logEvery,
-    };
+      logEvery: a["log-every"],
+    });
   } else {
     cfg = {
       data: String(run.data),
