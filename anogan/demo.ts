@@ -7,8 +7,7 @@
 import { join, relative } from "node:path";
 import * as T from "../core/mod.ts";
 import { OwnedFolder } from "./folders.ts";
-import { joinScoreColumns } from "./scores.ts";
-import { ENCODER_TRAIN_DEFAULTS, trainEncoder } from "./encoder.ts";
+import { scoreWithModels, trainModels } from "./pipeline.ts";
 import { DEFAULT_TEST_SET, writePhantomDataset } from "./data/phantom.ts";
 import { loadTrainingSource } from "./data/source.ts";
 import { MAPPING_DEFAULTS } from "./mapping.ts";
@@ -16,15 +15,8 @@ import { provenance } from "./provenance.ts";
 import { loadQuerySet } from "./queries.ts";
 import { runEvaluation } from "./report/report.ts";
 import type { PixelSummary } from "./eval.ts";
-import {
-  defaultBatch,
-  type ScoreMethod,
-  type ScoreOptions,
-  scoreQueries,
-  secondsPerImageByMethod,
-  writeScoreOutputs,
-} from "./score.ts";
-import { train, TRAIN_DEFAULTS, type TrainConfig } from "./train.ts";
+import { defaultBatch, type ScoreMethod } from "./score.ts";
+import { TRAIN_DEFAULTS, type TrainConfig } from "./train.ts";
 
 export interface DemoPreset {
   description: string;
@@ -172,44 +164,23 @@ async function demoInto(out: string, o: DemoOptions): Promise<DemoResult> {
   o.log(
     `[2/4] training on ${source.description} (${source.count} patches), ${p.epochs} epochs (${elapsed()})`,
   );
-  const runDir = `${out}/run`;
-  const state = await train({ dir: runDir, source, cfg, quiet: o.quiet, provenance: { ...prov, extra } });
-  const gan = state.gan;
-  o.log(`      izi_f encoder for the DCGAN: ${p.encoderEpochs} epochs (${elapsed()})`);
-  const encoder = (await trainEncoder({
-    runDir,
-    gan,
-    source,
-    cfg: {
-      ...ENCODER_TRAIN_DEFAULTS,
-      data: cfg.data,
-      model: cfg.model,
-      epochs: p.encoderEpochs,
-      seed: o.seed,
-    },
-    quiet: o.quiet,
+  const models = await trainModels(out, source, {
+    cfg,
+    encoderEpochs: p.encoderEpochs,
+    acaeEpochs: p.acaeEpochs,
+    extra,
     provenance: prov,
-  })).encoder;
-  o.log(`      aCAE baseline on the same patches: ${p.acaeEpochs} epochs (${elapsed()})`);
-  const acaeDir = `${out}/acae-run`;
-  const acae = await train({
-    dir: acaeDir,
-    source,
-    cfg: { ...cfg, kind: "acae", epochs: p.acaeEpochs },
     quiet: o.quiet,
-    provenance: { ...prov, extra },
+    onStage: (stage) =>
+      o.log(
+        stage === "encoder"
+          ? `      izi_f encoder for the DCGAN: ${p.encoderEpochs} epochs (${elapsed()})`
+          : `      aCAE baseline on the same patches: ${p.acaeEpochs} epochs (${elapsed()})`,
+      ),
   });
 
   // 3. Score the test patches and some training patches (for the histograms of Fig. 4(c, d)).
   const mapping = { ...MAPPING_DEFAULTS, steps: p.steps, lr: p.lr, seed: o.seed };
-  const scoreOpts = (methods: ScoreMethod[]): ScoreOptions => ({
-    methods,
-    mapping,
-    batch: defaultBatch(rt, cfg.model),
-    shard: [0, 1],
-    images: true,
-    quiet: o.quiet,
-  });
   // Everything is fixed now — the preset, the models, the mapping — so the test set is read, once.
   o.log(`[3/4] scoring the phantom patch test set: Γ = ${p.steps} (${elapsed()})`);
   const test = await loadQuerySet("phantom-test", {
@@ -221,27 +192,14 @@ async function demoInto(out: string, o: DemoOptions): Promise<DemoResult> {
   o.log(`      ${test.description}`);
   let lastSecondsPerImage: Record<string, number> = {};
   const scoreRun = async (dir: string, data: string, set: typeof test, methods: ScoreMethod[]) => {
-    await Deno.mkdir(dir, { recursive: true });
-    const options = { ...scoreOpts(methods), encoder, encoderSteps: p.encoderSteps };
-    const s0 = performance.now();
-    const result = await scoreQueries(gan, set, dir, options);
-    // The aCAE scores the same images with its own decoder and discriminator; its columns join the rows.
-    const acaeResult = await scoreQueries(acae.gan, set, dir, {
-      ...scoreOpts(["acae"]),
-      images: false,
-      encoder: acae.encoder,
-    });
-    result.rows = joinScoreColumns(result.rows, acaeResult.rows, `${dir}: the aCAE's scores`);
-    Object.assign(result.seconds, acaeResult.seconds);
-    options.methods = [...methods, "acae"];
-    const seconds = (performance.now() - s0) / 1000;
-    await writeScoreOutputs(dir, result, {
-      run: runDir,
+    const { seconds, secondsByMethod } = await scoreWithModels(models, set, dir, {
+      methods,
+      mapping,
+      batch: defaultBatch(rt, cfg.model),
+      images: true,
+      encoderSteps: p.encoderSteps,
+      quiet: o.quiet,
       data,
-      set,
-      options,
-      seconds,
-      model: cfg.model,
       provenance: prov,
     });
     o.log(
@@ -249,7 +207,7 @@ async function demoInto(out: string, o: DemoOptions): Promise<DemoResult> {
         (seconds / set.count).toFixed(2)
       } s per image)`,
     );
-    const perImage = Object.entries(secondsPerImageByMethod(result));
+    const perImage = Object.entries(secondsByMethod).map(([m, s]) => [m, s / set.count] as const);
     lastSecondsPerImage = Object.fromEntries(perImage);
     o.log(`      seconds per image: ${perImage.map(([m, s]) => `${m} ${s.toPrecision(3)}`).join(", ")}`);
     return `${dir}/scores.csv`;

@@ -4,23 +4,16 @@
 // DCGAN (z = E(x); E(x) then k steps), with every method's scoring time per image.
 
 import * as T from "../core/mod.ts";
-import { ENCODER_TRAIN_DEFAULTS, trainEncoder } from "./encoder.ts";
 import { FASHION_MNIST_CLASSES } from "./data/idx.ts";
 import { loadTrainingSource } from "./data/source.ts";
 import { auroc } from "./metrics.ts";
 import { OwnedFolder } from "./folders.ts";
-import { joinScoreColumns } from "./scores.ts";
+import { scoreWithModels, trainModels } from "./pipeline.ts";
 import { MAPPING_DEFAULTS } from "./mapping.ts";
 import { provenance } from "./provenance.ts";
 import { loadQuerySet } from "./queries.ts";
-import {
-  defaultBatch,
-  type ScoreMethod,
-  scoreQueries,
-  secondsPerImageByMethod,
-  writeScoreOutputs,
-} from "./score.ts";
-import { train, TRAIN_DEFAULTS, type TrainConfig } from "./train.ts";
+import { defaultBatch, type ScoreMethod } from "./score.ts";
+import { TRAIN_DEFAULTS, type TrainConfig } from "./train.ts";
 
 export interface FmnistSettings {
   width: number;
@@ -120,33 +113,13 @@ async function experimentInto(out: string, o: FmnistOptions): Promise<ClassResul
       `class ${cls} (${FASHION_MNIST_CLASSES[cls]}): training on ${source.count} images, ${s.epochs} epochs`,
     );
     const t0 = performance.now();
-    const state = await train({
-      dir: `${dir}/run`,
-      source,
+    const models = await trainModels(dir, source, {
       cfg,
-      quiet: o.quiet,
-      provenance: { ...prov, extra: { fmnistDir: o.fmnistDir } },
-    });
-    const encoder = (await trainEncoder({
-      runDir: `${dir}/run`,
-      gan: state.gan,
-      source,
-      cfg: {
-        ...ENCODER_TRAIN_DEFAULTS,
-        data: cfg.data,
-        model: cfg.model,
-        epochs: s.encoderEpochs ?? s.epochs,
-        seed: o.seed,
-      },
-      quiet: o.quiet,
+      encoderEpochs: s.encoderEpochs ?? s.epochs,
+      acaeEpochs: s.acaeEpochs ?? s.epochs,
+      extra: { fmnistDir: o.fmnistDir },
       provenance: prov,
-    })).encoder;
-    const acae = await train({
-      dir: `${dir}/acae-run`,
-      source,
-      cfg: { ...cfg, kind: "acae", epochs: s.acaeEpochs ?? s.epochs },
       quiet: o.quiet,
-      provenance: { ...prov, extra: { fmnistDir: o.fmnistDir } },
     });
     const trainSeconds = (performance.now() - t0) / 1000;
     const set = await loadQuerySet(`fmnist-test:${cls}`, {
@@ -156,38 +129,17 @@ async function experimentInto(out: string, o: FmnistOptions): Promise<ClassResul
       fmnistDir: o.fmnistDir,
     });
     o.log(`class ${cls}: scoring ${set.count} test images, Γ = ${s.steps}`);
-    const options = {
+    const scored = await scoreWithModels(models, set, `${dir}/scores`, {
       methods: METHODS,
       mapping: { ...MAPPING_DEFAULTS, steps: s.steps, lr: s.lr, seed: o.seed },
       batch: defaultBatch(rt, cfg.model),
-      shard: [0, 1] as [number, number],
       images: false,
-      quiet: o.quiet,
-      encoder,
       encoderSteps: s.encoderSteps ?? Math.max(1, Math.round(s.steps / 10)),
-    };
-    const t1 = performance.now();
-    const scored = await scoreQueries(state.gan, set, `${dir}/scores`, options);
-    // The aCAE's columns join the same rows (its own decoder and discriminator).
-    const acaeScored = await scoreQueries(acae.gan, set, `${dir}/scores`, {
-      ...options,
-      methods: ["acae"],
-      encoder: acae.encoder,
-    });
-    scored.rows = joinScoreColumns(scored.rows, acaeScored.rows, `class ${cls}: the aCAE's scores`);
-    Object.assign(scored.seconds, acaeScored.seconds);
-    options.methods = [...METHODS, "acae"];
-    const scoreSeconds = (performance.now() - t1) / 1000;
-    await Deno.mkdir(`${dir}/scores`, { recursive: true });
-    await writeScoreOutputs(`${dir}/scores`, scored, {
-      run: `${dir}/run`,
+      quiet: o.quiet,
       data: `fmnist-test:${cls}`,
-      set,
-      options,
-      seconds: scoreSeconds,
-      model: cfg.model,
       provenance: prov,
     });
+    const scoreSeconds = scored.seconds;
     const labels = scored.rows.map((r) => r.label as 0 | 1);
     const auc = Object.fromEntries(
       COLUMNS.map((c) => [c, auroc(scored.rows.map((r) => r.scores[c]), labels)]),
@@ -203,9 +155,12 @@ async function experimentInto(out: string, o: FmnistOptions): Promise<ClassResul
       auc,
       trainSeconds,
       scoreSeconds,
-      secondsPerImage: secondsPerImageByMethod(scored),
+      secondsPerImage: Object.fromEntries(
+        Object.entries(scored.secondsByMethod).map(([m, sec]) => [m, sec / Math.max(scored.rows.length, 1)]),
+      ),
       testImages: set.count,
     });
+    const { state, encoder, acae } = models;
     for (const m of [state.gan.G, state.gan.D, encoder, acae.gan.G, acae.gan.D, acae.encoder!]) m.dispose();
   }
   await T.writeFileAtomic(
