@@ -6,9 +6,8 @@
 // The same Encoder serves the izi_f encoder of anogan/encoder.ts (trained after the GAN, G and D frozen).
 
 import * as T from "../core/mod.ts";
-import { createDcgan, type Dcgan, type DcganConfig, dcganInit, nchwIndex, permutedLayout } from "./dcgan.ts";
+import { type Dcgan, type DcganConfig, nchwIndex, permutedLayout } from "./dcgan.ts";
 import { discriminatorLoss, generatorLoss } from "./losses.ts";
-import type { TrainConfig, TrainState } from "./train.ts";
 
 const KERNEL = 5;
 const LEAKY_SLOPE = 0.2;
@@ -72,34 +71,20 @@ export function encoderInit(e: Encoder, gen: T.Rng): void {
  */
 export const ACAE_RECON_WEIGHT = 100;
 
-/** E, G and D of a new aCAE run; the optimiser `optG` updates E and G together (one autoencoder). */
-export function createAcaeState(cfg: TrainConfig): TrainState {
-  const gen = new T.Rng(BigInt(cfg.seed));
-  const gan: Dcgan = createDcgan(cfg.model, gen);
-  const encoder = new Encoder(cfg.model, gen);
-  dcganInit(gan, gen);
-  encoderInit(encoder, gen);
-  const opts = { lr: cfg.lr, betas: [cfg.beta1, cfg.beta2] as [number, number] };
-  return {
-    gan,
-    encoder,
-    optG: new T.Adam([...encoder.parameters(), ...gan.G.parameters()], opts),
-    optD: new T.Adam(gan.D.parameters(), opts),
-    zRng: new T.Rng(BigInt(cfg.seed), 1n << 60n),
-    step: 0,
-    epoch: 0,
-    stepInEpoch: 0,
-  };
-}
-
 /**
  * One aCAE step in one submit: D learns real x against reconstructions G(E(x)) (eq. 1 with the
  * reconstruction in place of G(z)); then E and G descend
  *   w·mean|x − G(E(x))| − log D(G(E(x)))
  * through the updated D, whose weights get no gradient. L1, not L2: the score's residual R (eq. 3) is
  * an L1 norm, so the autoencoder minimises what it is scored by, and L1 blurs less than L2.
+ * `s` and `cfg` are an aCAE run's TrainState and TrainConfig (train.ts, which makes the state and runs
+ * the loop); the step takes only the fields it reads, so that this file does not import training.
  */
-export function acaeStep(s: TrainState, cfg: TrainConfig, realBatch: Float32Array) {
+export function acaeStep(
+  s: { gan: Dcgan; encoder?: Encoder; optG: T.Adam; optD: T.Adam },
+  cfg: { batch: number; model: DcganConfig; reconWeight?: number },
+  realBatch: Float32Array,
+) {
   const { G, D } = s.gan;
   const E = s.encoder!;
   const { size } = cfg.model;

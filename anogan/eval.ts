@@ -3,6 +3,8 @@
 // figures of residuals against masks (Fig. 3).
 
 import { readGrayPng, readMaskPng } from "./data/png.ts";
+import { PHANTOM_MASK_WORDS } from "./data/phantom.ts";
+import { isPhantomSource } from "./queries.ts";
 import {
   type AucInterval,
   bootstrapAurocInterval,
@@ -443,19 +445,44 @@ export async function readResidualsAndMasks(
   return images;
 }
 
-const PIXEL_TRUTHS: { truth: string; isAnomalous: (label: number) => boolean }[] = [
-  { truth: "fluid or hyperreflective focus (mask > 0)", isAnomalous: (label) => label !== 0 },
-  { truth: "fluid only (mask = 1)", isAnomalous: (label) => label === 1 },
-];
+/** Which mask labels count as anomalous pixels, and that truth in words. */
+export interface PixelTruth {
+  truth: string;
+  isAnomalous: (label: number) => boolean;
+}
+
+/** How a query set's masks are reported: its pixel-level truths, and the legend of Fig. 3's mask tile. */
+export interface MaskWords {
+  truths: readonly PixelTruth[];
+  legend: string;
+}
+
+/** Masks that are just anomaly masks (a user's: any nonzero label, 255 read as 1, marks an anomaly). */
+export const ANOMALY_MASK_WORDS: MaskWords = {
+  truths: [{ truth: "anomaly mask (mask > 0)", isAnomalous: (label) => label !== 0 }],
+  legend: "white anomaly, gray any other nonzero label",
+};
 
 /**
- * Pixel-level AUROC, best Dice and residual mass inside the masks, for any anomaly label and for
- * fluid alone (the paper's image labels count fluid), of the paper's residual |x − G(z_Γ)| and, when
- * every image has its query and G(z_Γ) and `smoothing` > 0, of the smoothed residual
- * |g_σ ∗ (x − G(z_Γ))| (see smoothedResidual). Empty when no row has both PNGs or no pixel is anomalous.
+ * The words for the masks of these rows, named from their query set: the phantoms' (fluid,
+ * hyperreflective focus) when every row with a mask is a phantom image, else plain anomaly masks.
+ */
+export function maskWords(rows: readonly ScoreRow[]): MaskWords {
+  const masked = rows.filter((row) => row.mask);
+  const phantom = masked.length > 0 ? masked.every((row) => isPhantomSource(row.source)) : false;
+  return phantom ? PHANTOM_MASK_WORDS : ANOMALY_MASK_WORDS;
+}
+
+/**
+ * Pixel-level AUROC, best Dice and residual mass inside the masks, for each truth (maskWords: for the
+ * phantoms any anomaly and fluid alone, as their patch labels count fluid), of the paper's residual
+ * |x − G(z_Γ)| and, when every image has its query and G(z_Γ) and `smoothing` > 0, of the smoothed
+ * residual |g_σ ∗ (x − G(z_Γ))| (see smoothedResidual). Empty when no row has both PNGs or no pixel is
+ * anomalous.
  */
 export function summarisePixels(
   images: LocalisationImage[] & { fromPngs?: number },
+  truths: readonly PixelTruth[],
   smoothing = DEFAULT_RESIDUAL_SMOOTHING,
 ): PixelSummary[] {
   const summaries: PixelSummary[] = [];
@@ -474,7 +501,7 @@ export function summarisePixels(
     });
   }
   for (const { map, images } of maps) {
-    for (const { truth, isAnomalous } of PIXEL_TRUTHS) {
+    for (const { truth, isAnomalous } of truths) {
       const anyAnomalous = images.some(({ mask }) => Array.prototype.some.call(mask, isAnomalous));
       if (!anyAnomalous) continue;
       const result = pixelMetrics(images, isAnomalous);

@@ -1,48 +1,9 @@
 // Detection metrics: per-image anomaly scores (ROC, AUC, Youden, bootstrap) and per-pixel residuals.
 
-import { Rng } from "./data/rng.ts";
+import { XoshiroRng } from "./data/rng.ts";
 
-/**
- * Area under the ROC curve, exact, through the Mann–Whitney U statistic: the probability that a
- * random positive scores higher than a random negative, ties counting one half. Higher scores mean
- * "more anomalous"; labels are 1/true for anomalous, 0/false for normal.
- */
-export function auroc(scores: ArrayLike<number>, labels: ArrayLike<0 | 1 | boolean>): number {
-  if (scores.length !== labels.length) {
-    throw new Error(`auroc: ${scores.length} scores but ${labels.length} labels; expected equal lengths`);
-  }
-  const order = Array.from({ length: scores.length }, (_, i) => i);
-  let positives = 0;
-  for (const i of order) {
-    if (Number.isNaN(scores[i])) throw new Error(`auroc: score ${i} is NaN; expected a number`);
-    const label = labels[i];
-    if (label !== 0 && label !== 1 && label !== true && label !== false) {
-      throw new Error(`auroc: label ${i} is ${label}; expected 0, 1, true or false`);
-    }
-    if (label === 1 || label === true) positives++;
-  }
-  const negatives = scores.length - positives;
-  if (positives === 0 || negatives === 0) {
-    throw new Error(
-      `auroc needs both classes, got ${positives} positive and ${negatives} negative labels`,
-    );
-  }
-  order.sort((a, b) => scores[a] - scores[b]);
-  // Sum of the (1-based) ranks of the positives, tied scores sharing their average rank.
-  let positiveRankSum = 0;
-  for (let start = 0; start < order.length;) {
-    let end = start + 1;
-    while (end < order.length && scores[order[end]] === scores[order[start]]) end++;
-    const averageRank = (start + 1 + end) / 2;
-    for (let k = start; k < end; k++) {
-      const label = labels[order[k]];
-      if (label === 1 || label === true) positiveRankSum += averageRank;
-    }
-    start = end;
-  }
-  const u = positiveRankSum - (positives * (positives + 1)) / 2;
-  return u / (positives * negatives);
-}
+// Image-level AUROC lives in auroc.ts, which the phantom's difficulty report shares; it belongs here too.
+export { auroc } from "./auroc.ts";
 
 // ---------------------------------------------------------------------------------------------------
 // ROC curve, Youden's index, bootstrap interval (image level) and residual-vs-mask metrics (pixel level).
@@ -262,7 +223,7 @@ export function bootstrapAurocInterval(
   positive.sort();
   negative.sort();
   const groups = tieGroups(positive, negative);
-  const rng = new Rng(seed);
+  const rng = new XoshiroRng(seed);
   const positiveCounts = new Float64Array(positive.length);
   const negativeCounts = new Float64Array(negative.length);
   const aucs = new Float64Array(samples);
@@ -277,7 +238,7 @@ export function bootstrapAurocInterval(
 }
 
 /** How often each index is drawn when drawing `counts.length` indices with replacement. */
-function drawCounts(rng: Rng, counts: Float64Array): void {
+function drawCounts(rng: XoshiroRng, counts: Float64Array): void {
   counts.fill(0);
   for (let k = 0; k < counts.length; k++) counts[rng.int(counts.length)]++;
 }

@@ -13,7 +13,7 @@ import {
   type PatchTestSetConfig,
   trivialScores,
 } from "./data/phantom.ts";
-import { Rng } from "./data/rng.ts";
+import { XoshiroRng } from "./data/rng.ts";
 import { DATA_SPEC_HELP, loadTrainingSource } from "./data/source.ts";
 
 export interface QuerySet {
@@ -58,7 +58,7 @@ function pad(n: number, width = 5): string {
 }
 
 /** A seeded random permutation of 0..count-1. */
-function shuffled(count: number, rng: Rng): number[] {
+function shuffled(count: number, rng: XoshiroRng): number[] {
   const order = Array.from({ length: count }, (_, i) => i);
   for (let i = count - 1; i > 0; i--) {
     const j = rng.int(i + 1);
@@ -82,7 +82,7 @@ export function subsetQueries(
   if (!Number.isInteger(limit) || limit < 1) {
     throw new Error(`--limit must be a positive integer, got ${limit}`);
   }
-  const rng = new Rng(seed);
+  const rng = new XoshiroRng(seed);
   let keep: number[];
   if (balanced) {
     const order = shuffled(set.count, rng);
@@ -139,6 +139,15 @@ export const PHANTOM_PATCH_SETS: Record<string, { name: string; config: Readonly
   "phantom-test": { name: "phantom patch test set", config: DEFAULT_TEST_SET },
   "phantom-val": { name: "phantom validation patch set", config: DEFAULT_VALIDATION_SET },
 };
+
+/**
+ * Whether a score row's source names a phantom image (`phantom-test:…`, `phantom-val:…`, or `phantom:…`
+ * from the training source), whose masks label fluid and hyperreflective foci; a user's PNGs are paths.
+ */
+export function isPhantomSource(source: string): boolean {
+  const kind = source.split(":")[0];
+  return kind === "phantom" || Object.hasOwn(PHANTOM_PATCH_SETS, kind);
+}
 
 function phantomPatches(spec: string, o: QueryOptions): QuerySet {
   const { name, config: base } = PHANTOM_PATCH_SETS[spec];

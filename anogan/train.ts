@@ -16,12 +16,13 @@
 
 import * as T from "../core/mod.ts";
 import { type ImageBatchSource } from "./data/source.ts";
-import { acaeStep, createAcaeState, type Encoder } from "./acae.ts";
+import { acaeStep, Encoder, encoderInit } from "./acae.ts";
 import { createDcgan, type Dcgan, type DcganConfig, dcganInit, type Discriminator } from "./dcgan.ts";
 import { discriminatorLoss, generatorLoss } from "./losses.ts";
 import { runEpochs, startRun, stepsPerEpoch } from "./loop.ts";
 import { mapToLatent } from "./mapping.ts";
-import { tileImages, writeGrayPng } from "./report/grid.ts";
+import { tileImages } from "./data/grid.ts";
+import { writeGrayPixelsPng } from "./data/png.ts";
 
 export interface TrainConfig {
   /** The data spec (for the record) and the model. */
@@ -114,6 +115,26 @@ export function createTrainState(cfg: TrainConfig): TrainState {
   return {
     gan,
     optG: new T.Adam(gan.G.parameters(), opts),
+    optD: new T.Adam(gan.D.parameters(), opts),
+    zRng: new T.Rng(BigInt(cfg.seed), 1n << 60n),
+    step: 0,
+    epoch: 0,
+    stepInEpoch: 0,
+  };
+}
+
+/** E, G and D of a new aCAE run; the optimiser `optG` updates E and G together (one autoencoder). */
+function createAcaeState(cfg: TrainConfig): TrainState {
+  const gen = new T.Rng(BigInt(cfg.seed));
+  const gan: Dcgan = createDcgan(cfg.model, gen);
+  const encoder = new Encoder(cfg.model, gen);
+  dcganInit(gan, gen);
+  encoderInit(encoder, gen);
+  const opts = { lr: cfg.lr, betas: [cfg.beta1, cfg.beta2] as [number, number] };
+  return {
+    gan,
+    encoder,
+    optG: new T.Adam([...encoder.parameters(), ...gan.G.parameters()], opts),
     optD: new T.Adam(gan.D.parameters(), opts),
     zRng: new T.Rng(BigInt(cfg.seed), 1n << 60n),
     step: 0,
@@ -402,7 +423,7 @@ async function writeSamples(dir: string, s: TrainState, fixedZ: T.Tensor, epoch:
   images.dispose();
   s.gan.G.train();
   const grid = tileImages(data, fixedZ.shape[0], size, size, { cols: 8 });
-  await writeGrayPng(`${dir}/samples/epoch-${String(epoch).padStart(3, "0")}.png`, grid);
+  await writeGrayPixelsPng(`${dir}/samples/epoch-${String(epoch).padStart(3, "0")}.png`, grid);
 }
 
 /** Throws, before any write, when `source` cannot train `cfg` (image size; a batch after the held-out images). */

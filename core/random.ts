@@ -3,6 +3,10 @@
 // A generator is a 64-bit key (the seed) and a 64-bit block counter. Each block gives four u32 values,
 // so n numbers consume ceil(n / 4) blocks, on either side. Uniform floats take the top 24 bits and are
 // bit-identical on CPU and GPU; normals (Box–Muller) use log/cos/sin and agree to float rounding.
+//
+// Data synthesis and sampling (phantoms, patch positions, bootstrap resamples) draw from a second,
+// CPU-only stream, anogan/data/rng.ts's XoshiroRng: the phantom test sets are defined by it, so the
+// two generators stay distinct.
 
 import { grid1d, Params, rt } from "./kernel.ts";
 import { type Shape, sizeOf, Tensor } from "./tensor.ts";

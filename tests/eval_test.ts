@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { encodeGrayPng, encodeMaskPng, readGrayPng, readMaskPng } from "../anogan/data/png.ts";
-import { Rng } from "../anogan/data/rng.ts";
+import { XoshiroRng } from "../anogan/data/rng.ts";
 import {
   evaluateScores,
   LESION_SHARE_STRATA,
@@ -40,7 +40,7 @@ async function withTempDir(run: (dir: string) => Promise<void>): Promise<void> {
 const SIZE = 12;
 
 /** One synthetic query: background texture, and for anomalies a bright square marked in the mask. */
-function syntheticImage(rng: Rng, anomalous: boolean) {
+function syntheticImage(rng: XoshiroRng, anomalous: boolean) {
   const query = new Float32Array(SIZE * SIZE), generated = new Float32Array(SIZE * SIZE);
   const mask = new Uint8Array(SIZE * SIZE);
   const [x0, y0] = [2 + rng.int(SIZE - 6), 2 + rng.int(SIZE - 6)];
@@ -61,7 +61,11 @@ function syntheticImage(rng: Rng, anomalous: boolean) {
  * A run folder like `deno task train` + `deno task score` leave: run/config.json and run/score/ with
  * scores.csv, train_scores.csv and the PNGs the rows name.
  */
-async function writeSyntheticRun(dir: string, count = 24): Promise<{ scores: string; train: string }> {
+async function writeSyntheticRun(
+  dir: string,
+  count = 24,
+  source = (i: number) => `phantom:test:${i}`,
+): Promise<{ scores: string; train: string }> {
   const scoreDir = join(dir, "score");
   await Deno.mkdir(join(scoreDir, "png"), { recursive: true });
   await Deno.writeTextFile(
@@ -74,7 +78,7 @@ async function writeSyntheticRun(dir: string, count = 24): Promise<{ scores: str
       adapter: { vendor: "mesa" },
     }),
   );
-  const rng = new Rng(9);
+  const rng = new XoshiroRng(9);
   const header = "id,source,label,mask,query,generated,residual,volume,A,R,D,A_ganr,D_ganr,PD";
   const lines = [header], trainLines = [header];
   for (let i = 0; i < count; i++) {
@@ -98,7 +102,7 @@ async function writeSyntheticRun(dir: string, count = 24): Promise<{ scores: str
     lines.push(
       [
         `q${i}`,
-        `phantom:test:${i}`,
+        source(i),
         anomalous ? 1 : 0,
         name("mask"),
         name("query"),
@@ -343,6 +347,22 @@ Deno.test("eval writes eval.json, a self-contained report.html and figure3.png f
   });
 });
 
+Deno.test("a user's own masks are reported as anomaly masks, not in the phantoms' words", async () => {
+  await withTempDir(async (dir) => {
+    const { scores } = await writeSyntheticRun(dir, 24, (i) => `png/${i}_query.png`);
+    const outputs = await runEvaluation({ scores: [scores], seed: 1, bootstrapSamples: 50 });
+    const json = JSON.parse(await Deno.readTextFile(outputs.jsonPath));
+    assert.deepEqual(
+      json.pixel.map((p: { map: string; truth: string }) => [p.map.split(" ")[0], p.truth]),
+      [["residual", "anomaly mask (mask > 0)"], ["smoothed", "anomaly mask (mask > 0)"]],
+    );
+    assert.doesNotMatch(JSON.stringify(json), /fluid|hyperreflective/);
+    const html = await Deno.readTextFile(outputs.htmlPath);
+    assert.doesNotMatch(html, /fluid|hyperreflective/);
+    assert.match(html, /mask \(white anomaly/);
+  });
+});
+
 Deno.test("training scores for the histograms must be normals", async () => {
   await withTempDir(async (dir) => {
     const { scores } = await writeSyntheticRun(dir, 6);
@@ -444,7 +464,7 @@ Deno.test("the run's config.json is found through score.json's run folder, else 
 });
 
 Deno.test("stratified detection: each stratum's anomalies against all normals, sensitivity at Table 1's cut-off", () => {
-  const rng = new Rng(4);
+  const rng = new XoshiroRng(4);
   const lines = ["id,label,kind,A,PD,R"];
   const shares = new Map<string, number>();
   for (let i = 0; i < 80; i++) {

@@ -13,7 +13,7 @@ import { evaluateScores, stratify } from "../anogan/eval.ts";
 import { bootstrapAurocInterval } from "../anogan/metrics.ts";
 import { runEvaluation } from "../anogan/report/report.ts";
 import { concatScoreTables, parseScoresCsv, readScoreFiles } from "../anogan/scores.ts";
-import { Rng } from "../anogan/data/rng.ts";
+import { XoshiroRng } from "../anogan/data/rng.ts";
 import { gpu } from "./helpers.ts";
 
 await gpu();
@@ -162,7 +162,7 @@ Deno.test("loading weights refuses NaN and ±Inf, naming the file, the tensor an
 async function writePngs(dir: string, names: string[], seed = 0): Promise<void> {
   await Deno.mkdir(dir, { recursive: true });
   for (const [k, name] of names.entries()) {
-    const rng = new Rng(seed + k);
+    const rng = new XoshiroRng(seed + k);
     const data = Float32Array.from({ length: 16 * 16 }, () => rng.uniform() * 2 - 1);
     await Deno.writeFile(join(dir, name), encodeGrayPng({ data, width: 16, height: 16 }));
   }
@@ -291,7 +291,7 @@ Deno.test("a png folder of distinct names still gives one id per file", async ()
 
 /** Two shards of one run (disjoint ids) and an aCAE run over the same images, as CSV text. */
 function scoreFiles(): Record<string, string> {
-  const rng = new Rng(4);
+  const rng = new XoshiroRng(4);
   const header = "id,source,label,A,R,D";
   const shards = [[header], [header]], acae = ["id,label,A_acae,kind"];
   for (let i = 0; i < 60; i++) {
@@ -358,7 +358,7 @@ Deno.test("shards in either order give the same rows; an id scored differently s
 });
 
 Deno.test("the bootstrap interval depends on the scores and labels, not their order", () => {
-  const rng = new Rng(8);
+  const rng = new XoshiroRng(8);
   const scores = Array.from(
     { length: 80 },
     (_, i) => Math.round((rng.normal() + (i % 4 === 0 ? 1 : 0)) * 4) / 4,

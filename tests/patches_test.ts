@@ -12,7 +12,7 @@ import {
   samplePatches,
   samplePatchPositions,
 } from "../anogan/data/patches.ts";
-import { deriveSeed, Rng } from "../anogan/data/rng.ts";
+import { deriveSeed, XoshiroRng } from "../anogan/data/rng.ts";
 
 /** An image whose pixel value encodes its position, so copies can be checked exactly. */
 function rampImage(width: number, height: number): GrayImage {
@@ -110,11 +110,11 @@ Deno.test("patch labels follow the paper's rule: one fluid pixel makes a patch a
 });
 
 Deno.test("the seeded generator is reproducible, in range and unbiased enough", () => {
-  const a = new Rng(42), b = new Rng(42), c = new Rng(43);
+  const a = new XoshiroRng(42), b = new XoshiroRng(42), c = new XoshiroRng(43);
   const drawsA = Array.from({ length: 8 }, () => a.nextUint32());
   assert.deepEqual(drawsA, Array.from({ length: 8 }, () => b.nextUint32()));
   assert.notDeepEqual(drawsA, Array.from({ length: 8 }, () => c.nextUint32()));
-  const rng = new Rng(7);
+  const rng = new XoshiroRng(7);
   let sum = 0, sumSquares = 0;
   const n = 20000;
   for (let i = 0; i < n; i++) {
@@ -128,5 +128,5 @@ Deno.test("the seeded generator is reproducible, in range and unbiased enough", 
   assert.ok(Math.abs(sumSquares / n - 1) < 0.04, `normal variance ${sumSquares / n}`);
   assert.notEqual(deriveSeed(1, 0, 1), deriveSeed(1, 1, 0));
   assert.notEqual(deriveSeed(1), deriveSeed(1 + 2 ** 32));
-  assert.throws(() => new Rng(-1), /non-negative integer/);
+  assert.throws(() => new XoshiroRng(-1), /non-negative integer/);
 });

@@ -1,7 +1,7 @@
 // Square patches cut from grayscale images: random patches at seeded positions (training and the
 // paper's patch test sets), a sliding grid (whole-image heat maps), and patch labels from a mask.
 
-import { Rng } from "./rng.ts";
+import { XoshiroRng } from "./rng.ts";
 
 /** A grayscale image, row-major, `data[y * width + x]`, intensities in [-1, 1]. */
 export interface GrayImage {
@@ -65,7 +65,7 @@ export function samplePatchPositions(
   if (!Number.isInteger(options.count) || options.count < 0) {
     throw new Error(`patch count must be a non-negative integer, got ${options.count}`);
   }
-  const rng = new Rng(options.seed);
+  const rng = new XoshiroRng(options.seed);
   const positions: PatchPosition[] = [];
   for (let i = 0; i < options.count; i++) {
     const x = rng.int(width - size + 1);

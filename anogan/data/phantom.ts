@@ -7,18 +7,19 @@
 // reflectivity map in dB → coherent speckle imaging (complex field blurred by the PSF, several looks
 // averaged, plus a noise floor) → log compression to [-1, 1].
 
-import { deriveSeed, Rng } from "./rng.ts";
+import { deriveSeed, XoshiroRng } from "./rng.ts";
 import {
   extractPatch,
   type GrayImage,
   labelPatch,
+  MASK_BACKGROUND,
   MASK_FLUID,
   MASK_HRF,
   type PatchPosition,
   samplePatchPositions,
 } from "./patches.ts";
-import { auroc } from "../metrics.ts";
-import { encodeGrayPng, encodeMaskPng, encodeRgbPng, writeFileAtomic } from "./png.ts";
+import { auroc } from "../auroc.ts";
+import { encodeGrayPng, encodeMaskPng, encodeRgbPng, intensityLevel, writeFileAtomic } from "./png.ts";
 import { basename, dirname, join, resolve } from "node:path";
 
 // ---------------------------------------------------------------------------------------------------
@@ -209,7 +210,12 @@ function sliceY(plan: { width: number; bscans: number }, slice: number): number 
   return ((slice + 0.5) / plan.bscans) * plan.width;
 }
 
-function makeSmoothField(rng: Rng, minWavelength: number, maxWavelength: number, terms = 4): SmoothField {
+function makeSmoothField(
+  rng: XoshiroRng,
+  minWavelength: number,
+  maxWavelength: number,
+  terms = 4,
+): SmoothField {
   const field: SmoothField = { freqX: [], freqY: [], phase: [] };
   for (let t = 0; t < terms; t++) {
     const wavelength = rng.range(minWavelength, maxWavelength);
@@ -230,7 +236,7 @@ function evalField(field: SmoothField, x: number, y: number): number {
   return sum * Math.sqrt(2 / field.freqX.length);
 }
 
-function planVessels(rng: Rng, width: number, lateral: number): Vessel[] {
+function planVessels(rng: XoshiroRng, width: number, lateral: number): Vessel[] {
   const vessels: Vessel[] = [];
   const count = 2 + rng.int(4);
   for (let v = 0; v < count; v++) {
@@ -246,7 +252,7 @@ function planVessels(rng: Rng, width: number, lateral: number): Vessel[] {
   return vessels;
 }
 
-function planAnatomy(rng: Rng, width: number, height: number): Anatomy {
+function planAnatomy(rng: XoshiroRng, width: number, height: number): Anatomy {
   const axial = height / DEFAULT_HEIGHT;
   const lateral = width / DEFAULT_WIDTH;
   const retinaScale = rng.range(0.9, 1.1);
@@ -274,9 +280,9 @@ function planAnatomy(rng: Rng, width: number, height: number): Anatomy {
 /** Plans a volume: anatomy, and for a pathological volume its fluid and foci. */
 export function planVolume(options: PhantomOptions): VolumePlan {
   const { seed, pathological, width, height, bscans } = checkOptions(options);
-  const anatomy = planAnatomy(new Rng(deriveSeed(seed, STREAM_ANATOMY)), width, height);
+  const anatomy = planAnatomy(new XoshiroRng(deriveSeed(seed, STREAM_ANATOMY)), width, height);
   const plan: VolumePlan = { seed, pathological, width, height, bscans, anatomy, anomalies: [] };
-  if (pathological) plan.anomalies = planAnomalies(new Rng(deriveSeed(seed, STREAM_ANOMALIES)), plan);
+  if (pathological) plan.anomalies = planAnomalies(new XoshiroRng(deriveSeed(seed, STREAM_ANOMALIES)), plan);
   return plan;
 }
 
@@ -289,7 +295,7 @@ function snapToSlice(plan: VolumePlan, y: number): number {
   return sliceY(plan, slice);
 }
 
-function pickWeighted<T>(rng: Rng, choices: [T, number][]): T {
+function pickWeighted<T>(rng: XoshiroRng, choices: [T, number][]): T {
   const total = choices.reduce((s, [, w]) => s + w, 0);
   let u = rng.uniform() * total;
   for (const [value, weight] of choices) {
@@ -299,7 +305,7 @@ function pickWeighted<T>(rng: Rng, choices: [T, number][]): T {
 }
 
 /** A lesion centre: near the fovea (where fluid usually collects) or anywhere in the scan. */
-function lesionCentre(rng: Rng, plan: VolumePlan, nearFovea: number): { x: number; y: number } {
+function lesionCentre(rng: XoshiroRng, plan: VolumePlan, nearFovea: number): { x: number; y: number } {
   const { anatomy, width } = plan;
   const clampIn = (v: number) => Math.min(0.92 * width, Math.max(0.08 * width, v));
   if (rng.chance(nearFovea)) {
@@ -313,7 +319,7 @@ function lesionCentre(rng: Rng, plan: VolumePlan, nearFovea: number): { x: numbe
 }
 
 function planCystCluster(
-  rng: Rng,
+  rng: XoshiroRng,
   plan: VolumePlan,
   severity: number,
   nextId: () => number,
@@ -350,7 +356,7 @@ function planCystCluster(
   return cysts;
 }
 
-function planSubretinalFluid(rng: Rng, plan: VolumePlan, severity: number, id: number): AnomalyObject {
+function planSubretinalFluid(rng: XoshiroRng, plan: VolumePlan, severity: number, id: number): AnomalyObject {
   const lateral = plan.width / DEFAULT_WIDTH;
   const axial = plan.height / DEFAULT_HEIGHT;
   const centre = lesionCentre(rng, plan, 0.7);
@@ -368,7 +374,12 @@ function planSubretinalFluid(rng: Rng, plan: VolumePlan, severity: number, id: n
   };
 }
 
-function planFoci(rng: Rng, plan: VolumePlan, severity: number, nextId: () => number): AnomalyObject[] {
+function planFoci(
+  rng: XoshiroRng,
+  plan: VolumePlan,
+  severity: number,
+  nextId: () => number,
+): AnomalyObject[] {
   const lateral = plan.width / DEFAULT_WIDTH;
   const count = rng.int(1 + Math.round(severity * 25));
   const foci: AnomalyObject[] = [];
@@ -392,7 +403,7 @@ function planFoci(rng: Rng, plan: VolumePlan, severity: number, nextId: () => nu
   return foci;
 }
 
-function planAnomalies(rng: Rng, plan: VolumePlan): AnomalyObject[] {
+function planAnomalies(rng: XoshiroRng, plan: VolumePlan): AnomalyObject[] {
   // Severity spans subtle cases (a couple of small, faint cysts) to florid ones.
   const severity = rng.uniform();
   let id = 0;
@@ -712,7 +723,7 @@ function drawVessels(
 }
 
 /** Large choroidal vessels: dark lumens of various sizes in the bright choroidal stroma. */
-function drawChoroidalVessels(plan: VolumePlan, rng: Rng, boundaries: Float64Array, db: Float64Array) {
+function drawChoroidalVessels(plan: VolumePlan, rng: XoshiroRng, boundaries: Float64Array, db: Float64Array) {
   const { width, height } = plan;
   const lateral = width / DEFAULT_WIDTH;
   const axial = height / DEFAULT_HEIGHT;
@@ -782,7 +793,7 @@ function blurSeparable(
 }
 
 /** Structural texture: smooth noise with unit variance, grains elongated along the layers. */
-function textureField(plan: VolumePlan, rng: Rng): Float64Array {
+function textureField(plan: VolumePlan, rng: XoshiroRng): Float64Array {
   const { width, height } = plan;
   const field = new Float64Array(width * height);
   rng.fillNormal(field);
@@ -812,7 +823,7 @@ const PHASE_SIN = Float64Array.from(
  * many random phasors under the PSF is the fully developed speckle of OCT. Averaging a few looks gives
  * the partly smoothed grain of a frame-averaged B-scan.
  */
-function speckleIntensity(plan: VolumePlan, rng: Rng, reflectivityDb: Float64Array): Float64Array {
+function speckleIntensity(plan: VolumePlan, rng: XoshiroRng, reflectivityDb: Float64Array): Float64Array {
   const { width, height, anatomy } = plan;
   const n = width * height;
   // A PSF of unit energy keeps the mean intensity equal to the (locally averaged) reflectivity.
@@ -906,7 +917,7 @@ export function renderBscan(plan: VolumePlan, slice: number): RenderedBscan {
     throw new Error(`B-scan index ${slice} is outside the volume's 0..${plan.bscans - 1}`);
   }
   const { width, height, anatomy } = plan;
-  const rng = new Rng(deriveSeed(plan.seed, STREAM_BSCAN, slice));
+  const rng = new XoshiroRng(deriveSeed(plan.seed, STREAM_BSCAN, slice));
   const y = sliceY(plan, slice);
   const sections = sectionsAt(plan, y);
   const boundaries = layerBoundaries(plan, y, sections);
@@ -1011,7 +1022,7 @@ const HRF_COLOUR = [255, 210, 0];
 function bscanToRgb(image: Float32Array, mask: Uint8Array | undefined): Uint8Array {
   const rgb = new Uint8Array(image.length * 3);
   for (let i = 0; i < image.length; i++) {
-    const gray = Math.round(((Math.min(1, Math.max(-1, image[i])) + 1) / 2) * 255);
+    const gray = intensityLevel(image[i]);
     const label = mask?.[i] ?? 0;
     const [tint, alpha] = label === MASK_FLUID
       ? [FLUID_COLOUR, 0.55]
@@ -1146,6 +1157,22 @@ export function fluidKind(patch: { fluidPixels: number; subretinalPixels: number
   if (patch.subretinalPixels === 0) return "intraretinal cysts";
   return patch.subretinalPixels === patch.fluidPixels ? "subretinal fluid" : "cysts and subretinal fluid";
 }
+
+/**
+ * The phantom masks (MASK_FLUID, MASK_HRF) in the words evaluation reports them with: the pixel-level
+ * truths — any anomaly, and fluid alone (a patch's label counts fluid) — and how Fig. 3's mask tile
+ * draws them. Other query sets' masks are plain anomaly masks (eval's ANOMALY_MASK_WORDS).
+ */
+export const PHANTOM_MASK_WORDS = {
+  truths: [
+    {
+      truth: "fluid or hyperreflective focus (mask > 0)",
+      isAnomalous: (label: number) => label !== MASK_BACKGROUND,
+    },
+    { truth: "fluid only (mask = 1)", isAnomalous: (label: number) => label === MASK_FLUID },
+  ],
+  legend: "white fluid, gray hyperreflective focus",
+};
 
 export interface PatchTestSet {
   config: PatchTestSetConfig;

@@ -1,8 +1,10 @@
-// Grayscale PNG images in and out: folders of the user's own images, phantom B-scans and masks.
+// Grayscale PNG images in and out: folders of the user's own images, phantom B-scans and masks, and the
+// pictures that training and the report draw. Every grayscale PNG the project writes goes through encodeGray.
 // Intensities map linearly between the PNG's integer range and [-1, 1].
 
 import { decode, encode } from "fast-png";
 import { join } from "node:path";
+import { writeFileAtomic } from "../../core/io/safetensors.ts";
 import type { GrayImage } from "./patches.ts";
 
 export interface PngFolder {
@@ -152,20 +154,49 @@ export async function loadPngFolder(dir: string, options: { patchSize?: number }
   };
 }
 
+/** 8-bit grayscale pixels, row-major: a rendered picture (an image grid, a Fig. 3 strip) or a label mask. */
+export interface GrayPixels {
+  width: number;
+  height: number;
+  pixels: Uint8Array;
+}
+
+/** A [-1, 1] intensity as a level in 0..max (max = 2^bits − 1), clamped; NaN stays NaN (stored as 0). */
+export function intensityLevel(value: number, max = 255): number {
+  return Math.round(((Math.min(1, Math.max(-1, value)) + 1) / 2) * max);
+}
+
+/** The one grayscale PNG encoder: one channel, 8 or 16 bits per pixel. */
+function encodeGray(
+  data: Uint8Array | Uint16Array,
+  width: number,
+  height: number,
+  depth: 8 | 16,
+): Uint8Array {
+  return encode({ width, height, data, depth, channels: 1 });
+}
+
 /** PNG bytes of a [-1, 1] grayscale image quantised to 8 or 16 bits (values outside are clamped). */
 export function encodeGrayPng(image: GrayImage, bitDepth: 8 | 16 = 8): Uint8Array {
   const max = 2 ** bitDepth - 1;
   const data = bitDepth === 8 ? new Uint8Array(image.data.length) : new Uint16Array(image.data.length);
-  for (let i = 0; i < data.length; i++) {
-    const unit = (Math.min(1, Math.max(-1, image.data[i])) + 1) / 2;
-    data[i] = Math.round(unit * max);
-  }
-  return encode({ width: image.width, height: image.height, data, depth: bitDepth, channels: 1 });
+  for (let i = 0; i < data.length; i++) data[i] = intensityLevel(image.data[i], max);
+  return encodeGray(data, image.width, image.height, bitDepth);
+}
+
+/** PNG bytes of 8-bit grayscale pixels, as they are. */
+export function encodeGrayPixelsPng(image: GrayPixels): Uint8Array {
+  return encodeGray(image.pixels, image.width, image.height, 8);
+}
+
+/** Writes 8-bit grayscale pixels as a PNG, atomically. */
+export async function writeGrayPixelsPng(path: string, image: GrayPixels): Promise<void> {
+  await writeFileAtomic(path, encodeGrayPixelsPng(image));
 }
 
 /** PNG bytes of a label mask (8-bit grayscale, pixel value = label). */
 export function encodeMaskPng(mask: Uint8Array, width: number, height: number): Uint8Array {
-  return encode({ width, height, data: mask, depth: 8, channels: 1 });
+  return encodeGray(mask, width, height, 8);
 }
 
 /** PNG bytes of an 8-bit RGB image (`rgb` holds r, g, b per pixel). */
@@ -174,4 +205,4 @@ export function encodeRgbPng(rgb: Uint8Array, width: number, height: number): Ui
 }
 
 /** Writes bytes atomically (a temporary file beside the target, then a rename). */
-export { writeFileAtomic } from "../../core/io/safetensors.ts";
+export { writeFileAtomic };

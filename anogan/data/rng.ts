@@ -1,6 +1,11 @@
 // Seeded CPU random numbers for data synthesis and patch sampling: xoshiro128** (Blackman & Vigna)
 // seeded through splitmix32. Fast enough for the hundreds of thousands of draws one phantom B-scan
-// needs; the GPU-side generator lives in core/random.ts and is not needed here.
+// needs.
+//
+// Why a second generator beside core/random.ts's Rng (Philox 4x32-10, one stream on CPU and GPU, for
+// weights, z and everything a checkpoint resumes): the phantoms, patch positions, query subsets,
+// bootstrap resamples and Fig. 3's picks are drawn from this stream, so the phantom test sets and every
+// result computed on them are defined by it. Replacing it with Philox would change them all.
 
 /** Mixes a 32-bit value into a well-scrambled 32-bit value (the murmur3 finaliser). */
 function mix32(value: number): number {
@@ -34,8 +39,8 @@ export function deriveSeed(seed: number, ...path: number[]): number {
 
 const TWO_POW_32 = 0x100000000;
 
-/** xoshiro128**: four 32-bit words of state, period 2^128 − 1. */
-export class Rng {
+/** xoshiro128**: four 32-bit words of state, period 2^128 − 1 (CPU only; not core/random.ts's Rng). */
+export class XoshiroRng {
   #s0 = 0;
   #s1 = 0;
   #s2 = 0;
@@ -84,7 +89,7 @@ export class Rng {
   /** A uniform integer in [0, n), without modulo bias (rejection sampling). */
   int(n: number): number {
     if (!Number.isInteger(n) || n < 1 || n > TWO_POW_32) {
-      throw new Error(`Rng.int needs an integer n in [1, 2^32], got ${n}`);
+      throw new Error(`XoshiroRng.int needs an integer n in [1, 2^32], got ${n}`);
     }
     const limit = TWO_POW_32 - (TWO_POW_32 % n);
     let x = this.nextUint32();

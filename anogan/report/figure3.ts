@@ -1,10 +1,10 @@
 // The Fig. 3 grid: for a few normal and a few anomalous images, one column each with the query image,
 // the image G(z_Γ) generated from its mapped latent point, the residual |x − G(z_Γ)| and the mask.
 
-import { readGrayPng, readMaskPng } from "../data/png.ts";
-import { Rng } from "../data/rng.ts";
+import { tileImages } from "../data/grid.ts";
+import { type GrayPixels, readGrayPng, readMaskPng } from "../data/png.ts";
+import { XoshiroRng } from "../data/rng.ts";
 import type { ScoreRow } from "../scores.ts";
-import { tileImages } from "./grid.ts";
 
 export const FIGURE3_ROWS = ["query", "generated", "residual", "mask"] as const;
 
@@ -16,7 +16,7 @@ export interface Figure3Column {
   block: string;
   row: ScoreRow;
   /** An h×w grayscale strip, the four tiles stacked (query, generated, residual, mask). */
-  strip: { width: number; height: number; pixels: Uint8Array };
+  strip: GrayPixels;
 }
 
 export interface Figure3Block {
@@ -40,7 +40,7 @@ function queryPath(row: ScoreRow): string | undefined {
 /** Up to `count` rows with images, drawn without replacement by a seeded generator, in CSV order. */
 export function pickExamples(rows: ScoreRow[], count: number, seed: number): ScoreRow[] {
   const candidates = rows.filter(hasImages);
-  const rng = new Rng(seed);
+  const rng = new XoshiroRng(seed);
   for (let i = candidates.length - 1; i > 0; i--) {
     const j = rng.int(i + 1);
     [candidates[i], candidates[j]] = [candidates[j], candidates[i]];
@@ -49,7 +49,10 @@ export function pickExamples(rows: ScoreRow[], count: number, seed: number): Sco
   return rows.filter((row) => picked.has(row));
 }
 
-/** Mask labels as gray levels in [-1, 1]: background black, fluid white, hyperreflective focus gray. */
+/**
+ * Mask labels as gray levels in [-1, 1]: background black, label 1 white (a phantom's fluid, a user's
+ * anomaly), any other label gray (a phantom's hyperreflective focus); eval's maskWords gives the legend.
+ */
 function maskToImage(mask: Uint8Array): Float32Array {
   return Float32Array.from(mask, (label) => (label === 0 ? -1 : label === 1 ? 1 : 0.2));
 }
@@ -104,7 +107,7 @@ export async function figure3Columns(blocks: Figure3Block[]): Promise<Figure3Col
 export function joinStrips(
   columns: Figure3Column[],
   gap = 4,
-): { width: number; height: number; pixels: Uint8Array } {
+): GrayPixels {
   const height = Math.max(...columns.map((c) => c.strip.height));
   const width = columns.reduce((w, c) => w + c.strip.width, 0) + gap * (columns.length - 1);
   const pixels = new Uint8Array(width * height).fill(255);

@@ -3,9 +3,9 @@
 // training run's check of G, and last the configuration as tables. Plots are inline SVG and
 // pictures inline PNG, so the single file can be mailed or archived without its run folder.
 
-import { encode } from "fast-png";
 import type { Evaluation, PixelSummary, StratumRow, Table1Row } from "../eval.ts";
-import { isComponentScore } from "../eval.ts";
+import { isComponentScore, maskWords } from "../eval.ts";
+import { encodeGrayPixelsPng, type GrayPixels } from "../data/png.ts";
 import type { ScoreRow } from "../scores.ts";
 import { FIGURE3_ROWS, type Figure3Column } from "./figure3.ts";
 import { type CurveSeries, histogramSpec, lineSpec, renderSvg, rocSpec } from "./plots.ts";
@@ -37,9 +37,8 @@ function base64(bytes: Uint8Array): string {
 }
 
 /** A grayscale picture as an inline PNG data URI. */
-export function grayPngDataUri(img: { width: number; height: number; pixels: Uint8Array }): string {
-  const png = encode({ width: img.width, height: img.height, data: img.pixels, channels: 1, depth: 8 });
-  return `data:image/png;base64,${base64(new Uint8Array(png))}`;
+export function grayPngDataUri(img: GrayPixels): string {
+  return `data:image/png;base64,${base64(encodeGrayPixelsPng(img))}`;
 }
 
 function fmt(value: number, digits = 3): string {
@@ -273,7 +272,7 @@ function figure3Section(inputs: ReportInputs): string {
     }</div></div>`;
   });
   return `<div class="grid">${blocks.join("")}</div><p class="note">Rows: query image x, generated ` +
-    `G(z<sub>Γ</sub>), residual |x − G(z<sub>Γ</sub>)|, mask (white fluid, gray hyperreflective focus). ` +
+    `G(z<sub>Γ</sub>), residual |x − G(z<sub>Γ</sub>)|, mask (${maskWords(inputs.testRows).legend}). ` +
     `Mid-gray tiles are not available. Red bar: R(x) at or above its Youden cut-off; yellow bar: D(x) ` +
     `at or above its cut-off; pale bar: below.</p>`;
 }

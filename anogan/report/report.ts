@@ -2,12 +2,13 @@
 // write eval.json and the self-contained report.html.
 
 import { dirname, isAbsolute, join } from "node:path";
-import { writeFileAtomic } from "../data/png.ts";
+import { writeFileAtomic, writeGrayPixelsPng } from "../data/png.ts";
 import {
   evaluateScores,
   type Evaluation,
   evaluationJson,
   lesionShares,
+  maskWords,
   readResidualsAndMasks,
   strataMarkdown,
   stratify,
@@ -16,7 +17,6 @@ import {
 } from "../eval.ts";
 import { readScoreFiles, type ScoreRow } from "../scores.ts";
 import { figure3Columns, joinStrips, pickExamples } from "./figure3.ts";
-import { writeGrayPng } from "./grid.ts";
 import { renderReportHtml } from "./html.ts";
 
 export interface EvalOptions {
@@ -125,7 +125,11 @@ export async function runEvaluation(options: EvalOptions): Promise<EvalOutputs> 
   const test = await readScoreFiles(options.scores);
   const train = options.trainScores?.length ? await readScoreFiles(options.trainScores) : undefined;
   const evaluation = evaluateScores(test, { seed, bootstrapSamples: options.bootstrapSamples, train });
-  evaluation.pixel = summarisePixels(await readResidualsAndMasks(test.rows), options.residualSmoothing);
+  evaluation.pixel = summarisePixels(
+    await readResidualsAndMasks(test.rows),
+    maskWords(test.rows).truths,
+    options.residualSmoothing,
+  );
   evaluation.strata = stratify(test.rows, evaluation.table1, await lesionShares(test.rows), {
     seed,
     bootstrapSamples: options.bootstrapSamples,
@@ -141,7 +145,7 @@ export async function runEvaluation(options: EvalOptions): Promise<EvalOutputs> 
   let figure3Path: string | undefined;
   if (figure3.length > 0) {
     figure3Path = join(out, "figure3.png");
-    await writeGrayPng(figure3Path, joinStrips(figure3));
+    await writeGrayPixelsPng(figure3Path, joinStrips(figure3));
   }
   const runInfo = await findRunInfo(options.scores[0]);
   const html = await renderReportHtml({

@@ -1,12 +1,7 @@
-// Image grids as grayscale PNG: a batch of images in [-1, 1] tiled row by row.
+// Image grids: a batch of images in [-1, 1] tiled row by row into one 8-bit grayscale picture (training's
+// per-epoch samples, the report's Fig. 3 strips).
 
-import { encode } from "fast-png";
-import { writeFileAtomic } from "../../core/io/safetensors.ts";
-
-/** Maps [-1, 1] to 0–255 (clamped). */
-export function toByte(v: number): number {
-  return Math.max(0, Math.min(255, Math.round((v + 1) * 127.5)));
-}
+import { type GrayPixels, intensityLevel } from "./png.ts";
 
 /**
  * Tiles `count` images of h×w (row-major, values in [-1, 1], one after another in `images`) into a
@@ -18,7 +13,7 @@ export function tileImages(
   h: number,
   w: number,
   opts: { cols?: number; pad?: number; padValue?: number } = {},
-): { width: number; height: number; pixels: Uint8Array } {
+): GrayPixels {
   const cols = Math.min(opts.cols ?? Math.ceil(Math.sqrt(count)), Math.max(count, 1));
   const rows = Math.ceil(count / cols);
   const pad = opts.pad ?? 2;
@@ -27,14 +22,10 @@ export function tileImages(
   for (let k = 0; k < count; k++) {
     const x0 = pad + (k % cols) * (w + pad), y0 = pad + Math.floor(k / cols) * (h + pad);
     for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) pixels[(y0 + y) * width + x0 + x] = toByte(images[(k * h + y) * w + x]);
+      for (let x = 0; x < w; x++) {
+        pixels[(y0 + y) * width + x0 + x] = intensityLevel(images[(k * h + y) * w + x]);
+      }
     }
   }
   return { width, height, pixels };
-}
-
-/** Writes a grayscale PNG atomically. */
-export async function writeGrayPng(path: string, img: { width: number; height: number; pixels: Uint8Array }) {
-  const bytes = encode({ width: img.width, height: img.height, data: img.pixels, channels: 1, depth: 8 });
-  await writeFileAtomic(path, new Uint8Array(bytes));
 }
