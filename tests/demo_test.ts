@@ -73,6 +73,10 @@ Deno.test("the demo pipeline writes phantoms, a run, scores, Table 1 and a self-
   assert.ok(html.indexOf("Table 1") < html.indexOf("Configuration: training run"), "the answer first");
   assert.ok(!/(src|href)="(?!data:|#)/.test(html), "the report links nothing outside itself");
   assert.ok(lines.some((l) => l.startsWith("[4/4]")));
+  // Written aside and renamed into place: nothing records the staging folder's path.
+  const json = JSON.parse(await Deno.readTextFile(`${out}/eval.json`));
+  assert.deepEqual([json.files, json.trainFiles], [["scores/scores.csv"], ["train-scores/scores.csv"]]);
+  assert.ok(!html.includes(".staging") && !JSON.stringify(json).includes(".staging"));
   const csv = (await Deno.readTextFile(`${out}/scores/scores.csv`)).trim().split("\n");
   assert.equal(csv.length, 1 + 16);
   await Deno.remove(out, { recursive: true });

@@ -1,7 +1,7 @@
 // `deno task eval` end to end: read score files, compute Table 1 and the pixel-level figures, and
 // write eval.json and the self-contained report.html.
 
-import { dirname, isAbsolute, join } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { writeFileAtomic, writeGrayPixelsPng } from "../data/png.ts";
 import {
   evaluateScores,
@@ -137,6 +137,11 @@ export async function runEvaluation(options: EvalOptions): Promise<EvalOutputs> 
 
   const out = options.out ?? dirname(options.scores[0]);
   await ensureFolder(out);
+  // The score files as seen from eval.json's folder: the record stays true when the folders move
+  // together (a staged output renamed into place, a results folder copied elsewhere).
+  const fromOut = (f: string) => relative(resolve(out), resolve(f));
+  evaluation.files = evaluation.files.map(fromOut);
+  evaluation.trainFiles = evaluation.trainFiles.map(fromOut);
   const jsonPath = join(out, "eval.json");
   await writeFileAtomic(jsonPath, new TextEncoder().encode(evaluationJson(evaluation)));
 
@@ -148,11 +153,13 @@ export async function runEvaluation(options: EvalOptions): Promise<EvalOutputs> 
     await writeGrayPixelsPng(figure3Path, joinStrips(figure3));
   }
   const runInfo = await findRunInfo(options.scores[0]);
+  const shown = (f?: JsonFile) => f && { ...f, path: fromOut(f.path) };
   const html = await renderReportHtml({
     evaluation,
     testRows: test.rows,
     trainRows,
-    ...runInfo,
+    config: shown(runInfo.config),
+    scoring: shown(runInfo.scoring),
     trainingFits: runInfo.config && await readTrainingFits(dirname(runInfo.config.path)),
     figure3,
     createdAt: new Date(),
