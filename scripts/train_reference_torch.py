@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """A PyTorch reference for the training dynamics of `deno task train`: the same DCGAN (the models of
-scripts/bench_train_torch.py), the same losses (eq. 1 for D, the non-saturating eq. 2 for G), Adam
+bench/train_torch.py), the same losses (eq. 1 for D, the non-saturating eq. 2 for G), Adam
 lr 2e-4 beta1 0.5, z ~ U(-1, 1), batch 64, one Fashion-MNIST class padded to 32x32 in [-1, 1].
 It prints one JSON line per logged step (step, epoch, lossD, lossG, dReal, dFake), like metrics.jsonl,
 so the two loss curves can be laid side by side:
@@ -14,11 +14,13 @@ import argparse
 import gzip
 import json
 import os
+import sys
 
 import torch
 import torch.nn.functional as F
 
-from bench_train_torch import Z_DIM, create_dcgan
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench"))
+from train_torch import Z_DIM, create_dcgan  # noqa: E402
 
 
 def load_class(directory, cls):

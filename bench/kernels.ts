@@ -1,11 +1,9 @@
-// `deno task bench kernels [--batch N] [--iters N] [--layers A,B] [--no-tfjs] [--no-wasm] [--no-torch] [--markdown FILE]`:
-// every layer of the paper's 64×64 DCGAN — forward, input gradient and weight gradient in ms and
-// GFLOP/s — through this runtime, through TensorFlow.js 4.22 (WebGPU on the same adapter, and wasm)
-// and PyTorch CPU (scripts/bench_kernels_torch.py). Medians after warm-up; first-use time (shader
-// compile included) reported separately. Full JSON goes to bench/results/, the markdown table to
-// stdout (and into BENCHMARKS.md's "Kernels" section with --markdown BENCHMARKS.md).
+// `deno task bench kernels`: every layer of the paper's 64×64 DCGAN — forward, input gradient and weight
+// gradient in ms and GFLOP/s — through this runtime's kernels, through TensorFlow.js 4.22 and PyTorch
+// CPU (bench/kernels_torch.py), and the whole G forward of one DCGAN (anogan/dcgan.ts, bench/tfjs.ts's
+// copy, bench/train_torch.py's model). Medians after warm-up; first-use time (shader compile included)
+// reported separately.
 
-import { parseArgs } from "node:util";
 import * as T from "../core/mod.ts";
 import { matmulKernel } from "../core/ops/matmul.ts";
 import {
@@ -15,8 +13,27 @@ import {
   convGradWeightKernel,
   convTranspose2dGeometry,
 } from "../core/ops/conv.ts";
-import { loadTf, type Tf } from "./tfjs_setup.ts";
-import { cpuName, runTorch } from "./bench_util.ts";
+import { createDcgan, type Dcgan, DCGAN_DEFAULTS, dcganInit } from "../anogan/dcgan.ts";
+import { loadTf, type Tf, tfDcgan } from "./tfjs.ts";
+import {
+  cpuName,
+  markdownTable,
+  parseFlags,
+  positiveInt,
+  runTorch,
+  upsertTableRows,
+  UsageError,
+  writeResults,
+} from "./util.ts";
+
+const USAGE =
+  `deno task bench kernels [--batch 64] [--iters 3] [--layers A,B] [--no-tfjs] [--no-wasm] [--no-torch]
+                         [--markdown FILE]
+  Every layer of the paper's 64×64 DCGAN (forward, input gradient, weight gradient; ms and GFLOP/s)
+  through this runtime's kernels, TensorFlow.js 4.22 (WebGPU on the same adapter, and wasm) and
+  PyTorch CPU, and the whole G forward. Medians of --iters after one warm-up; first-use time reported
+  apart. --layers conv1,convT4: only the layers whose names contain one of these. JSON goes to
+  bench/results/; --markdown FILE puts the rows into FILE's "## Kernels" table.`;
 
 // ---- the layers --------------------------------------------------------------------------------
 
@@ -211,34 +228,32 @@ async function benchOurs(layers: Layer[], iters: number): Promise<Map<string, Re
   return out;
 }
 
-/** The whole G forward (linear, BN, ReLU, 4 transposed convs with BN + ReLU, tanh) in ms. */
-async function generatorForwardOurs(B: number, iters: number): Promise<Timing> {
-  const runtime = await T.init();
+/**
+ * The paper's DCGAN (64×64, width 64) with the DCGAN initialisation and G frozen: the one model whose G
+ * forward all three frameworks time, in training mode (batch statistics) as in a training step.
+ */
+function generatorModel(): Dcgan {
   const gen = new T.Rng(2);
-  const lin = new T.Linear(100, 8192, gen);
-  const chans = [512, 256, 128, 64, 1];
-  const bns = chans.slice(0, 4).map((c) => new T.BatchNorm2d(c));
-  const convs = chans.slice(0, 4).map((c, i) =>
-    new T.ConvTranspose2d(c, chans[i + 1], 5, gen, { stride: 2, padding: 2, outputPadding: 1 })
-  );
-  for (const m of [lin, ...bns, ...convs]) m.requiresGrad(false);
-  const z = T.Tensor.from(gen.uniform(B * 100, -1, 1), [B, 100]).keep();
-  const g = () => {
-    let h = T.relu(bns[0].forward(T.reshape(lin.forward(z), [B, 4, 4, 512])));
-    for (let i = 0; i < 4; i++) {
-      h = convs[i].forward(h);
-      h = i < 3 ? T.relu(bns[i + 1].forward(h)) : T.tanh(h);
-    }
-    return h;
-  };
-  return await timeIt(
+  const gan = createDcgan(DCGAN_DEFAULTS, gen);
+  dcganInit(gan, gen);
+  gan.G.requiresGrad(false);
+  return gan;
+}
+
+/** The whole G forward (linear, BN, ReLU, transposed convs with BN + ReLU, tanh) in ms. */
+async function generatorForwardOurs(gan: Dcgan, B: number, iters: number, flops: number): Promise<Timing> {
+  const runtime = await T.init();
+  const z = T.Tensor.from(new T.Rng(3).uniform(B * gan.G.cfg.zDim, -1, 1), [B, gan.G.cfg.zDim]).keep();
+  const timing = await timeIt(
     async () => {
-      T.step(() => void g());
+      T.step(() => void gan.G.forward(z));
       await runtime.sync();
     },
     iters,
-    0,
+    flops,
   );
+  z.dispose();
+  return timing;
 }
 
 // ---- TensorFlow.js -----------------------------------------------------------------------------
@@ -324,71 +339,65 @@ async function benchTf(tf: Tf, layers: Layer[], iters: number) {
   return out;
 }
 
-async function generatorForwardTf(tf: Tf, B: number, iters: number): Promise<Timing> {
-  const w0 = tf.randomNormal([100, 8192], 0, 0.02);
-  const ws = [512, 256, 128, 64].map((c, i) => tf.randomNormal([5, 5, [256, 128, 64, 1][i], c], 0, 0.02));
-  const z = tf.randomUniform([B, 100], -1, 1);
-  const bn = (h: Tf) => {
-    const { mean, variance } = tf.moments(h, [0, 1, 2]);
-    return tf.batchNorm(h, mean, variance, undefined, undefined, 1e-5);
-  };
-  const g = () => {
-    let h = tf.relu(bn(tf.reshape(tf.matMul(z, w0), [B, 4, 4, 512])));
-    let size = 4;
-    for (let i = 0; i < 4; i++) {
-      size *= 2;
-      h = tf.conv2dTranspose(h, ws[i], [B, size, size, ws[i].shape[2]], 2, "same");
-      h = i < 3 ? tf.relu(bn(h)) : tf.tanh(h);
-    }
-    return h;
-  };
-  return await timeIt(
+/** The same G forward, on bench/tfjs.ts's copy of the same model. */
+async function generatorForwardTf(
+  tf: Tf,
+  gan: Dcgan,
+  B: number,
+  iters: number,
+  flops: number,
+): Promise<Timing> {
+  const m = await tfDcgan(tf, gan, false);
+  const z = tf.randomUniform([B, gan.G.cfg.zDim], -1, 1);
+  const timing = await timeIt(
     async () => {
-      const r = tf.tidy(g);
+      const r = tf.tidy(() => m.generate(z, true));
       await r.data();
       r.dispose();
     },
     iters,
-    0,
+    flops,
   );
+  tf.dispose(z);
+  m.dispose();
+  return timing;
 }
 
 // ---- PyTorch -----------------------------------------------------------------------------------
 
 function benchTorch(B: number, iters: number): Promise<Record<string, unknown> | null> {
-  return runTorch("./bench_kernels_torch.py", ["--batch", String(B), "--iters", String(iters)]);
+  return runTorch("./kernels_torch.py", ["--batch", String(B), "--iters", String(iters)]);
 }
 
 // ---- report ------------------------------------------------------------------------------------
 
 const fmt = (t: Timing | null | undefined) => (t ? `${t.ms.toFixed(1)} / ${t.gflops.toFixed(1)}` : "—");
-const ratio = (a: Timing | null | undefined, b: Timing | null | undefined) =>
+const timesFaster = (a: Timing | null | undefined, b: Timing | null | undefined) =>
   a && b ? `${(b.ms / a.ms).toFixed(1)}×` : "—";
 
 export async function main(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      batch: { type: "string", default: "64" },
-      iters: { type: "string", default: "3" },
-      "no-tfjs": { type: "boolean", default: false },
-      "no-wasm": { type: "boolean", default: false },
-      "no-torch": { type: "boolean", default: false },
-      markdown: { type: "string" },
-      layers: { type: "string" },
-    },
-  });
-  const B = Number(values.batch), iters = Number(values.iters);
-  if (!Number.isInteger(B) || B < 1) {
-    throw new Error(`--batch must be a positive integer, got ${values.batch}`);
-  }
-  // --layers "conv1,convT4": only the layers whose names contain one of these (quick re-measurements).
+  const values = parseFlags(args, {
+    batch: { type: "string", default: "64" },
+    iters: { type: "string", default: "3" },
+    "no-tfjs": { type: "boolean", default: false },
+    "no-wasm": { type: "boolean", default: false },
+    "no-torch": { type: "boolean", default: false },
+    markdown: { type: "string" },
+    layers: { type: "string" },
+  }, USAGE);
+  if (!values) return;
+  const B = positiveInt("batch", values.batch), iters = positiveInt("iters", values.iters);
+  // Quick re-measurements: only the layers whose names contain one of these.
   const wanted = values.layers?.split(",").map((w) => w.trim()).filter(Boolean);
   const layers = dcganLayers(B).filter((l) => !wanted || wanted.some((w) => l.name.includes(w)));
-  if (layers.length === 0) throw new Error(`--layers ${values.layers}: no layer name contains any of these`);
+  if (layers.length === 0) {
+    throw new UsageError(`--layers ${values.layers}: no layer name contains any of these`);
+  }
   const runtime = await T.init();
   const ourRows = await benchOurs(layers, iters);
-  const ourG = await generatorForwardOurs(B, iters);
+  const gan = generatorModel();
+  const gFlops = dcganLayers(B).filter((l) => l.name.startsWith("G ")).reduce((n, l) => n + layerFlops(l), 0);
+  const ourG = await generatorForwardOurs(gan, B, iters, gFlops);
   const compileMs = runtime.compileMs;
 
   let tfWebgpu: Map<string, Record<string, Timing | null>> | null = null;
@@ -398,11 +407,11 @@ export async function main(args: string[]): Promise<void> {
     try {
       const tf = await loadTf("webgpu");
       tfWebgpu = await benchTf(tf, layers, iters);
-      tfG = await generatorForwardTf(tf, B, iters);
+      tfG = await generatorForwardTf(tf, gan, B, iters, gFlops);
       if (!values["no-wasm"]) {
         const tfw = await loadTf("wasm");
         tfWasm = await benchTf(tfw, layers, iters);
-        tfWasmG = await generatorForwardTf(tfw, B, iters);
+        tfWasmG = await generatorForwardTf(tfw, gan, B, iters, gFlops);
       }
     } catch (e) {
       console.error(`TensorFlow.js figures incomplete: ${(e as Error).message}`);
@@ -411,54 +420,78 @@ export async function main(args: string[]): Promise<void> {
   const torch = values["no-torch"] ? null : await benchTorch(B, iters);
   const torchRows = (torch?.layers ?? {}) as Record<string, Record<string, Timing>>;
 
-  const { cpu, nproc } = await machine();
+  const cpu = await cpuName(), nproc = navigator.hardwareConcurrency;
   const date = new Date().toISOString().slice(0, 10);
-  const lines = [
-    `Measured ${date}, batch ${B}, median of ${iters} after one warm-up; ${nproc} CPUs (\`nproc\`), ${cpu};`,
-    `adapter: ${runtime.gpu.description}. Cells: ms / GFLOP/s; each direction times its own kernels`,
-    "(batch norm: dX is the whole backward, forward subtracted). ×tfjs-webgpu: TensorFlow.js WebGPU time",
-    "÷ ours for forward + both gradients.",
-    "",
-    "| layer | GFLOP | ours fwd | ours dX | ours dW | first use ms | tfjs-webgpu fwd | dX | dW | ×tfjs-webgpu | tfjs-wasm fwd | dX | dW | PyTorch fwd | dX | dW |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
-  ];
   const total = (r: Record<string, Timing | null> | undefined) =>
     r && DIRECTIONS.every((d) => r[d]) ? DIRECTIONS.reduce((s, d) => s + r[d]!.ms, 0) : null;
-  for (const l of layers) {
+  const rows = layers.map((l) => {
     const o: Record<string, Timing | null> = ourRows.get(l.name)!;
     const tw = tfWebgpu?.get(l.name), tm = tfWasm?.get(l.name), pt = torchRows[l.name];
     const first = Math.max(...DIRECTIONS.map((d) => o[d]?.firstMs ?? 0));
     const ot = total(o), tt = total(tw);
-    lines.push(
-      `| ${l.name} | ${(layerFlops(l) / 1e9).toFixed(2)} | ${
-        DIRECTIONS.map((d) => fmt(o[d])).join(" | ")
-      } | ${first.toFixed(0)} | ${DIRECTIONS.map((d) => fmt(tw?.[d])).join(" | ")} | ${
-        ot && tt ? `${(tt / ot).toFixed(1)}×` : "—"
-      } | ${DIRECTIONS.map((d) => fmt(tm?.[d])).join(" | ")} | ${
-        DIRECTIONS.map((d) => fmt(pt?.[d])).join(" | ")
-      } |`,
-    );
-  }
-  const ptG = torch?.generatorForward as Timing | undefined;
-  lines.push(
-    "",
-    `Whole 64×64 G forward (batch ${B}): ours ${ourG.ms.toFixed(0)} ms (first use ${
-      ourG.firstMs.toFixed(0)
-    } ms), ` +
-      `tfjs-webgpu ${tfG ? `${tfG.ms.toFixed(0)} ms (${ratio(ourG, tfG)} ours)` : "—"}, ` +
-      `tfjs-wasm ${tfWasmG ? `${tfWasmG.ms.toFixed(0)} ms` : "—"}, PyTorch ${
-        ptG ? `${ptG.ms.toFixed(0)} ms` : "—"
-      }. ` +
-      `Pipeline creation in this runtime: ${compileMs.toFixed(0)} ms in total (shader compilation itself ` +
-      "happens at first dispatch and is inside the first-use column).",
-  );
-  const table = lines.join("\n");
+    return [
+      l.name,
+      (layerFlops(l) / 1e9).toFixed(2),
+      ...DIRECTIONS.map((d) => fmt(o[d])),
+      first.toFixed(0),
+      ...DIRECTIONS.map((d) => fmt(tw?.[d])),
+      ot && tt ? `${(tt / ot).toFixed(1)}×` : "—",
+      ...DIRECTIONS.map((d) => fmt(tm?.[d])),
+      ...DIRECTIONS.map((d) => fmt(pt?.[d])),
+    ];
+  });
+  const header = [
+    "layer",
+    "GFLOP",
+    "ours fwd",
+    "ours dX",
+    "ours dW",
+    "first use ms",
+    "tfjs-webgpu fwd",
+    "dX",
+    "dW",
+    "×tfjs-webgpu",
+    "tfjs-wasm fwd",
+    "dX",
+    "dW",
+    "PyTorch fwd",
+    "dX",
+    "dW",
+  ];
+  // The whole G forward as one more row (its GFLOP: the G layers' above); PyTorch reports no FLOPs.
+  const ptRaw = torch?.generatorForward as Timing | undefined;
+  const ptG = ptRaw && { ...ptRaw, gflops: gFlops / ptRaw.ms / 1e6 };
+  rows.push([
+    "G forward, whole model",
+    (gFlops / 1e9).toFixed(2),
+    fmt(ourG),
+    "—",
+    "—",
+    ourG.firstMs.toFixed(0),
+    fmt(tfG),
+    "—",
+    "—",
+    timesFaster(ourG, tfG),
+    fmt(tfWasmG),
+    "—",
+    "—",
+    fmt(ptG),
+    "—",
+    "—",
+  ]);
+  const intro = `\`deno task bench kernels --markdown FILE\` writes one row per layer, and one for the ` +
+    "whole G forward (anogan/dcgan.ts's G at width 64, batch statistics; the same model in TensorFlow.js " +
+    `and PyTorch). Latest run ${date}${wanted ? ` (layers ${wanted.join(", ")})` : ""}, batch ${B}, ` +
+    `median of ${iters} after one warm-up; ${nproc} CPUs (\`nproc\`), ${cpu}; adapter: ` +
+    `${runtime.gpu.description}. Cells: ms / GFLOP/s; each direction times its own kernels (batch ` +
+    "norm: dX is the whole backward, forward subtracted). ×tfjs-webgpu: TensorFlow.js WebGPU time ÷ " +
+    "ours for forward + both gradients. Pipeline creation in this runtime (latest run): " +
+    `${compileMs.toFixed(0)} ms in total; shader compilation itself happens at first dispatch and is ` +
+    "inside the first-use column.";
 
   const results = {
-    date,
     batch: B,
     iters,
-    machine: { cpu, nproc },
     adapter: runtime.gpu.description,
     ours: Object.fromEntries(ourRows),
     oursGeneratorForward: ourG,
@@ -468,35 +501,7 @@ export async function main(args: string[]): Promise<void> {
     tfjsWasmGeneratorForward: tfWasmG,
     torch,
   };
-  const dir = new URL("../bench/results/", import.meta.url);
-  Deno.mkdirSync(dir, { recursive: true });
-  const file = new URL(`kernels-${new Date().toISOString().replace(/[:.]/g, "-")}.json`, dir);
-  Deno.writeTextFileSync(file, JSON.stringify(results, null, 2));
-  console.error(`wrote ${file.pathname}`);
-  if (values.markdown) writeSection(values.markdown, table);
-  console.log(table);
-}
-
-async function machine(): Promise<{ cpu: string; nproc: number }> {
-  return { cpu: await cpuName(), nproc: navigator.hardwareConcurrency };
-}
-
-/** Replaces (or appends) the `## Kernels` section of a markdown file, leaving other sections alone. */
-function writeSection(path: string, table: string): void {
-  let text = "";
-  try {
-    text = Deno.readTextFileSync(path);
-  } catch {
-    text = "# Benchmarks\n";
-  }
-  const section =
-    `## Kernels\n\n\`deno task bench kernels --markdown BENCHMARKS.md\` wrote this section.\n\n${table}\n`;
-  const start = text.indexOf("## Kernels");
-  if (start < 0) {
-    text = `${text.trimEnd()}\n\n${section}`;
-  } else {
-    const next = text.indexOf("\n## ", start + 1);
-    text = text.slice(0, start) + section + (next < 0 ? "" : text.slice(next + 1));
-  }
-  Deno.writeTextFileSync(path, text);
+  console.error(`full results: ${await writeResults("kernels", results)}`);
+  if (values.markdown) await upsertTableRows(values.markdown, "## Kernels", intro, header, rows);
+  console.log(`${intro}\n\n${markdownTable(header, rows)}`);
 }

@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """PyTorch CPU figures for `deno task bench kernels`: the 64x64 DCGAN's layers (forward, input
-gradient, weight gradient; median ms after a warm-up) and the whole G forward, as JSON on stdout.
+gradient, weight gradient; median ms after a warm-up) and the whole G forward of the DCGAN of
+bench/train_torch.py, as JSON on stdout.
 
 Run with Debian's PyTorch (apt-get install python3-torch libopenblas0-pthread):
-    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/bench_kernels_torch.py --batch 64
-Layer names match scripts/bench_kernels.ts. Gradient times subtract the forward's median, as there.
+    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/kernels_torch.py --batch 64
+Layer names match bench/kernels.ts. Gradient times subtract the forward's median, as there.
 """
 import argparse
 import json
@@ -13,6 +14,8 @@ import time
 
 import torch
 import torch.nn.functional as F
+
+from train_torch import Z_DIM, create_dcgan
 
 torch.set_num_threads(os.cpu_count() or 1)
 
@@ -99,20 +102,15 @@ def bench_layer(kind, shape, out_c, iters):
 
 
 def generator_forward(b, iters):
-    w0 = torch.randn(8192, 100) * 0.02
-    ws = [torch.randn(ci, co, 5, 5) * 0.02 for ci, co in [(512, 256), (256, 128), (128, 64), (64, 1)]]
-    z = torch.rand(b, 100) * 2 - 1
+    """The 64x64, width-64 G in training mode (batch statistics), as bench/kernels.ts times ours."""
+    g, _ = create_dcgan(64, 64, "cpu")
+    z = torch.rand(b, Z_DIM) * 2 - 1
 
-    def g():
+    def forward():
         with torch.no_grad():
-            h = F.linear(z, w0).view(b, 512, 4, 4)
-            h = F.relu(F.batch_norm(h, None, None, training=True))
-            for i, w in enumerate(ws):
-                h = F.conv_transpose2d(h, w, stride=2, padding=2, output_padding=1)
-                h = F.relu(F.batch_norm(h, None, None, training=True)) if i < 3 else torch.tanh(h)
-        return h
+            return g(z)
 
-    ms, first = median_ms(g, iters)
+    ms, first = median_ms(forward, iters)
     return {"ms": ms, "firstMs": first, "gflops": 0}
 
 

@@ -1,21 +1,44 @@
-// `deno task bench mapping [--size 32|64] [--batches 1,16,64,256] [--width W] [--steps N[,N…]]
-// [--tfjs-batches LIST] [--tfjs-steps N[,N…]] [--no-tfjs] [--no-wasm] [--no-torch] [--markdown FILE]`:
-// latent-mapping throughput in images·steps/s per batch size. Ours is anogan/mapping.ts's mapToLatent,
-// per step: (time of Γ = N steps − time of Γ = 0) / N, which leaves out f(x) and the final scoring
-// pass. TensorFlow.js 4.22 (WebGPU on the same adapter, and wasm) and PyTorch (scripts/
-// bench_mapping_torch.py: CPU, and CUDA where there is one) run the same z-step: G and D frozen, batch
-// norm in eval mode, the gradient with respect to z alone, Adam on z, z clamped to [−1, 1]; one
-// warm-up step, then N steps timed together. Before timing, TensorFlow.js WebGPU's z gradient is
+// `deno task bench mapping`: latent-mapping throughput in images·steps/s per batch size. Ours is
+// anogan/mapping.ts's mapToLatent, per step: (time of Γ = N steps − time of Γ = 0) / N, which leaves out
+// f(x) and the final scoring pass. TensorFlow.js (bench/tfjs.ts's DCGAN) and PyTorch
+// (bench/mapping_torch.py) run the same z-step. Before timing, TensorFlow.js WebGPU's z gradient is
 // checked against ours on a small model with the same weights, with its default matmul and with
 // WEBGPU_MATMUL_PROGRAM_TYPE = 3 (the setting the benchmark uses).
 
-import { parseArgs } from "node:util";
 import * as T from "../core/mod.ts";
 import { createDcgan, type Dcgan, type DcganConfig, dcganInit } from "../anogan/dcgan.ts";
 import { freeze, MAPPING_DEFAULTS, mapToLatent } from "../anogan/mapping.ts";
-import { runTorch, writeResults } from "./bench_util.ts";
-import { imageSize, machineLine, positiveInt, rate, ratio, tfDcgan, upsertTableRows } from "./bench_train.ts";
-import { loadTf, type Tf, TFJS_DEFAULT_MATMUL_PROGRAM, TFJS_SAFE_MATMUL_PROGRAM } from "./tfjs_setup.ts";
+import {
+  imageSize,
+  machineLine,
+  markdownTable,
+  parseFlags,
+  positiveInt,
+  rate,
+  ratio,
+  runTorch,
+  upsertTableRows,
+  UsageError,
+  writeResults,
+} from "./util.ts";
+import {
+  loadTf,
+  type Tf,
+  type TfDcgan,
+  tfDcgan,
+  TFJS_DEFAULT_MATMUL_PROGRAM,
+  TFJS_SAFE_MATMUL_PROGRAM,
+} from "./tfjs.ts";
+
+const USAGE = `deno task bench mapping [--size 32|64] [--batches 1,16,64,256] [--width 64] [--steps N[,N…]]
+                         [--tfjs-batches LIST] [--tfjs-steps N[,N…]] [--no-tfjs] [--no-wasm] [--no-torch]
+                         [--markdown FILE]
+  Latent-mapping throughput (images·steps/s) per batch size: this runtime's mapToLatent, and the same
+  z-step in TensorFlow.js 4.22 (WebGPU on the same adapter, and wasm) and PyTorch (CPU, and CUDA where
+  there is one): G and D frozen, batch norm in eval mode, the gradient with respect to z alone, Adam on
+  z, z clamped to [−1, 1]; one warm-up step, then N steps timed together (--steps: one count, or one
+  per batch size). JSON goes to bench/results/; --markdown FILE puts the rows into FILE's "## Mapping"
+  table.`;
 
 const { lambda: LAMBDA, lr: LR, betas: BETAS } = MAPPING_DEFAULTS;
 
@@ -59,7 +82,7 @@ async function benchOurs(gan: Dcgan, batch: number, steps: number): Promise<Mapp
 }
 
 /** The AnoGAN loss (eq. 5) summed over the batch, as a function of z, in tfjs ops. */
-function tfMappingLoss(tf: Tf, m: Awaited<ReturnType<typeof tfDcgan>>, x: Tf, fx: Tf) {
+function tfMappingLoss(tf: Tf, m: TfDcgan, x: Tf, fx: Tf) {
   return (z: Tf) => {
     const g = m.generate(z, false);
     const residual = tf.sum(tf.abs(tf.sub(x, g)));
@@ -152,27 +175,25 @@ function perBatch(flag: string, value: string, batches: number[]): number[] {
   const counts = value.split(",").map((s) => positiveInt(flag, s));
   if (counts.length === 1) return batches.map(() => counts[0]);
   if (counts.length !== batches.length) {
-    throw new Error(`--${flag} needs one count or one per batch size (${batches.length}), got ${value}`);
+    throw new UsageError(`--${flag} needs one count or one per batch size (${batches.length}), got ${value}`);
   }
   return counts;
 }
 
 export async function main(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      size: { type: "string", default: "64" },
-      width: { type: "string", default: "64" },
-      batches: { type: "string", default: "1,16,64,256" },
-      steps: { type: "string", default: "5" },
-      "tfjs-batches": { type: "string" },
-      "tfjs-steps": { type: "string" },
-      "no-tfjs": { type: "boolean", default: false },
-      "no-wasm": { type: "boolean", default: false },
-      "no-torch": { type: "boolean", default: false },
-      markdown: { type: "string" },
-    },
-  });
+  const values = parseFlags(args, {
+    size: { type: "string", default: "64" },
+    width: { type: "string", default: "64" },
+    batches: { type: "string", default: "1,16,64,256" },
+    steps: { type: "string", default: "5" },
+    "tfjs-batches": { type: "string" },
+    "tfjs-steps": { type: "string" },
+    "no-tfjs": { type: "boolean", default: false },
+    "no-wasm": { type: "boolean", default: false },
+    "no-torch": { type: "boolean", default: false },
+    markdown: { type: "string" },
+  }, USAGE);
+  if (!values) return;
   const model: DcganConfig = {
     size: imageSize(values.size),
     width: positiveInt("width", values.width),
@@ -221,7 +242,7 @@ export async function main(args: string[]): Promise<void> {
       }
     }
   }
-  const torch = values["no-torch"] ? null : await runTorch("./bench_mapping_torch.py", [
+  const torch = values["no-torch"] ? null : await runTorch("./mapping_torch.py", [
     ...["--size", `${model.size}`, "--width", `${model.width}`],
     ...["--batches", batches.join(","), "--steps", steps.join(",")],
   ]);
@@ -294,6 +315,5 @@ export async function main(args: string[]): Promise<void> {
       rows,
     );
   }
-  console.log(`| ${header.join(" | ")} |\n|${header.map(() => "---").join("|")}|`);
-  for (const r of rows) console.log(`| ${r.join(" | ")} |`);
+  console.log(markdownTable(header, rows));
 }

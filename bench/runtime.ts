@@ -1,28 +1,22 @@
 // `deno task bench runtime`: dispatch overhead inside one submit, and elementwise bandwidth.
 
-import { parseArgs } from "node:util";
 import * as T from "../core/mod.ts";
-import { median, writeResults } from "./bench_util.ts";
+import { markdownTable, median, parseFlags, positiveInt, writeResults } from "./util.ts";
+
+const USAGE = `deno task bench runtime [--dispatches 2000] [--elements ${2 ** 24}] [--repeats 7]
+  Measures the cost of one dispatch inside one submit (tiny kernels, so that launch cost dominates)
+  and the bandwidth of elementwise add and copy on large tensors. JSON goes to bench/results/.`;
 
 export async function main(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      dispatches: { type: "string", default: "2000" },
-      elements: { type: "string", default: String(2 ** 24) },
-      repeats: { type: "string", default: "7" },
-      help: { type: "boolean", default: false },
-    },
-  });
-  if (values.help) {
-    console.log(`deno task bench runtime [--dispatches 2000] [--elements ${2 ** 24}] [--repeats 7]
-  Measures the cost of one dispatch inside one submit (tiny kernels, so that launch cost dominates)
-  and the bandwidth of elementwise add and copy on large tensors.`);
-    return;
-  }
-  const nDispatch = Number(values.dispatches),
-    nElem = Number(values.elements),
-    repeats = Number(values.repeats);
+  const values = parseFlags(args, {
+    dispatches: { type: "string", default: "2000" },
+    elements: { type: "string", default: String(2 ** 24) },
+    repeats: { type: "string", default: "7" },
+  }, USAGE);
+  if (!values) return;
+  const nDispatch = positiveInt("dispatches", values.dispatches),
+    nElem = positiveInt("elements", values.elements),
+    repeats = positiveInt("repeats", values.repeats);
   const rt = await T.init();
   console.log(`adapter: ${rt.gpu.description}`);
 
@@ -75,6 +69,5 @@ export async function main(args: string[]): Promise<void> {
   const results = { adapter: rt.gpu.description, nDispatch, nElem, recordUs, totalUs, addMs, copyMs };
   const path = await writeResults("runtime", results);
   console.log(`\nfull results: ${path}\n`);
-  console.log("| measurement | value |\n|---|---|");
-  for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
+  console.log(markdownTable(["measurement", "value"], rows));
 }

@@ -3,7 +3,7 @@
 mode, gradient with respect to z alone, Adam on z, z clamped to [-1, 1]) in images*steps/s per batch
 size, as JSON on stdout; on the CPU and, where torch.cuda.is_available(), on CUDA (float32, TF32 off).
 
-    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/bench_mapping_torch.py --size 64 --batches 1,16,64
+    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/mapping_torch.py --size 64 --batches 1,16,64
 """
 import argparse
 import json
@@ -11,7 +11,7 @@ import time
 
 import torch
 
-from bench_train_torch import Z_DIM, create_dcgan, device_name, devices, sync
+from train_torch import Z_DIM, create_dcgan, device_name, devices, sync
 
 LAMBDA = 0.1
 

@@ -3,9 +3,10 @@
 then G through the updated D, Adam lr 2e-4, beta1 0.5 for both), in images/s, as JSON on stdout.
 It runs on the CPU and, where torch.cuda.is_available(), on CUDA as well (float32, TF32 off).
 
-    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/bench_train_torch.py --size 64 --batch 64
+    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/train_torch.py --size 64 --batch 64
 
-The models mirror anogan/dcgan.ts (PyTorch's NCHW layouts); scripts/bench_mapping_torch.py reuses them.
+The models mirror anogan/dcgan.ts (PyTorch's NCHW layouts); bench/mapping_torch.py, bench/kernels_torch.py
+and scripts/train_reference_torch.py reuse them.
 """
 import argparse
 import json
