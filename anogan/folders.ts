@@ -98,7 +98,7 @@ export class FolderLock {
     const path = FolderLock.pathOf(folder);
     let file: Deno.FsFile;
     try {
-      file = await Deno.open(path, { read: true, write: true });
+      file = await Deno.open(path, { read: true });
     } catch {
       return false;
     }
@@ -354,7 +354,7 @@ export async function requireComplete(
   const s = await readRunState(dir);
   if (!s || s.state === "complete") return s;
   const where = s.step === undefined ? "its last checkpoint" : `the checkpoint of step ${s.step}`;
-  if (o.allowIncomplete === undefined || !o.allowIncomplete) {
+  if (!o.allowIncomplete) {
     throw new Error(
       `${dir} is ${describeRunState(s)}, not complete; finish it first (${o.finish})` +
         (o.allowIncomplete === undefined ? "" : `, or pass --allow-incomplete to use ${where}`),

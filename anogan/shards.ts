@@ -5,7 +5,7 @@
 import { join, relative, resolve } from "node:path";
 import * as T from "../core/mod.ts";
 import { describeRunState, OwnedFolder, readRunState } from "./folders.ts";
-import { MAPS_FILE } from "./scores.ts";
+import { MAPS_FILE, parseCsv } from "./scores.ts";
 
 /**
  * The shard [i, n] of a process started by a scheduler: a Slurm array task (SLURM_ARRAY_TASK_ID
@@ -66,7 +66,11 @@ interface Shard {
   json: Record<string, unknown>;
   index: number;
   count: number;
-  csv: string[];
+  /** scores.csv's header line, and the rest of the file as written (its rows). */
+  header: string;
+  body: string;
+  /** The rows' image ids, in order. */
+  ids: string[];
 }
 
 export interface MergeOptions {
@@ -120,13 +124,13 @@ async function readShard(dir: string, log: (i: number) => string): Promise<Shard
   if (json.setImages === undefined) {
     throw new Error(`${dir}/score.json has no setImages: scored by an older version; score that shard again`);
   }
-  const csv = text.split("\n");
-  if (csv.at(-1) === "") csv.pop();
-  const hint = log(index);
-  if (csv.length - 1 !== json.images) {
-    throw new Error(`${dir}: scores.csv has ${csv.length - 1} rows, score.json says ${json.images}${hint}`);
+  // The header is one line (column names hold no quotes or breaks); rows are read with the CSV parser.
+  const header = text.slice(0, text.indexOf("\n") + 1), body = text.slice(header.length);
+  const ids = parseCsv(text, join(dir, "scores.csv")).slice(1).map((r) => r.fields[0]);
+  if (ids.length !== json.images) {
+    throw new Error(`${dir}: scores.csv has ${ids.length} rows, score.json says ${json.images}${log(index)}`);
   }
-  return { dir, json: { ...json, run: resolve(dir, String(json.run)) }, index, count, csv };
+  return { dir, json: { ...json, run: resolve(dir, String(json.run)) }, index, count, header, body, ids };
 }
 
 /**
@@ -156,7 +160,7 @@ export async function mergeShards(paths: string[], out: string, o: MergeOptions 
         );
       }
     }
-    if (s.csv[0] !== first.csv[0]) {
+    if (s.header !== first.header) {
       throw new Error(`${s.dir}: scores.csv's columns differ from ${first.dir}'s`);
     }
   }
@@ -176,10 +180,7 @@ export async function mergeShards(paths: string[], out: string, o: MergeOptions 
   const ordered = [...byIndex.values()].sort((a, b) => a.index - b.index);
   const ids = new Map<string, string>();
   for (const s of ordered) {
-    for (const line of s.csv.slice(1)) {
-      const id = line.startsWith('"')
-        ? line.slice(1, line.indexOf('"', 1))
-        : line.slice(0, line.indexOf(","));
+    for (const id of s.ids) {
       const seen = ids.get(id);
       if (seen) throw new Error(`image ${id} is scored twice: in ${seen} and in ${s.dir}`);
       ids.set(id, s.dir);
@@ -193,7 +194,7 @@ export async function mergeShards(paths: string[], out: string, o: MergeOptions 
   const folder = await OwnedFolder.claim(out, { task: "merge", staged: true, force: o.force });
   try {
     const dir = folder.dir;
-    const csv = [first.csv[0], ...ordered.flatMap((s) => s.csv.slice(1))].join("\n") + "\n";
+    const csv = first.header + ordered.map((s) => s.body).join("");
     await T.writeFileAtomic(join(dir, "scores.csv"), new TextEncoder().encode(csv));
     const seconds = ordered.reduce((a, s) => a + Number(s.json.seconds ?? 0), 0);
     const json = {

@@ -106,35 +106,21 @@ export interface TrainState {
   interrupted?: boolean;
 }
 
+/**
+ * A new run's models and optimisers. The aCAE adds the encoder E, which `optG` updates with G (one
+ * autoencoder); its weights are drawn after G's and D's construction, in the order the aCAE always had.
+ */
 export function createTrainState(cfg: TrainConfig): TrainState {
-  if (cfg.kind === "acae") return createAcaeState(cfg);
-  const gen = new T.Rng(BigInt(cfg.seed));
-  const gan = createDcgan(cfg.model, gen);
-  dcganInit(gan, gen);
-  const opts = { lr: cfg.lr, betas: [cfg.beta1, cfg.beta2] as [number, number] };
-  return {
-    gan,
-    optG: new T.Adam(gan.G.parameters(), opts),
-    optD: new T.Adam(gan.D.parameters(), opts),
-    zRng: new T.Rng(BigInt(cfg.seed), 1n << 60n),
-    step: 0,
-    epoch: 0,
-    stepInEpoch: 0,
-  };
-}
-
-/** E, G and D of a new aCAE run; the optimiser `optG` updates E and G together (one autoencoder). */
-function createAcaeState(cfg: TrainConfig): TrainState {
   const gen = new T.Rng(BigInt(cfg.seed));
   const gan: Dcgan = createDcgan(cfg.model, gen);
-  const encoder = new Encoder(cfg.model, gen);
+  const encoder = cfg.kind === "acae" ? new Encoder(cfg.model, gen) : undefined;
   dcganInit(gan, gen);
-  encoderInit(encoder, gen);
+  if (encoder) encoderInit(encoder, gen);
   const opts = { lr: cfg.lr, betas: [cfg.beta1, cfg.beta2] as [number, number] };
   return {
     gan,
-    encoder,
-    optG: new T.Adam([...encoder.parameters(), ...gan.G.parameters()], opts),
+    ...(encoder ? { encoder } : {}),
+    optG: new T.Adam([...(encoder?.parameters() ?? []), ...gan.G.parameters()], opts),
     optD: new T.Adam(gan.D.parameters(), opts),
     zRng: new T.Rng(BigInt(cfg.seed), 1n << 60n),
     step: 0,

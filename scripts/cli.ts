@@ -187,6 +187,18 @@ export function booleanFlag(): Flag<boolean> {
   return { type: "boolean", check: (_, raw) => raw === true };
 }
 
+/** A free-form value (a name, a command, options for another program); never empty. */
+export function textFlag(): Flag<string | undefined> {
+  return {
+    type: "string",
+    check(name, raw) {
+      if (raw === undefined) return undefined;
+      if (String(raw).trim() === "") fail(name, "a value", String(raw));
+      return String(raw);
+    },
+  };
+}
+
 /**
  * A path (`fallback` when absent); never empty. `exists: "folder"` also requires an existing folder
  * (a read, never a write), so that a typo fails before any work.

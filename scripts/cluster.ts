@@ -1,7 +1,7 @@
 // `deno task cluster`: Slurm array jobs for scoring in shards, the Fashion-MNIST protocol and sweeps (see --help).
 
 import { resolve } from "node:path";
-import { booleanFlag, integerFlag, listFlag, parseFlags, pathFlag, runCli } from "./cli.ts";
+import { booleanFlag, integerFlag, listFlag, parseFlags, pathFlag, runCli, textFlag } from "./cli.ts";
 import {
   arraySpec,
   type ClusterRequest,
@@ -47,19 +47,19 @@ sbatch options, passed through:
 const FLAGS = {
   shards: integerFlag({ min: 1 }),
   classes: listFlag(["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]),
-  task: pathFlag(),
+  task: textFlag(),
   file: pathFlag(),
-  join: pathFlag(),
+  join: textFlag(),
   out: pathFlag(),
   submit: booleanFlag(),
   wait: booleanFlag(),
   force: booleanFlag(),
-  partition: pathFlag(),
-  account: pathFlag(),
-  time: pathFlag(),
+  partition: textFlag(),
+  account: textFlag(),
+  time: textFlag(),
   "gpus-per-task": integerFlag({ min: 1 }),
   "cpus-per-task": integerFlag({ min: 1 }),
-  sbatch: pathFlag(),
+  sbatch: textFlag(),
 };
 
 /** Flags the request sets itself, per kind: the passed-through flags must not. */

@@ -7,10 +7,10 @@
 // from the images (size, patches per image, --limit) is the run's configuration, not part of the data.
 
 import { basename } from "node:path";
-import { FASHION_MNIST_CLASSES, FASHION_MNIST_DIR } from "./idx.ts";
+import { FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, findIdx } from "./idx.ts";
 import { DEFAULT_BSCANS, DEFAULT_HEIGHT, DEFAULT_WIDTH, planVolume, renderBscan } from "./phantom.ts";
 import { listPngFiles } from "./png.ts";
-import type { SourceOptions } from "./source.ts";
+import { DEFAULT_PHANTOM_VOLUMES, type SourceOptions } from "./source.ts";
 
 /** One file the data is read from. */
 export interface FileFingerprint {
@@ -66,24 +66,10 @@ function digestOf(parts: unknown): Promise<string> {
   return sha256Hex(new TextEncoder().encode(JSON.stringify(parts)));
 }
 
-/**
- * The Fashion-MNIST training files loadFashionMnist reads from `dir`: each IDX file gzipped when that
- * exists, else plain (the lookup of idx.ts).
- */
+/** The Fashion-MNIST training files loadFashionMnist reads from `dir`. */
 function fashionMnistTrainFiles(dir: string): string[] {
-  return ["train-images-idx3-ubyte", "train-labels-idx1-ubyte"].map((stem) => {
-    for (const name of [`${stem}.gz`, stem]) {
-      try {
-        Deno.statSync(`${dir}/${name}`);
-        return `${dir}/${name}`;
-      } catch { /* try the next name */ }
-    }
-    throw new Error(`${dir}/${stem}(.gz) not found: cannot fingerprint the Fashion-MNIST training data`);
-  });
+  return ["train-images-idx3-ubyte", "train-labels-idx1-ubyte"].map((stem) => findIdx(dir, stem));
 }
-
-/** The phantom volumes loadTrainingSource generates when none are asked for. */
-const DEFAULT_PHANTOM_VOLUMES = 2;
 
 function generatorProbe(): Promise<string> {
   const { image } = renderBscan(planVolume({ seed: 0, pathological: false }), 0);

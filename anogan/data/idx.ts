@@ -76,7 +76,8 @@ export interface ImageSet {
   labels: Uint8Array;
 }
 
-function findIdx(dir: string, stem: string): string {
+/** The IDX file `stem` in `dir`: gzipped when that exists, else plain. */
+export function findIdx(dir: string, stem: string): string {
   for (const name of [`${stem}.gz`, stem]) {
     try {
       Deno.statSync(`${dir}/${name}`);

@@ -7,6 +7,8 @@ import { samplePatches } from "./patches.ts";
 import { generateVolume } from "./phantom.ts";
 import { deriveSeed } from "./rng.ts";
 
+/** The healthy phantom volumes a `phantom` source draws patches from when none are asked for. */
+export const DEFAULT_PHANTOM_VOLUMES = 2;
 export interface ImageBatchSource {
   /** What the data is, for logs and config.json. */
   description: string;
@@ -93,7 +95,7 @@ export async function loadTrainingSource(spec: string, o: SourceOptions): Promis
     }, o.limit);
   }
   if (kind === "phantom") {
-    const volumes = o.phantomVolumes ?? 2;
+    const volumes = o.phantomVolumes ?? DEFAULT_PHANTOM_VOLUMES;
     if (!Number.isInteger(volumes) || volumes < 1) {
       throw new Error(`phantom volumes must be ≥ 1, got ${volumes}`);
     }
