@@ -13,12 +13,12 @@
 
 import * as T from "../core/mod.ts";
 import { Encoder, encoderInit } from "./acae.ts";
-import type { ImageBatchSource } from "./data/source.ts";
+import type { ImageBatchSource } from "../harness/data/source.ts";
 import type { Dcgan, DcganConfig } from "./dcgan.ts";
 import { freeze } from "./mapping.ts";
-import { runEpochs, startRun } from "./loop.ts";
-import { requireComplete } from "./folders.ts";
-import { loadGan } from "./score.ts";
+import { runEpochs, startRun } from "../harness/training.ts";
+import { requireComplete } from "../harness/folders.ts";
+import { loadGan } from "../harness/scoring.ts";
 import { TRAIN_DEFAULTS } from "./train.ts";
 
 export interface EncoderTrainConfig {

@@ -15,14 +15,14 @@
 // checkpoint and model.safetensors, and optG updates E and G together.
 
 import * as T from "../core/mod.ts";
-import { type ImageBatchSource } from "./data/source.ts";
+import { type ImageBatchSource } from "../harness/data/source.ts";
 import { acaeStep, Encoder, encoderInit } from "./acae.ts";
 import { createDcgan, type Dcgan, type DcganConfig, dcganInit, type Discriminator } from "./dcgan.ts";
 import { discriminatorLoss, generatorLoss } from "./losses.ts";
-import { runEpochs, startRun, stepsPerEpoch } from "./loop.ts";
+import { runEpochs, startRun, stepsPerEpoch } from "../harness/training.ts";
 import { mapToLatent } from "./mapping.ts";
-import { tileImages } from "./data/grid.ts";
-import { writeGrayPixelsPng } from "./data/png.ts";
+import { tileImages } from "../harness/data/grid.ts";
+import { writeGrayPixelsPng } from "../harness/data/png.ts";
 
 export interface TrainConfig {
   /** The data spec (for the record) and the model. */
@@ -88,7 +88,7 @@ export interface StepMetrics {
   imagesPerSecond: number;
 }
 
-export { epochPermutation, NanLossError } from "./loop.ts";
+export { epochPermutation, NanLossError } from "../harness/training.ts";
 
 export interface TrainState {
   gan: Dcgan;

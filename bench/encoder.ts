@@ -7,8 +7,8 @@ import * as T from "../core/mod.ts";
 import { encodeImages } from "../anogan/acae.ts";
 import { loadEncoder } from "../anogan/encoder.ts";
 import { mapToLatent } from "../anogan/mapping.ts";
-import { loadQuerySet } from "../anogan/queries.ts";
-import { loadGan } from "../anogan/score.ts";
+import { loadQuerySet } from "../harness/query_sets.ts";
+import { loadGan } from "../harness/scoring.ts";
 import { markdownTable, median, parseFlags, positiveInt, writeResults } from "./util.ts";
 
 const USAGE = `deno task bench encoder [--run out/demo/run] [--patches 64] [--steps 50]

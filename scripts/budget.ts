@@ -12,7 +12,7 @@ import {
   runCli,
   seedFlag,
 } from "./cli.ts";
-import { BUDGET_DEFAULTS, budgetMarkdown, type BudgetResult, runBudgetPoint } from "../anogan/budget.ts";
+import { BUDGET_DEFAULTS, budgetMarkdown, type BudgetResult, runBudgetPoint } from "../harness/budget.ts";
 
 const d = BUDGET_DEFAULTS;
 const HELP = `deno task budget --out DIR [options]

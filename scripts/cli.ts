@@ -3,8 +3,8 @@
 // `error: message` and exit code 1.
 
 import { parseArgs } from "node:util";
-import { DATA_SPEC_HELP } from "../anogan/data/source.ts";
-import { PHANTOM_PATCH_SETS, QUERY_SPEC_HELP } from "../anogan/queries.ts";
+import { DATA_SPEC_HELP } from "../harness/data/source.ts";
+import { PHANTOM_PATCH_SETS, QUERY_SPEC_HELP } from "../harness/query_sets.ts";
 
 /** One flag of a script's table: how parseArgs reads it and how its raw text becomes a checked value. */
 export interface Flag<V> {

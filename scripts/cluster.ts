@@ -12,7 +12,7 @@ import {
   taskComplete,
   taskLog,
   writeRequest,
-} from "../anogan/cluster.ts";
+} from "../harness/cluster.ts";
 
 const HELP = `deno task cluster score --shards N --out OUT [options] -- SCORE_FLAGS
 deno task cluster experiment --out OUT [--classes 0,1,...] [options] -- EXPERIMENT_FLAGS

@@ -1,7 +1,7 @@
 // `deno task demo`: the whole method on generated OCT phantoms — train, map, score, evaluate, report.
 
 import { booleanFlag, enumFlag, parseFlags, pathFlag, runCli, seedFlag } from "./cli.ts";
-import { DEMO_PRESETS, runDemo } from "../anogan/demo.ts";
+import { DEMO_PRESETS, runDemo } from "../harness/demo.ts";
 
 const HELP = `deno task demo [--preset NAME] [--out DIR] [--seed S] [--quiet]
 

@@ -3,8 +3,8 @@
 // Prints the paper's Table 1 for every score column and writes eval.json and report.html.
 
 import { integerFlag, numberFlag, parseFlags, pathFlag, pathListFlag, runCli, seedFlag } from "./cli.ts";
-import { runEvaluation } from "../anogan/report/report.ts";
-import { DEFAULT_RESIDUAL_SMOOTHING } from "../anogan/eval.ts";
+import { runEvaluation } from "../harness/report/report.ts";
+import { DEFAULT_RESIDUAL_SMOOTHING } from "../harness/eval/evaluation.ts";
 
 const USAGE = `usage: deno task eval --scores OUT/scores.csv [more.csv ...] [options]
 

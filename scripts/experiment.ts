@@ -7,7 +7,7 @@ import {
   runFmnistExperiment,
   summarizeExperiments,
   summaryMarkdown,
-} from "../anogan/experiment.ts";
+} from "../harness/experiment.ts";
 
 const HELP = `deno task experiment fmnist [--quick] [--classes 0,1,...] [--out DIR] [--seed S]
 deno task experiment summary DIR... --out OUT [--force]

@@ -1,7 +1,7 @@
 // `deno task merge`: joins the folders of score shards into one score folder (see --help).
 
 import { booleanFlag, parseFlags, pathFlag, runCli } from "./cli.ts";
-import { mergeShards } from "../anogan/shards.ts";
+import { mergeShards } from "../harness/shards.ts";
 
 const HELP = `deno task merge SHARD_DIR... --out OUT [--logs PATTERN] [--force]
 

@@ -12,7 +12,7 @@ import {
   defaultPatchTestSet,
   difficultyReport,
   writePhantomDataset,
-} from "../anogan/data/phantom.ts";
+} from "../harness/data/phantom.ts";
 
 const USAGE = `usage: deno task phantom --out DIR [options]
 

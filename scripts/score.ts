@@ -14,7 +14,7 @@ import {
   shardFlag,
 } from "./cli.ts";
 import * as T from "../core/mod.ts";
-import { loadQuerySet, QUERY_SPEC_HELP } from "../anogan/queries.ts";
+import { loadQuerySet, QUERY_SPEC_HELP } from "../harness/query_sets.ts";
 import {
   defaultBatch,
   loadGan,
@@ -23,10 +23,10 @@ import {
   scoreQueries,
   secondsPerImageByMethod,
   writeScoreOutputs,
-} from "../anogan/score.ts";
-import { provenance } from "../anogan/provenance.ts";
-import { describeRunState, OwnedFolder } from "../anogan/folders.ts";
-import { shardFromEnvironment } from "../anogan/shards.ts";
+} from "../harness/scoring.ts";
+import { provenance } from "../harness/provenance.ts";
+import { describeRunState, OwnedFolder } from "../harness/folders.ts";
+import { shardFromEnvironment } from "../harness/shards.ts";
 import { loadEncoder } from "../anogan/encoder.ts";
 
 const HELP = `deno task score --run RUN_DIR --data QUERIES --out OUT [options]

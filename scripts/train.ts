@@ -13,14 +13,14 @@ import {
   trainingDataFlag,
 } from "./cli.ts";
 import * as T from "../core/mod.ts";
-import { DATA_SPEC_HELP, loadTrainingSource } from "../anogan/data/source.ts";
+import { DATA_SPEC_HELP, loadTrainingSource } from "../harness/data/source.ts";
 import { ACAE_RECON_WEIGHT } from "../anogan/acae.ts";
 import { DCGAN_DEFAULTS, type DcganConfig } from "../anogan/dcgan.ts";
 import { checkTrainable, NanLossError, train, TRAIN_DEFAULTS, type TrainConfig } from "../anogan/train.ts";
-import { provenance } from "../anogan/provenance.ts";
-import { resumedConfig } from "../anogan/loop.ts";
-import { compareFingerprints, type DataFingerprint, dataFingerprint } from "../anogan/data/fingerprint.ts";
-import { OwnedFolder } from "../anogan/folders.ts";
+import { provenance } from "../harness/provenance.ts";
+import { resumedConfig } from "../harness/training.ts";
+import { compareFingerprints, type DataFingerprint, dataFingerprint } from "../harness/data/fingerprint.ts";
+import { OwnedFolder } from "../harness/folders.ts";
 import { writeFileAtomic } from "../core/io/safetensors.ts";
 
 const HELP = `deno task train --data SOURCE [--out RUN_DIR] [options]

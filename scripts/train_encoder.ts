@@ -11,7 +11,7 @@ import {
   seedFlag,
 } from "./cli.ts";
 import * as T from "../core/mod.ts";
-import { loadTrainingSource, type SourceOptions } from "../anogan/data/source.ts";
+import { loadTrainingSource, type SourceOptions } from "../harness/data/source.ts";
 import {
   ENCODER_DIR,
   ENCODER_TRAIN_DEFAULTS,
@@ -21,9 +21,9 @@ import {
 } from "../anogan/encoder.ts";
 import type { DcganConfig } from "../anogan/dcgan.ts";
 import { NanLossError } from "../anogan/train.ts";
-import { provenance } from "../anogan/provenance.ts";
-import { resumedConfig } from "../anogan/loop.ts";
-import { FolderLock, OwnedFolder } from "../anogan/folders.ts";
+import { provenance } from "../harness/provenance.ts";
+import { resumedConfig } from "../harness/training.ts";
+import { FolderLock, OwnedFolder } from "../harness/folders.ts";
 
 const D = ENCODER_TRAIN_DEFAULTS;
 const HELP = `deno task train-encoder --run RUN_DIR [--epochs N] [options]

@@ -3,8 +3,8 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { BUDGET_DEFAULTS, budgetMarkdown, runBudgetPoint } from "../anogan/budget.ts";
-import { testSetReads } from "../anogan/queries.ts";
+import { BUDGET_DEFAULTS, budgetMarkdown, runBudgetPoint } from "../harness/budget.ts";
+import { testSetReads } from "../harness/query_sets.ts";
 import { aurocFromCsv, gpu } from "./helpers.ts";
 import * as T from "../core/mod.ts";
 

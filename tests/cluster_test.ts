@@ -10,9 +10,9 @@ import {
   joinScript,
   shellQuote,
   taskComplete,
-} from "../anogan/cluster.ts";
-import { writeRunState } from "../anogan/folders.ts";
-import { FMNIST_QUICK, summarizeExperiments } from "../anogan/experiment.ts";
+} from "../harness/cluster.ts";
+import { writeRunState } from "../harness/folders.ts";
+import { FMNIST_QUICK, summarizeExperiments } from "../harness/experiment.ts";
 
 const SCRIPT = new URL("../scripts/cluster.ts", import.meta.url).pathname;
 

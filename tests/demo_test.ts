@@ -1,8 +1,8 @@
 // The main job end to end at a tiny size: phantoms → training → scoring → Table 1 and report.html.
 
 import assert from "node:assert/strict";
-import { DEMO_PRESETS, runDemo } from "../anogan/demo.ts";
-import { testSetReads } from "../anogan/queries.ts";
+import { DEMO_PRESETS, runDemo } from "../harness/demo.ts";
+import { testSetReads } from "../harness/query_sets.ts";
 import { aurocFromCsv, gpu } from "./helpers.ts";
 
 await gpu();

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import * as T from "../core/mod.ts";
-import { loadTrainingSource } from "../anogan/data/source.ts";
+import { loadTrainingSource } from "../harness/data/source.ts";
 import {
   ENCODER_TRAIN_DEFAULTS,
   type EncoderTrainConfig,
@@ -14,9 +14,9 @@ import {
 } from "../anogan/encoder.ts";
 import { encodeImages } from "../anogan/acae.ts";
 import { mapToLatent } from "../anogan/mapping.ts";
-import type { QuerySet } from "../anogan/queries.ts";
-import { scoreColumns, scoreQueries } from "../anogan/score.ts";
-import { formatScoresCsv } from "../anogan/scores.ts";
+import type { QuerySet } from "../harness/query_sets.ts";
+import { scoreColumns, scoreQueries } from "../harness/scoring.ts";
+import { formatScoresCsv } from "../harness/score_file.ts";
 import { train, TRAIN_DEFAULTS, type TrainConfig } from "../anogan/train.ts";
 import { assertSameBits, gpu, tensorBits, tinyFmnistSource } from "./helpers.ts";
 

@@ -3,8 +3,8 @@
 
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
-import { encodeGrayPng, encodeMaskPng, readGrayPng, readMaskPng } from "../anogan/data/png.ts";
-import { XoshiroRng } from "../anogan/data/rng.ts";
+import { encodeGrayPng, encodeMaskPng, readGrayPng, readMaskPng } from "../harness/data/png.ts";
+import { XoshiroRng } from "../harness/data/rng.ts";
 import {
   evaluateScores,
   LESION_SHARE_STRATA,
@@ -13,11 +13,11 @@ import {
   strataMarkdown,
   stratify,
   table1Markdown,
-} from "../anogan/eval.ts";
-import { auroc, pixelMetrics } from "../anogan/metrics.ts";
+} from "../harness/eval/evaluation.ts";
+import { auroc, pixelMetrics } from "../harness/eval/metrics.ts";
 import { writeSafetensors } from "../core/io/safetensors.ts";
-import { figure3Columns, pickExamples } from "../anogan/report/figure3.ts";
-import { findRunInfo, runEvaluation } from "../anogan/report/report.ts";
+import { figure3Columns, pickExamples } from "../harness/report/figure3.ts";
+import { findRunInfo, runEvaluation } from "../harness/report/report.ts";
 import {
   concatScoreTables,
   joinScoreColumns,
@@ -26,7 +26,7 @@ import {
   parseScoresCsv,
   readScoreFiles,
   ScoresCsvError,
-} from "../anogan/scores.ts";
+} from "../harness/score_file.ts";
 
 async function withTempDir(run: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "anogan-eval-test-" });

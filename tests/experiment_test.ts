@@ -1,7 +1,7 @@
 // The Fashion-MNIST one-class protocol at a tiny size: per-class runs, scores and the summary table.
 
 import assert from "node:assert/strict";
-import { runFmnistExperiment, summaryMarkdown } from "../anogan/experiment.ts";
+import { runFmnistExperiment, summaryMarkdown } from "../harness/experiment.ts";
 import { aurocFromCsv, gpu } from "./helpers.ts";
 
 await gpu();

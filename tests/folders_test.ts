@@ -10,7 +10,7 @@ import {
   readRunState,
   requireComplete,
   writeRunState,
-} from "../anogan/folders.ts";
+} from "../harness/folders.ts";
 
 async function names(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -109,7 +109,7 @@ Deno.test("a killed holder leaves no stuck lock, and its running state reads as 
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "eval",
-      `import { OwnedFolder } from "${new URL("../anogan/folders.ts", import.meta.url).href}";
+      `import { OwnedFolder } from "${new URL("../harness/folders.ts", import.meta.url).href}";
        const f = await OwnedFolder.claim(${JSON.stringify(run)}, { task: "train", staged: false });
        await f.record("running", { step: 4, totalSteps: 10 });
        console.log("ready");

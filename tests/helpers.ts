@@ -2,9 +2,9 @@
 
 import assert from "node:assert/strict";
 import * as T from "../core/mod.ts";
-import { type ImageBatchSource, loadTrainingSource } from "../anogan/data/source.ts";
-import { auroc } from "../anogan/metrics.ts";
-import { readScoresCsv } from "../anogan/scores.ts";
+import { type ImageBatchSource, loadTrainingSource } from "../harness/data/source.ts";
+import { auroc } from "../harness/eval/metrics.ts";
+import { readScoresCsv } from "../harness/score_file.ts";
 
 export const TOL = 1e-5;
 

@@ -1,9 +1,9 @@
 // IDX parsing, Fashion-MNIST loading, padding, training data specs, and the progress reporter.
 
 import assert from "node:assert/strict";
-import { loadFashionMnist, padImages, parseIdx, readIdx } from "../anogan/data/idx.ts";
-import { loadTrainingSource } from "../anogan/data/source.ts";
-import { formatDuration, Progress } from "../anogan/progress.ts";
+import { loadFashionMnist, padImages, parseIdx, readIdx } from "../harness/data/idx.ts";
+import { loadTrainingSource } from "../harness/data/source.ts";
+import { formatDuration, Progress } from "../harness/progress.ts";
 
 function idxBytes(dims: number[], data: number[], type = 0x08): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(4 + 4 * dims.length + data.length);

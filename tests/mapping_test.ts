@@ -4,9 +4,9 @@ import assert from "node:assert/strict";
 import * as T from "../core/mod.ts";
 import { createDcgan, type Dcgan, dcganInit } from "../anogan/dcgan.ts";
 import { discriminatorScore, initialLatents, mapToLatent } from "../anogan/mapping.ts";
-import { type QuerySet, subsetQueries } from "../anogan/queries.ts";
-import { loadGan, scoreColumns, scoreQueries, shardRange } from "../anogan/score.ts";
-import { formatScoresCsv } from "../anogan/scores.ts";
+import { type QuerySet, subsetQueries } from "../harness/query_sets.ts";
+import { loadGan, scoreColumns, scoreQueries, shardRange } from "../harness/scoring.ts";
+import { formatScoresCsv } from "../harness/score_file.ts";
 import { gpu } from "./helpers.ts";
 
 await gpu();

@@ -15,7 +15,7 @@ import {
   smoothedResidual,
   truePositiveRates,
   youdenPoint,
-} from "../anogan/metrics.ts";
+} from "../harness/eval/metrics.ts";
 
 interface ImageCase {
   name: string;

@@ -11,8 +11,8 @@ import {
   MASK_HRF,
   samplePatches,
   samplePatchPositions,
-} from "../anogan/data/patches.ts";
-import { deriveSeed, XoshiroRng } from "../anogan/data/rng.ts";
+} from "../harness/data/patches.ts";
+import { deriveSeed, XoshiroRng } from "../harness/data/rng.ts";
 
 /** An image whose pixel value encodes its position, so copies can be checked exactly. */
 function rampImage(width: number, height: number): GrayImage {

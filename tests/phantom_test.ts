@@ -11,10 +11,10 @@ import {
   renderBscan,
   volumeSeed,
   writePhantomDataset,
-} from "../anogan/data/phantom.ts";
-import { labelPatch, MASK_FLUID } from "../anogan/data/patches.ts";
-import { loadPngFolder, readMaskPng } from "../anogan/data/png.ts";
-import { auroc } from "../anogan/metrics.ts";
+} from "../harness/data/phantom.ts";
+import { labelPatch, MASK_FLUID } from "../harness/data/patches.ts";
+import { loadPngFolder, readMaskPng } from "../harness/data/png.ts";
+import { auroc } from "../harness/eval/metrics.ts";
 
 async function withTempDir(run: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "anogan-phantom-test-" });

@@ -9,7 +9,7 @@ import {
   readGrayPng,
   readMaskPng,
   writeFileAtomic,
-} from "../anogan/data/png.ts";
+} from "../harness/data/png.ts";
 
 async function withTempDir(run: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "anogan-png-test-" });

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { encode } from "fast-png";
-import { readRunState } from "../anogan/folders.ts";
+import { readRunState } from "../harness/folders.ts";
 import { snapshot } from "./helpers.ts";
 
 const SCRIPTS = new URL("../scripts/", import.meta.url).pathname;

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { shardFromEnvironment } from "../anogan/shards.ts";
+import { shardFromEnvironment } from "../harness/shards.ts";
 
 const SCRIPTS = new URL("../scripts/", import.meta.url).pathname;
 

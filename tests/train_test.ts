@@ -3,9 +3,9 @@
 import assert from "node:assert/strict";
 import * as T from "../core/mod.ts";
 import { createDcgan, dcganInit } from "../anogan/dcgan.ts";
-import { loadTrainingSource } from "../anogan/data/source.ts";
+import { loadTrainingSource } from "../harness/data/source.ts";
 import { NanLossError, readCheckpoint, train, TRAIN_DEFAULTS, type TrainConfig } from "../anogan/train.ts";
-import { readRunState } from "../anogan/folders.ts";
+import { readRunState } from "../harness/folders.ts";
 import { assertSameBits, gpu, tensorBits, tinyFmnistSource } from "./helpers.ts";
 import { encode } from "fast-png";
 

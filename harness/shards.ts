@@ -5,7 +5,7 @@
 import { join, relative, resolve } from "node:path";
 import * as T from "../core/mod.ts";
 import { describeRunState, OwnedFolder, readRunState } from "./folders.ts";
-import { MAPS_FILE, parseCsv } from "./scores.ts";
+import { MAPS_FILE, parseCsv } from "./score_file.ts";
 
 /**
  * The shard [i, n] of a process started by a scheduler: a Slurm array task (SLURM_ARRAY_TASK_ID

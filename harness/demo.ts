@@ -10,13 +10,13 @@ import { OwnedFolder } from "./folders.ts";
 import { scoreWithModels, trainModels } from "./pipeline.ts";
 import { DEFAULT_TEST_SET, writePhantomDataset } from "./data/phantom.ts";
 import { loadTrainingSource } from "./data/source.ts";
-import { MAPPING_DEFAULTS } from "./mapping.ts";
+import { MAPPING_DEFAULTS } from "../anogan/mapping.ts";
 import { provenance } from "./provenance.ts";
-import { loadQuerySet } from "./queries.ts";
+import { loadQuerySet } from "./query_sets.ts";
 import { runEvaluation } from "./report/report.ts";
-import type { PixelSummary } from "./eval.ts";
-import { defaultBatch, type ScoreMethod } from "./score.ts";
-import { TRAIN_DEFAULTS, type TrainConfig } from "./train.ts";
+import type { PixelSummary } from "./eval/evaluation.ts";
+import { defaultBatch, type ScoreMethod } from "./scoring.ts";
+import { TRAIN_DEFAULTS, type TrainConfig } from "../anogan/train.ts";
 
 export interface DemoPreset {
   description: string;

@@ -13,12 +13,12 @@ import { FolderLock, OwnedFolder } from "./folders.ts";
 import { join } from "node:path";
 import * as T from "../core/mod.ts";
 import { loadTrainingSource } from "./data/source.ts";
-import { MAPPING_DEFAULTS } from "./mapping.ts";
+import { MAPPING_DEFAULTS } from "../anogan/mapping.ts";
 import { provenance } from "./provenance.ts";
-import { loadQuerySet, type QuerySet } from "./queries.ts";
+import { loadQuerySet, type QuerySet } from "./query_sets.ts";
 import { runEvaluation } from "./report/report.ts";
-import { defaultBatch, type ScoreMethod, scoreQueries, writeScoreOutputs } from "./score.ts";
-import { heldOutImages, splitHeldOut, train, TRAIN_DEFAULTS, type TrainConfig } from "./train.ts";
+import { defaultBatch, type ScoreMethod, scoreQueries, writeScoreOutputs } from "./scoring.ts";
+import { heldOutImages, splitHeldOut, train, TRAIN_DEFAULTS, type TrainConfig } from "../anogan/train.ts";
 
 export interface BudgetPoint {
   /** Patch side: 32 or 64. */

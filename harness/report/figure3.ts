@@ -4,7 +4,7 @@
 import { tileImages } from "../data/grid.ts";
 import { type GrayPixels, readGrayPng, readMaskPng } from "../data/png.ts";
 import { XoshiroRng } from "../data/rng.ts";
-import type { ScoreRow } from "../scores.ts";
+import type { ScoreRow } from "../score_file.ts";
 
 export const FIGURE3_ROWS = ["query", "generated", "residual", "mask"] as const;
 

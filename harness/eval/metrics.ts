@@ -1,6 +1,6 @@
 // Detection metrics: per-image anomaly scores (ROC, AUC, Youden, bootstrap) and per-pixel residuals.
 
-import { XoshiroRng } from "./data/rng.ts";
+import { XoshiroRng } from "../data/rng.ts";
 
 // Image-level AUROC lives in auroc.ts, which the phantom's difficulty report shares; it belongs here too.
 export { auroc } from "./auroc.ts";

@@ -14,8 +14,8 @@ import {
   stratify,
   summarisePixels,
   table1Markdown,
-} from "../eval.ts";
-import { readScoreFiles, type ScoreRow } from "../scores.ts";
+} from "../eval/evaluation.ts";
+import { readScoreFiles, type ScoreRow } from "../score_file.ts";
 import { figure3Columns, joinStrips, pickExamples } from "./figure3.ts";
 import { renderReportHtml } from "./html.ts";
 

@@ -5,13 +5,13 @@
 
 import { relative, resolve } from "node:path";
 import * as T from "../core/mod.ts";
-import { encodeImages, Encoder } from "./acae.ts";
-import { createDcgan, type Dcgan, type DcganConfig } from "./dcgan.ts";
-import { discriminatorScore, MAPPING_DEFAULTS, type MappingOptions, mapToLatent } from "./mapping.ts";
-import type { QuerySet } from "./queries.ts";
+import { encodeImages, Encoder } from "../anogan/acae.ts";
+import { createDcgan, type Dcgan, type DcganConfig } from "../anogan/dcgan.ts";
+import { discriminatorScore, MAPPING_DEFAULTS, type MappingOptions, mapToLatent } from "../anogan/mapping.ts";
+import type { QuerySet } from "./query_sets.ts";
 import { encodeGrayPng, encodeMaskPng, encodeRgbPng } from "./data/png.ts";
 import { Progress } from "./progress.ts";
-import { formatScoresCsv, MAPS_FILE, type ScoreRow } from "./scores.ts";
+import { formatScoresCsv, MAPS_FILE, type ScoreRow } from "./score_file.ts";
 import { requireComplete, type RunState } from "./folders.ts";
 
 // ---- loading a trained model ----------------------------------------------------------------------

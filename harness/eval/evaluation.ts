@@ -2,9 +2,9 @@
 // score), the ROC curves of Fig. 4(a, b), the score distributions of Fig. 4(c, d) and the pixel-level
 // figures of residuals against masks (Fig. 3).
 
-import { readGrayPng, readMaskPng } from "./data/png.ts";
-import { PHANTOM_MASK_WORDS } from "./data/phantom.ts";
-import { isPhantomSource } from "./queries.ts";
+import { readGrayPng, readMaskPng } from "../data/png.ts";
+import { PHANTOM_MASK_WORDS } from "../data/phantom.ts";
+import { isPhantomSource } from "../query_sets.ts";
 import {
   type AucInterval,
   bootstrapAurocInterval,
@@ -25,7 +25,7 @@ import {
   type ScoreRow,
   ScoresCsvError,
   type ScoreTable,
-} from "./scores.ts";
+} from "../score_file.ts";
 
 /** One line of Table 1. */
 export interface Table1Row {

@@ -18,7 +18,7 @@ import {
   type PatchPosition,
   samplePatchPositions,
 } from "./patches.ts";
-import { auroc } from "../auroc.ts";
+import { auroc } from "../eval/auroc.ts";
 import { encodeGrayPng, encodeMaskPng, encodeRgbPng, intensityLevel, writeFileAtomic } from "./png.ts";
 import { basename, dirname, join, resolve } from "node:path";
 

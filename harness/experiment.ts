@@ -6,14 +6,14 @@
 import * as T from "../core/mod.ts";
 import { FASHION_MNIST_CLASSES } from "./data/idx.ts";
 import { loadTrainingSource } from "./data/source.ts";
-import { auroc } from "./metrics.ts";
+import { auroc } from "./eval/metrics.ts";
 import { OwnedFolder } from "./folders.ts";
 import { scoreWithModels, trainModels } from "./pipeline.ts";
-import { MAPPING_DEFAULTS } from "./mapping.ts";
+import { MAPPING_DEFAULTS } from "../anogan/mapping.ts";
 import { provenance } from "./provenance.ts";
-import { loadQuerySet } from "./queries.ts";
-import { defaultBatch, type ScoreMethod } from "./score.ts";
-import { TRAIN_DEFAULTS, type TrainConfig } from "./train.ts";
+import { loadQuerySet } from "./query_sets.ts";
+import { defaultBatch, type ScoreMethod } from "./scoring.ts";
+import { TRAIN_DEFAULTS, type TrainConfig } from "../anogan/train.ts";
 
 export interface FmnistSettings {
   width: number;
