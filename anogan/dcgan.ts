@@ -19,6 +19,12 @@ export interface DcganConfig {
 
 export const DCGAN_DEFAULTS: DcganConfig = { size: 64, width: 64, zDim: 100 };
 
+/**
+ * How the DCGAN and the networks trained beside it (the aCAE, the izi_f encoder) are optimised by
+ * default: Radford et al.'s Adam (lr 2·10⁻⁴, β₁ 0.5) on batches of 64, for 20 epochs.
+ */
+export const DCGAN_OPTIMISATION = { batch: 64, epochs: 20, lr: 2e-4, beta1: 0.5, beta2: 0.999 };
+
 const KERNEL = 5;
 
 /**
@@ -100,10 +106,16 @@ export class Generator extends T.Module {
   }
 }
 
-export class Discriminator extends T.Module {
+/**
+ * D's conv stack, which the encoders share (anogan/encoder.ts): 5×5 stride-2 convs 1 → w → 2w → 4w
+ * (→ 8w at 64×64), a bias on the first only, batch norm on all but the first, LeakyReLU 0.2. Its
+ * layers are down{i} and down{i}_bn, PyTorch's names for D's and E's.
+ */
+export abstract class ConvStack extends T.Module {
   readonly downs: T.Conv2d[] = [];
   readonly norms: (T.BatchNorm2d | null)[] = [];
-  readonly classify: T.Linear;
+  /** Channels of the last block, whose output is [N, 4, 4, channels]. */
+  readonly channels: number;
 
   constructor(readonly cfg: DcganConfig, gen: T.Rng) {
     super();
@@ -111,21 +123,16 @@ export class Discriminator extends T.Module {
     let inC = 1;
     for (let i = 0; i < layers; i++) {
       const out = cfg.width * 2 ** i;
-      this.downs.push(
-        this.registerModule(
-          `down${i}`,
-          new T.Conv2d(inC, out, KERNEL, gen, { stride: 2, padding: 2, bias: i === 0 }),
-        ),
-      );
+      const down = new T.Conv2d(inC, out, KERNEL, gen, { stride: 2, padding: 2, bias: i === 0 });
+      this.downs.push(this.registerModule(`down${i}`, down));
       this.norms.push(i === 0 ? null : this.registerModule(`down${i}_bn`, new T.BatchNorm2d(out)));
       inC = out;
     }
-    this.classify = this.registerModule("classify", new T.Linear(16 * inC, 1, gen));
-    T.setStateLayout(this.classify.weight, permutedLayout([1, 16 * inC], nchwIndex(inC), 1));
+    this.channels = inC;
   }
 
-  /** x [N, size, size, 1] → logits [N] and the last conv block's features f(x) [N, 4, 4, C]. */
-  forward(x: T.Tensor): { logits: T.Tensor; features: T.Tensor } {
+  /** x [N, size, size, 1] → the last conv block's activations [N, 4, 4, channels]. */
+  protected stack(x: T.Tensor): T.Tensor {
     let h = x;
     this.downs.forEach((down, i) => {
       h = down.forward(h);
@@ -133,6 +140,25 @@ export class Discriminator extends T.Module {
       if (bn) h = bn.forward(h);
       h = T.leakyRelu(h, LEAKY_SLOPE);
     });
+    return h;
+  }
+}
+
+export class Discriminator extends ConvStack {
+  readonly classify: T.Linear;
+
+  constructor(cfg: DcganConfig, gen: T.Rng) {
+    super(cfg, gen);
+    this.classify = this.registerModule("classify", new T.Linear(16 * this.channels, 1, gen));
+    T.setStateLayout(
+      this.classify.weight,
+      permutedLayout([1, 16 * this.channels], nchwIndex(this.channels), 1),
+    );
+  }
+
+  /** x [N, size, size, 1] → logits [N] and the last conv block's features f(x) [N, 4, 4, C]. */
+  forward(x: T.Tensor): { logits: T.Tensor; features: T.Tensor } {
+    const h = this.stack(x);
     const n = x.shape[0];
     const logits = T.reshape(this.classify.forward(T.reshape(h, [n, -1])), [n]);
     return { logits, features: h };
@@ -154,17 +180,23 @@ export function createDcgan(cfg: DcganConfig, gen: T.Rng): Dcgan {
   return { G: new Generator(cfg, gen), D: new Discriminator(cfg, gen) };
 }
 
-/** DCGAN initialisation: conv and linear weights N(0, 0.02), batch-norm γ N(1, 0.02), biases and β 0. */
-export function dcganInit(gan: Dcgan, gen: T.Rng): void {
-  for (const module of [gan.G, gan.D]) {
-    for (const m of module.modules()) {
-      if (m instanceof T.BatchNorm2d) {
-        m.weight.write(gen.normal(m.weight.size, 1, 0.02));
-        m.bias.write(new Float32Array(m.bias.size));
-      } else if (m instanceof T.Linear || m instanceof T.Conv2d || m instanceof T.ConvTranspose2d) {
-        m.weight.write(gen.normal(m.weight.size, 0, 0.02));
-        if (m.bias) m.bias.write(new Float32Array(m.bias.size));
-      }
+/**
+ * DCGAN initialisation of a module's layers, in their order: conv and linear weights N(0, 0.02),
+ * batch-norm γ N(1, 0.02), biases and β 0. The encoders are initialised the same way.
+ */
+export function dcganInitModule(module: T.Module, gen: T.Rng): void {
+  for (const m of module.modules()) {
+    if (m instanceof T.BatchNorm2d) {
+      m.weight.write(gen.normal(m.weight.size, 1, 0.02));
+      m.bias.write(new Float32Array(m.bias.size));
+    } else if (m instanceof T.Linear || m instanceof T.Conv2d || m instanceof T.ConvTranspose2d) {
+      m.weight.write(gen.normal(m.weight.size, 0, 0.02));
+      if (m.bias) m.bias.write(new Float32Array(m.bias.size));
     }
   }
+}
+
+/** DCGAN initialisation of G, then D. */
+export function dcganInit(gan: Dcgan, gen: T.Rng): void {
+  for (const module of [gan.G, gan.D]) dcganInitModule(module, gen);
 }

@@ -4,11 +4,10 @@
 // t(0) + 500 · (t(N) − t(0)) / N.
 
 import * as T from "../core/mod.ts";
-import { encodeImages } from "../anogan/acae.ts";
-import { loadEncoder } from "../anogan/encoder.ts";
+import { encodeImages } from "../anogan/encoder.ts";
+import { loadEncoder, loadGan } from "../harness/run.ts";
 import { mapToLatent } from "../anogan/mapping.ts";
 import { loadQuerySet } from "../harness/query_sets.ts";
-import { loadGan } from "../harness/scoring.ts";
 import { markdownTable, median, parseFlags, positiveInt, writeResults } from "./util.ts";
 
 const USAGE = `deno task bench encoder [--run out/demo/run] [--patches 64] [--steps 50]

@@ -18,7 +18,8 @@ import { provenance } from "./provenance.ts";
 import { loadQuerySet, type QuerySet } from "./query_sets.ts";
 import { runEvaluation } from "./report/report.ts";
 import { defaultBatch, type ScoreMethod, scoreQueries, writeScoreOutputs } from "./scoring.ts";
-import { heldOutImages, splitHeldOut, train, TRAIN_DEFAULTS, type TrainConfig } from "../anogan/train.ts";
+import { heldOutImages, TRAIN_DEFAULTS, type TrainConfig } from "../anogan/train.ts";
+import { splitHeldOut, train } from "./training.ts";
 
 export interface BudgetPoint {
   /** Patch side: 32 or 64. */

@@ -5,13 +5,13 @@
 // In the folder given: run/ (the DCGAN, with run/encoder/), acae-run/, and one score folder per query set.
 
 import type { ImageBatchSource } from "./data/source.ts";
-import type { Encoder } from "../anogan/acae.ts";
-import { ENCODER_TRAIN_DEFAULTS, trainEncoder } from "../anogan/encoder.ts";
+import { type Encoder, ENCODER_TRAIN_DEFAULTS } from "../anogan/encoder.ts";
+import { train, trainEncoder } from "./training.ts";
 import type { MappingOptions } from "../anogan/mapping.ts";
 import type { QuerySet } from "./query_sets.ts";
 import { type ScoreMethod, type ScoreOptions, scoreQueries, writeScoreOutputs } from "./scoring.ts";
 import { joinScoreColumns, type ScoreRow } from "./score_file.ts";
-import { train, type TrainConfig, type TrainState } from "../anogan/train.ts";
+import { type TrainConfig, type TrainState } from "../anogan/train.ts";
 
 export interface PipelineTraining {
   /** The DCGAN's training; the aCAE trains with the same settings and its own epochs. */

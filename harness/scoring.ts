@@ -5,71 +5,13 @@
 
 import { relative, resolve } from "node:path";
 import * as T from "../core/mod.ts";
-import { encodeImages, Encoder } from "../anogan/acae.ts";
-import { createDcgan, type Dcgan, type DcganConfig } from "../anogan/dcgan.ts";
+import { encodeImages, Encoder } from "../anogan/encoder.ts";
+import type { Dcgan, DcganConfig } from "../anogan/dcgan.ts";
 import { discriminatorScore, MAPPING_DEFAULTS, type MappingOptions, mapToLatent } from "../anogan/mapping.ts";
 import type { QuerySet } from "./query_sets.ts";
 import { encodeGrayPng, encodeMaskPng, encodeRgbPng } from "./data/png.ts";
 import { Progress } from "./progress.ts";
 import { formatScoresCsv, MAPS_FILE, type ScoreRow } from "./score_file.ts";
-import { requireComplete, type RunState } from "./folders.ts";
-
-// ---- loading a trained model ----------------------------------------------------------------------
-
-/**
- * Loads G and D of a run directory, and for an aCAE run its encoder E: model.safetensors of a complete
- * run. An incomplete one (interrupted, failed, still running, or older than state files and without
- * model.safetensors) is refused unless `allowIncomplete` is true — then its last checkpoint is loaded
- * and a notice names its step. `allowIncomplete` undefined: the caller has no such flag to offer.
- */
-export async function loadGan(
-  runDir: string,
-  o: { allowIncomplete?: boolean } = {},
-): Promise<
-  { gan: Dcgan; config: Record<string, unknown>; encoder?: Encoder; state: RunState | null; weights: string }
-> {
-  let config: Record<string, unknown>;
-  try {
-    config = JSON.parse(await Deno.readTextFile(`${runDir}/config.json`));
-  } catch (e) {
-    throw new Error(
-      `--run ${runDir}: cannot read ${runDir}/config.json (${(e as Error).message}); is it a training run?`,
-    );
-  }
-  const model = config.model as DcganConfig | undefined;
-  if (!model || typeof model.size !== "number") {
-    throw new Error(`${runDir}/config.json has no model configuration`);
-  }
-  const finish = `deno task train --resume ${runDir}`;
-  const state = await requireComplete(runDir, { finish, allowIncomplete: o.allowIncomplete });
-  let path = `${runDir}/model.safetensors`;
-  const hasModel = await Deno.stat(path).then(() => true, () => false);
-  if (!state && !hasModel) {
-    // A run from before state files: model.safetensors is written only when training completes.
-    if (!o.allowIncomplete) {
-      throw new Error(
-        `${runDir}: no trained model (model.safetensors is missing: its training did not complete); ` +
-          `finish it first (${finish})` +
-          (o.allowIncomplete === undefined ? "" : ", or pass --allow-incomplete to use its last checkpoint"),
-      );
-    }
-    console.error(`notice: ${runDir} did not complete; using its last checkpoint (--allow-incomplete)`);
-  }
-  // An incomplete run may hold the model.safetensors of an earlier end; its checkpoint is newer.
-  if (!hasModel || (state && state.state !== "complete")) path = `${runDir}/checkpoint.safetensors`;
-  const gan = createDcgan(model, new T.Rng(0n));
-  const file = await T.readSafetensors(path);
-  const part = (prefix: string) =>
-    new Map(
-      [...file.tensors].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]),
-    );
-  gan.G.loadStateDict(part("G."), `${path} (generator)`);
-  gan.D.loadStateDict(part("D."), `${path} (discriminator)`);
-  if (config.kind !== "acae") return { gan, config, state, weights: path };
-  const encoder = new Encoder(model, new T.Rng(0n));
-  encoder.loadStateDict(part("E."), `${path} (aCAE encoder)`);
-  return { gan, config, encoder, state, weights: path };
-}
 
 // ---- scoring ------------------------------------------------------------------------------------
 

@@ -1,14 +1,53 @@
-// The epoch loop shared by every training in the project (the DCGAN, the aCAE, the izi_f encoder):
-// seeded per-epoch shuffles, batches, losses summed on the device and their means over each logging
-// window read back into metrics.jsonl, a NaN stop, progress with each epoch's means, a checkpoint
-// after each epoch and on Ctrl-C, and exact resumption.
+// Training runs: the epoch loop shared by every training in the project (the DCGAN, the aCAE, the
+// izi_f encoder) — seeded per-epoch shuffles, batches, losses summed on the device and their means
+// over each logging window read back into metrics.jsonl, a NaN stop, progress with each epoch's
+// means, a checkpoint after each epoch and on Ctrl-C, exact resumption — and the two runs built on
+// it: train (the DCGAN or the aCAE, anogan/train.ts) and trainEncoder (izi_f, anogan/encoder.ts).
+// The files they write are harness/run.ts's.
 
 import * as T from "../core/mod.ts";
 import { Rng } from "../core/random.ts";
-import { writeFileAtomic } from "../core/io/safetensors.ts";
+import {
+  createEncoderState,
+  type EncoderMetrics,
+  type EncoderState,
+  encoderStep,
+  type EncoderTrainConfig,
+} from "../anogan/encoder.ts";
+import type { Dcgan } from "../anogan/dcgan.ts";
+import { freeze } from "../anogan/mapping.ts";
+import {
+  calibrateDiscriminatorNorms,
+  createTrainState,
+  type HeldOutFit,
+  heldOutFit,
+  heldOutImages,
+  medianImage,
+  type StepMetrics,
+  type TrainConfig,
+  type TrainState,
+  trainStep,
+} from "../anogan/train.ts";
+import { tileImages } from "./data/grid.ts";
+import { writeGrayPixelsPng } from "./data/png.ts";
 import type { ImageBatchSource } from "./data/source.ts";
 import { writeRunState } from "./folders.ts";
 import { Progress } from "./progress.ts";
+import {
+  appendMetrics,
+  CHECKPOINT,
+  ENCODER_DIR,
+  modelString,
+  readCheckpoint,
+  readEncoderCheckpoint,
+  sameModel,
+  startRun,
+  truncateMetrics,
+  writeCheckpoint,
+  writeEncoderCheckpoint,
+  writeEncoderWeights,
+  writeModel,
+} from "./run.ts";
 
 /** Where a run stands: steps done in total, and the position inside the current epoch. */
 export interface LoopPosition {
@@ -108,84 +147,6 @@ export function stepsPerEpoch(source: ImageBatchSource, size: number, batch: num
     );
   }
   return steps;
-}
-
-/**
- * Checks the data against the model and, for a new run, writes config.json (the config, the data's
- * description and provenance) and an empty metrics.jsonl in `dir`. Nothing is written on bad data.
- * A resumed run must have a checkpoint to resume from.
- */
-export async function startRun(
-  dir: string,
-  source: ImageBatchSource,
-  config: { model: { size: number }; batch: number },
-  resume: boolean,
-  provenance: Record<string, unknown> = {},
-  checkpoint = "checkpoint.safetensors",
-): Promise<void> {
-  stepsPerEpoch(source, config.model.size, config.batch);
-  if (resume) {
-    try {
-      await Deno.stat(`${dir}/${checkpoint}`);
-    } catch {
-      throw new Error(
-        `${dir}: no ${checkpoint} to resume from (the run stopped before its first checkpoint, at the end of ` +
-          `its first epoch); start it again without --resume, with --force to replace the folder`,
-      );
-    }
-    return;
-  }
-  await Deno.mkdir(dir, { recursive: true });
-  const json = JSON.stringify({ ...config, source: source.description, ...provenance }, null, 2) + "\n";
-  await writeFileAtomic(`${dir}/config.json`, new TextEncoder().encode(json));
-  await Deno.writeTextFile(`${dir}/metrics.jsonl`, "");
-}
-
-/**
- * Drops the lines of `dir`/metrics.jsonl logged after `step`: a run killed after its last checkpoint
- * logged steps that its resumption runs again, and would log twice.
- */
-async function truncateMetrics(dir: string, step: number): Promise<void> {
-  const path = `${dir}/metrics.jsonl`;
-  const text = await Deno.readTextFile(path).catch(() => "");
-  const lines = text.split("\n").filter((l) => l.trim() !== "");
-  const kept = lines.filter((l) => {
-    try {
-      return !(Number(JSON.parse(l).step) > step);
-    } catch {
-      return false; // a line cut short by the kill
-    }
-  });
-  if (kept.length !== lines.length) {
-    await writeFileAtomic(path, new TextEncoder().encode(kept.map((l) => l + "\n").join("")));
-  }
-}
-
-/** What a resume may change: the epochs (to extend a run), the step limit, how often losses are read back. */
-export interface ResumeChanges {
-  epochs?: number;
-  maxSteps: number;
-  logEvery?: number;
-}
-
-/**
- * The config of the run in `dir` (its config.json) with what a resume changes; everything else is the
- * run's own. How often losses are read back changes no result: metrics.jsonl records each window's steps.
- */
-export async function resumedConfig<C extends LoopSchedule>(dir: string, changes: ResumeChanges): Promise<C> {
-  const path = `${dir}/config.json`;
-  let saved: C;
-  try {
-    saved = JSON.parse(await Deno.readTextFile(path));
-  } catch (e) {
-    throw new Error(`--resume: cannot read ${path} (${(e as Error).message}); train without --resume first`);
-  }
-  return {
-    ...saved,
-    epochs: changes.epochs ?? saved.epochs,
-    maxSteps: changes.maxSteps,
-    logEvery: changes.logEvery ?? saved.logEvery,
-  };
 }
 
 export interface LoopSchedule {
@@ -288,7 +249,7 @@ export async function runEpochs(o: EpochLoopOptions): Promise<"complete" | "inte
           rateStep = pos.step;
           const { status, finite } = o.describe(logged);
           if (!finite.every(Number.isFinite)) throw new NanLossError(pos.step, lastCheckpoint);
-          await Deno.writeTextFile(`${o.dir}/metrics.jsonl`, JSON.stringify(m) + "\n", { append: true });
+          await appendMetrics(o.dir, m);
           o.onMetrics?.(m);
           progress.update(pos.step, `${label}epoch ${pos.epoch + 1}/${epochs} ${status}`);
         }
@@ -322,4 +283,187 @@ export async function runEpochs(o: EpochLoopOptions): Promise<"complete" | "inte
   } finally {
     Deno.removeSignalListener("SIGINT", onSigint);
   }
+}
+
+// ---- the DCGAN's (or the aCAE's) run ---------------------------------------------------------------
+
+/** The source without its last `count` images, and those images: training never sees them. */
+export function splitHeldOut(
+  source: ImageBatchSource,
+  count: number,
+): { fit: ImageBatchSource; heldOut: Float32Array<ArrayBuffer> | null } {
+  if (count === 0) return { fit: source, heldOut: null };
+  const n = source.size * source.size;
+  if (!Number.isInteger(count) || count < 0 || count >= source.count) {
+    throw new Error(
+      `${source.description}: cannot hold out ${count} of its ${source.count} images for the check of G; ` +
+        `expected an integer from 0 to ${source.count - 1} (set heldOutImages lower, or 0)`,
+    );
+  }
+  const kept = source.count - count;
+  return {
+    fit: {
+      ...source,
+      description: `${source.description}, the last ${count} held out`,
+      count: kept,
+      images: source.images.subarray(0, kept * n),
+    },
+    heldOut: source.images.slice(kept * n, source.count * n),
+  };
+}
+
+export interface TrainRunOptions {
+  dir: string;
+  source: ImageBatchSource;
+  cfg: TrainConfig;
+  /** Continue from the run directory's checkpoint. */
+  resume?: boolean;
+  quiet?: boolean;
+  /** Extra fields for config.json (adapter, Deno version, commit, data options). */
+  provenance?: Record<string, unknown>;
+  /** Called after every logged step (tests, reports). */
+  onMetrics?: (m: StepMetrics) => void;
+}
+
+async function writeSamples(dir: string, s: TrainState, fixedZ: T.Tensor, epoch: number, size: number) {
+  s.gan.G.eval();
+  const images = T.scope(() => T.noGrad(() => s.gan.G.forward(fixedZ)));
+  const data = await images.read();
+  images.dispose();
+  s.gan.G.train();
+  const grid = tileImages(data, fixedZ.shape[0], size, size, { cols: 8 });
+  await writeGrayPixelsPng(`${dir}/samples/epoch-${String(epoch).padStart(3, "0")}.png`, grid);
+}
+
+/** Throws, before any write, when `source` cannot train `cfg` (image size; a batch after the held-out images). */
+export function checkTrainable(source: ImageBatchSource, cfg: TrainConfig): void {
+  stepsPerEpoch(splitHeldOut(source, heldOutImages(cfg, source.count)).fit, cfg.model.size, cfg.batch);
+}
+
+/**
+ * Trains (or resumes) a run; returns the final state. Ctrl-C writes a checkpoint and stops
+ * (`interrupted` is then true). The caller owns `dir` (OwnedFolder); state.json follows the run.
+ */
+export async function train(o: TrainRunOptions): Promise<TrainState> {
+  const { dir, cfg } = o;
+  const heldOutCount = heldOutImages(cfg, o.source.count);
+  const { fit: source, heldOut } = splitHeldOut(o.source, heldOutCount);
+  stepsPerEpoch(source, cfg.model.size, cfg.batch);
+  await startRun(dir, source, cfg, Boolean(o.resume), o.provenance);
+  const median = heldOut && medianImage(source.images, source.count, source.size);
+  const fits: (HeldOutFit & { epoch: number; learned: boolean })[] = [];
+  await Deno.mkdir(`${dir}/samples`, { recursive: true });
+  const s = o.resume ? await readCheckpoint(dir, cfg) : createTrainState(cfg);
+  const fixedZ = T.Tensor.from(new T.Rng(BigInt(cfg.seed), 1n << 61n).uniform(64 * cfg.model.zDim, -1, 1), [
+    64,
+    cfg.model.zDim,
+  ]).keep();
+  try {
+    s.interrupted = "interrupted" === await runEpochs({
+      dir,
+      task: "train",
+      source,
+      position: s,
+      schedule: cfg,
+      quiet: o.quiet,
+      resumedFrom: o.resume ? `${dir}/${CHECKPOINT}` : undefined,
+      step: (batch) => ({ ...trainStep(s, cfg, batch) }),
+      describe: ({ lossD, lossG, dReal, dFake, lossRecon }) => ({
+        status:
+          `D ${lossD.toFixed(3)} G ${lossG.toFixed(3)} D(x) ${dReal.toFixed(2)} D(G(z)) ${dFake.toFixed(2)}` +
+          (lossRecon === undefined ? "" : ` |x−G(E(x))| ${lossRecon.toFixed(3)}`),
+        finite: [lossD, lossG],
+      }),
+      onMetrics: o.onMetrics as ((m: Record<string, number>) => void) | undefined,
+      onEpochEnd: async (epoch) => {
+        await writeSamples(dir, s, fixedZ, epoch, cfg.model.size);
+        if (!heldOut || !median) return;
+        const f = await heldOutFit(s.gan, heldOut, median, cfg.heldOutSteps ?? 20, cfg.seed);
+        const learned = f.heldOutResidual < f.constantResidual;
+        fits.push({ epoch, learned, ...f });
+        const line = { epoch, step: s.step, ...f, learned, heldOutImages: heldOut.length / median.length };
+        await appendMetrics(dir, line);
+        const figure = `; held-out |x − G(z)| ${f.heldOutResidual.toFixed(3)} per pixel ` +
+          `(a constant image: ${f.constantResidual.toFixed(3)})`;
+        return learned ? figure : `${figure} — G does no better than the constant (yet)`;
+      },
+      checkpoint: () => writeCheckpoint(dir, s, cfg),
+      finish: async () => {
+        if (cfg.discriminatorNorms === "normal-images") {
+          await calibrateDiscriminatorNorms(s.gan.D, source.images, source.count, cfg.batch);
+        }
+        await writeModel(dir, s, cfg);
+      },
+    });
+  } finally {
+    fixedZ.dispose();
+  }
+  const lastFit = fits.at(-1);
+  if (lastFit && !lastFit.learned) {
+    console.warn(
+      `warning: after epoch ${lastFit.epoch}, G reproduces the ${heldOutCount} held-out normal images no better ` +
+        `than a constant image (|x − G(z)| ${lastFit.heldOutResidual.toFixed(3)} against ` +
+        `${
+          lastFit.constantResidual.toFixed(3)
+        } per pixel, the constant being the training images' per-pixel ` +
+        `median): it has learned no more of the normal data than their average look, and its scores may mean ` +
+        `little. Train longer, check that the images are what the model should learn, or try another --lr ` +
+        `or --seed.`,
+    );
+  }
+  return s;
+}
+
+// ---- the izi_f encoder's run ----------------------------------------------------------------------
+
+export interface EncoderRunOptions {
+  /** The GAN's run directory; the encoder is written to RUN/encoder/. */
+  runDir: string;
+  /** The run's trained G and D (frozen by this call). */
+  gan: Dcgan;
+  /** The run's normal training images. */
+  source: ImageBatchSource;
+  cfg: EncoderTrainConfig;
+  resume?: boolean;
+  quiet?: boolean;
+  provenance?: Record<string, unknown>;
+  onMetrics?: (m: EncoderMetrics) => void;
+}
+
+/** Trains (or resumes) the izi_f encoder of a run; Ctrl-C writes a checkpoint and stops. */
+export async function trainEncoder(o: EncoderRunOptions): Promise<EncoderState> {
+  const { source, cfg, gan } = o;
+  const dir = `${o.runDir}/${ENCODER_DIR}`;
+  if (!sameModel(gan.G.cfg, cfg.model)) {
+    throw new Error(
+      `encoder model (${modelString(cfg.model)}) differs from the GAN's (${modelString(gan.G.cfg)})`,
+    );
+  }
+  stepsPerEpoch(source, cfg.model.size, cfg.batch);
+  await startRun(dir, source, cfg, Boolean(o.resume), o.provenance);
+  const s = o.resume ? await readEncoderCheckpoint(dir, cfg) : createEncoderState(cfg);
+  freeze(gan);
+  s.encoder.train().requiresGrad(true);
+  s.interrupted = "interrupted" === await runEpochs({
+    dir,
+    task: "train-encoder",
+    source,
+    position: s,
+    schedule: cfg,
+    label: "encoder ",
+    quiet: o.quiet,
+    resumedFrom: o.resume ? `${dir}/${CHECKPOINT}` : undefined,
+    step: (batch) => ({ ...encoderStep(s, gan, cfg, batch) }),
+    describe: ({ loss, lossPixels, lossFeatures }) => ({
+      status: `loss ${loss.toFixed(4)} (pixels ${lossPixels.toFixed(4)}, features ${
+        lossFeatures.toFixed(4)
+      })`,
+      finite: [loss],
+    }),
+    onMetrics: o.onMetrics as ((m: Record<string, number>) => void) | undefined,
+    checkpoint: () => writeEncoderCheckpoint(dir, s, cfg),
+    finish: () => writeEncoderWeights(dir, s, cfg),
+  });
+  s.encoder.eval();
+  return s;
 }

@@ -17,17 +17,16 @@ import * as T from "../core/mod.ts";
 import { loadQuerySet, QUERY_SPEC_HELP } from "../harness/query_sets.ts";
 import {
   defaultBatch,
-  loadGan,
   MAPPING_DEFAULTS,
   scoreMethods,
   scoreQueries,
   secondsPerImageByMethod,
   writeScoreOutputs,
 } from "../harness/scoring.ts";
+import { loadEncoder, loadGan } from "../harness/run.ts";
 import { provenance } from "../harness/provenance.ts";
 import { describeRunState, OwnedFolder } from "../harness/folders.ts";
 import { shardFromEnvironment } from "../harness/shards.ts";
-import { loadEncoder } from "../anogan/encoder.ts";
 
 const HELP = `deno task score --run RUN_DIR --data QUERIES --out OUT [options]
 

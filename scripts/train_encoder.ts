@@ -12,17 +12,11 @@ import {
 } from "./cli.ts";
 import * as T from "../core/mod.ts";
 import { loadTrainingSource, type SourceOptions } from "../harness/data/source.ts";
-import {
-  ENCODER_DIR,
-  ENCODER_TRAIN_DEFAULTS,
-  type EncoderTrainConfig,
-  loadTrainedGan,
-  trainEncoder,
-} from "../anogan/encoder.ts";
+import { ENCODER_DIR, loadTrainedGan, resumedConfig } from "../harness/run.ts";
+import { ENCODER_TRAIN_DEFAULTS, type EncoderTrainConfig } from "../anogan/encoder.ts";
+import { NanLossError, trainEncoder } from "../harness/training.ts";
 import type { DcganConfig } from "../anogan/dcgan.ts";
-import { NanLossError } from "../anogan/train.ts";
 import { provenance } from "../harness/provenance.ts";
-import { resumedConfig } from "../harness/training.ts";
 import { FolderLock, OwnedFolder } from "../harness/folders.ts";
 
 const D = ENCODER_TRAIN_DEFAULTS;

@@ -2,9 +2,11 @@
 
 import assert from "node:assert/strict";
 import * as T from "../core/mod.ts";
-import { Encoder } from "../anogan/acae.ts";
-import { readCheckpoint, train, TRAIN_DEFAULTS, type TrainConfig } from "../anogan/train.ts";
-import { loadGan, scoreColumns, scoreQueries } from "../harness/scoring.ts";
+import { Encoder } from "../anogan/encoder.ts";
+import { loadGan, readCheckpoint } from "../harness/run.ts";
+import { train } from "../harness/training.ts";
+import { TRAIN_DEFAULTS, type TrainConfig } from "../anogan/train.ts";
+import { scoreColumns, scoreQueries } from "../harness/scoring.ts";
 import { formatScoresCsv } from "../harness/score_file.ts";
 import type { QuerySet } from "../harness/query_sets.ts";
 import { assertSameBits, gpu, tensorBits, tinyFmnistSource } from "./helpers.ts";

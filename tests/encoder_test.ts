@@ -4,20 +4,14 @@
 import assert from "node:assert/strict";
 import * as T from "../core/mod.ts";
 import { loadTrainingSource } from "../harness/data/source.ts";
-import {
-  ENCODER_TRAIN_DEFAULTS,
-  type EncoderTrainConfig,
-  loadEncoder,
-  loadTrainedGan,
-  readEncoderCheckpoint,
-  trainEncoder,
-} from "../anogan/encoder.ts";
-import { encodeImages } from "../anogan/acae.ts";
+import { encodeImages, ENCODER_TRAIN_DEFAULTS, type EncoderTrainConfig } from "../anogan/encoder.ts";
+import { loadEncoder, loadTrainedGan, readEncoderCheckpoint } from "../harness/run.ts";
+import { train, trainEncoder } from "../harness/training.ts";
 import { mapToLatent } from "../anogan/mapping.ts";
 import type { QuerySet } from "../harness/query_sets.ts";
 import { scoreColumns, scoreQueries } from "../harness/scoring.ts";
 import { formatScoresCsv } from "../harness/score_file.ts";
-import { train, TRAIN_DEFAULTS, type TrainConfig } from "../anogan/train.ts";
+import { TRAIN_DEFAULTS, type TrainConfig } from "../anogan/train.ts";
 import { assertSameBits, gpu, tensorBits, tinyFmnistSource } from "./helpers.ts";
 
 await gpu();

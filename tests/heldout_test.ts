@@ -8,12 +8,11 @@ import {
   calibrateDiscriminatorNorms,
   heldOutFit,
   medianImage,
-  readCheckpoint,
-  splitHeldOut,
-  train,
   TRAIN_DEFAULTS,
   type TrainConfig,
 } from "../anogan/train.ts";
+import { readCheckpoint } from "../harness/run.ts";
+import { splitHeldOut, train } from "../harness/training.ts";
 import { assertClose, gpu, tinyFmnistSource } from "./helpers.ts";
 
 await gpu();

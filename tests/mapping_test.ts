@@ -5,7 +5,8 @@ import * as T from "../core/mod.ts";
 import { createDcgan, type Dcgan, dcganInit } from "../anogan/dcgan.ts";
 import { discriminatorScore, initialLatents, mapToLatent } from "../anogan/mapping.ts";
 import { type QuerySet, subsetQueries } from "../harness/query_sets.ts";
-import { loadGan, scoreColumns, scoreQueries, shardRange } from "../harness/scoring.ts";
+import { loadGan } from "../harness/run.ts";
+import { scoreColumns, scoreQueries, shardRange } from "../harness/scoring.ts";
 import { formatScoresCsv } from "../harness/score_file.ts";
 import { gpu } from "./helpers.ts";
 

@@ -3,8 +3,14 @@
 // training run's check of G, and last the configuration as tables. Plots are inline SVG and
 // pictures inline PNG, so the single file can be mailed or archived without its run folder.
 
-import type { Evaluation, PixelSummary, StratumRow, Table1Row } from "../eval/evaluation.ts";
-import { isComponentScore, maskWords } from "../eval/evaluation.ts";
+import {
+  type Evaluation,
+  isComponentScore,
+  maskWords,
+  type PixelSummary,
+  type StratumRow,
+  type Table1Row,
+} from "../eval/evaluation.ts";
 import { encodeGrayPixelsPng, type GrayPixels } from "../data/png.ts";
 import type { ScoreRow } from "../score_file.ts";
 import { FIGURE3_ROWS, type Figure3Column } from "./figure3.ts";
