@@ -24,7 +24,7 @@ import {
 } from "../anogan/encoder.ts";
 import { createTrainState, type TrainConfig, type TrainState } from "../anogan/train.ts";
 import { compareFingerprints, type DataFingerprint } from "./data/fingerprint.ts";
-import type { ImageBatchSource } from "./data/source.ts";
+import { type ImageBatchSource, loadTrainingSource, type SourceOptions } from "./data/source.ts";
 import { requireComplete, type RunState } from "./folders.ts";
 
 export const CHECKPOINT = "checkpoint.safetensors";
@@ -139,6 +139,18 @@ export async function checkResumedData(dir: string, now: DataFingerprint, force:
   const history = [...(config.dataChanges ?? []), { at: new Date().toISOString(), change, previous: saved }];
   const updated = { ...config, dataFingerprint: now, dataChanges: history };
   await writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(updated, null, 2) + "\n"));
+}
+
+/** A run's own normal training images: its config.json's data spec, seed and data options. */
+export function loadRunTrainingSource(config: Record<string, unknown>): Promise<ImageBatchSource> {
+  const extra = (config.extra ?? {}) as Partial<SourceOptions>;
+  const model = config.model as DcganConfig;
+  return loadTrainingSource(String(config.data), {
+    patchesPerImage: 32,
+    ...extra,
+    size: model.size,
+    seed: Number(config.seed),
+  });
 }
 
 // ---- tensors in files -------------------------------------------------------------------------------

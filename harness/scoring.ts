@@ -6,6 +6,7 @@
 import { relative, resolve } from "node:path";
 import * as T from "../core/mod.ts";
 import { encodeImages, Encoder } from "../anogan/encoder.ts";
+import { loadEncoder, loadGan } from "./run.ts";
 import type { Dcgan, DcganConfig } from "../anogan/dcgan.ts";
 import { discriminatorScore, MAPPING_DEFAULTS, type MappingOptions, mapToLatent } from "../anogan/mapping.ts";
 import type { QuerySet } from "./query_sets.ts";
@@ -58,6 +59,25 @@ export function scoreMethods(
   methods.push(...(mappers.filter((m) => m !== "iterative") as ScoreMethod[]));
   if (methods.length === 0) throw new Error("nothing to score: --methods and --mapper leave no method");
   return methods;
+}
+
+/**
+ * What a scoring of `run` needs: its G and D (loadGan), the methods its kind and the requested methods
+ * and mappers give (scoreMethods), and the encoder they use — an aCAE's own, or the run's izi_f encoder.
+ */
+export async function loadScoringModels(
+  run: string,
+  o: { allowIncomplete?: boolean; methods?: readonly string[]; mappers: readonly string[] },
+) {
+  const loaded = await loadGan(run, { allowIncomplete: o.allowIncomplete });
+  const isAcae = loaded.config.kind === "acae";
+  const methods = scoreMethods(run, isAcae, o.methods, o.mappers);
+  const encoder = isAcae
+    ? loaded.encoder
+    : methods.some((m) => m.startsWith("encoder"))
+    ? await loadEncoder(run, loaded.gan.G.cfg)
+    : undefined;
+  return { ...loaded, methods, encoder };
 }
 
 /** Image indices [begin, end) of shard i of n: contiguous, disjoint, covering the set. */

@@ -17,13 +17,13 @@ import * as T from "../core/mod.ts";
 import { loadQuerySet, QUERY_SPEC_HELP } from "../harness/query_sets.ts";
 import {
   defaultBatch,
+  loadScoringModels,
   MAPPING_DEFAULTS,
-  scoreMethods,
   scoreQueries,
   secondsPerImageByMethod,
   writeScoreOutputs,
 } from "../harness/scoring.ts";
-import { loadEncoder, loadGan } from "../harness/run.ts";
+import { sha256Hex } from "../harness/data/fingerprint.ts";
 import { provenance } from "../harness/provenance.ts";
 import { describeRunState, OwnedFolder } from "../harness/folders.ts";
 import { shardFromEnvironment } from "../harness/shards.ts";
@@ -116,16 +116,11 @@ async function main(): Promise<void> {
   const mappers = a.mapper;
 
   const rt = await T.init();
-  const { gan, config, encoder: acaeEncoder, state, weights } = await loadGan(a.run, {
+  const { gan, config, methods, encoder, state, weights } = await loadScoringModels(a.run, {
     allowIncomplete: a["allow-incomplete"],
+    methods: a.methods,
+    mappers,
   });
-  const isAcae = config.kind === "acae";
-  const methods = scoreMethods(a.run, isAcae, a.methods, mappers);
-  const encoder = isAcae
-    ? acaeEncoder
-    : methods.some((m) => m.startsWith("encoder"))
-    ? await loadEncoder(a.run, gan.G.cfg)
-    : undefined;
   const seed = a.seed;
   const set = await loadQuerySet(a.data, {
     size: gan.G.cfg.size,
@@ -184,7 +179,7 @@ async function main(): Promise<void> {
       provenance: {
         ...(await provenance(rt)),
         runState: state ? describeRunState(state) : "no state file",
-        weightsDigest: await sha256File(weights),
+        weightsDigest: await sha256Hex(await Deno.readFile(weights)),
       },
     });
     if (!a.quiet) {
@@ -198,12 +193,6 @@ async function main(): Promise<void> {
       }
     }
   }
-}
-
-/** SHA-256 of a file, hex: which weights were scored (the shards of one scoring must agree on it). */
-async function sha256File(path: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 await runCli(main);

@@ -13,16 +13,15 @@ import {
   trainingDataFlag,
 } from "./cli.ts";
 import * as T from "../core/mod.ts";
-import { DATA_SPEC_HELP, loadTrainingSource } from "../harness/data/source.ts";
+import { DATA_SPEC_HELP, defaultImageSize, loadTrainingSource } from "../harness/data/source.ts";
 import { ACAE_RECON_WEIGHT } from "../anogan/acae.ts";
 import { DCGAN_DEFAULTS, type DcganConfig } from "../anogan/dcgan.ts";
 import { checkTrainable, NanLossError, train } from "../harness/training.ts";
 import { TRAIN_DEFAULTS, type TrainConfig } from "../anogan/train.ts";
 import { provenance } from "../harness/provenance.ts";
-import { resumedConfig } from "../harness/run.ts";
-import { compareFingerprints, type DataFingerprint, dataFingerprint } from "../harness/data/fingerprint.ts";
+import { checkResumedData, resumedConfig } from "../harness/run.ts";
+import { dataFingerprint } from "../harness/data/fingerprint.ts";
 import { OwnedFolder } from "../harness/folders.ts";
-import { writeFileAtomic } from "../core/io/safetensors.ts";
 
 const HELP = `deno task train --data SOURCE [--out RUN_DIR] [options]
 deno task train --resume RUN_DIR [--epochs N] [--max-steps N] [--log-every N] [--quiet]
@@ -144,7 +143,7 @@ async function main(): Promise<number> {
       throw new Error(`--recon-weight is for --model acae; --model ${a.model} does not use it`);
     }
     const model: DcganConfig = {
-      size: Number(a.size ?? (kind === "fmnist" ? 32 : 64)),
+      size: a.size ? Number(a.size) : defaultImageSize(data),
       width: a.width,
       zDim: a["z-dim"],
     };
@@ -218,29 +217,6 @@ async function main(): Promise<number> {
   }
   if (!a.quiet) console.error(`done: ${dir}`);
   return 0;
-}
-
-/**
- * A resumed run trains on the data it started with: the fingerprint in config.json must match the data
- * found now. With --force the run goes on with the new data, and config.json records the change.
- */
-async function checkResumedData(dir: string, now: DataFingerprint, force: boolean): Promise<void> {
-  const path = `${dir}/config.json`;
-  const config = JSON.parse(await Deno.readTextFile(path));
-  const saved = config.dataFingerprint as DataFingerprint | undefined;
-  if (!saved) return; // a run from before fingerprints: nothing to compare with
-  const change = compareFingerprints(saved, now);
-  if (change === null) return;
-  if (!force) {
-    throw new Error(
-      `--resume ${dir}: the training data changed since the run started (${change}); restore it, or pass ` +
-        `--force to go on training on the new data`,
-    );
-  }
-  console.error(`notice: the training data changed (${change}); going on with it (--force)`);
-  const history = [...(config.dataChanges ?? []), { at: new Date().toISOString(), change, previous: saved }];
-  const updated = { ...config, dataFingerprint: now, dataChanges: history };
-  await writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(updated, null, 2) + "\n"));
 }
 
 await runCli(main);

@@ -12,7 +12,7 @@ import {
 } from "./cli.ts";
 import * as T from "../core/mod.ts";
 import { loadTrainingSource, type SourceOptions } from "../harness/data/source.ts";
-import { ENCODER_DIR, loadTrainedGan, resumedConfig } from "../harness/run.ts";
+import { ENCODER_DIR, loadRunTrainingSource, loadTrainedGan, resumedConfig } from "../harness/run.ts";
 import { ENCODER_TRAIN_DEFAULTS, type EncoderTrainConfig } from "../anogan/encoder.ts";
 import { NanLossError, trainEncoder } from "../harness/training.ts";
 import type { DcganConfig } from "../anogan/dcgan.ts";
@@ -105,14 +105,7 @@ async function main(): Promise<number> {
       maxSteps: a["max-steps"],
     };
   }
-  // The run's own normal data: the same spec, seed and options as its training.
-  const extra = (run.extra ?? {}) as Partial<SourceOptions>;
-  const source = await loadTrainingSource(cfg.data, {
-    patchesPerImage: 32,
-    ...extra,
-    size: cfg.model.size,
-    seed: Number(run.seed),
-  });
+  const source = await loadRunTrainingSource(run); // the run's own normal data
   // The GAN's run is locked while its encoder trains (no resume or --force of it meanwhile); the encoder's
   // folder is claimed like a run's: a finished encoder is replaced only with --force.
   const runLock = await FolderLock.acquire(a.run, "train-encoder");

@@ -46,7 +46,8 @@ export type DataFingerprint =
 /** The options of loadTrainingSource that decide which images a spec yields. */
 export type FingerprintOptions = Pick<SourceOptions, "seed" | "fmnistDir" | "phantomVolumes">;
 
-async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+/** SHA-256 of bytes, in hex. */
+export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
   const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   return Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -34,6 +34,14 @@ export interface SourceOptions {
 
 const TRAIN_VOLUMES = 0x7472; // the sub-stream of phantom training volumes
 
+/**
+ * The image side a data spec trains at when none is given: 32 for Fashion-MNIST (28×28, padded), 64
+ * (the paper's) for PNG folders and phantoms.
+ */
+export function defaultImageSize(spec: string): 32 | 64 {
+  return spec.split(":")[0] === "fmnist" ? 32 : 64;
+}
+
 export const DATA_SPEC_HELP = "fmnist:CLASS (0–9), png:DIR (a folder of grayscale PNGs), or phantom";
 
 function limitSet(src: ImageBatchSource, limit?: number): ImageBatchSource {
