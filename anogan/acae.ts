@@ -8,7 +8,8 @@
 import * as T from "../core/mod.ts";
 import type { Dcgan, DcganConfig } from "./dcgan.ts";
 import type { Encoder } from "./encoder.ts";
-import { discriminatorLoss, generatorLoss } from "./losses.ts";
+import { generatorLoss } from "./losses.ts";
+import { discriminatorStep } from "./train.ts";
 
 /**
  * Weight of the reconstruction term. The L1 reconstruction error is a mean per pixel (~0.1–0.5) and
@@ -18,13 +19,13 @@ import { discriminatorLoss, generatorLoss } from "./losses.ts";
 export const ACAE_RECON_WEIGHT = 100;
 
 /**
- * One aCAE step in one submit: D learns real x against reconstructions G(E(x)) (eq. 1 with the
- * reconstruction in place of G(z)); then E and G descend
+ * One aCAE step in one submit: D learns real x against reconstructions G(E(x)) (discriminatorStep:
+ * eq. 1 with the reconstruction in place of G(z)); then E and G descend
  *   w·mean|x − G(E(x))| − log D(G(E(x)))
  * through the updated D, whose weights get no gradient. L1, not L2: the score's residual R (eq. 3) is
  * an L1 norm, so the autoencoder minimises what it is scored by, and L1 blurs less than L2.
  * `s` and `cfg` are an aCAE run's TrainState and TrainConfig (train.ts, which makes the state); the
- * step takes only the fields it reads, so that this file does not import training.
+ * step takes only the fields it reads.
  */
 export function acaeStep(
   s: { gan: Dcgan; encoder?: Encoder; optG: T.Adam; optD: T.Adam },
@@ -38,13 +39,7 @@ export function acaeStep(
   return T.step(() => {
     const x = T.Tensor.from(realBatch, [cfg.batch, size, size, 1]);
     const recon = G.forward(E.forward(x));
-
-    s.optD.zeroGrad();
-    const logitsReal = D.forward(x).logits;
-    const logitsFake = D.forward(T.detach(recon)).logits;
-    const lossD = discriminatorLoss(logitsReal, logitsFake);
-    T.backward(lossD);
-    s.optD.step();
+    const { lossD, dReal, dFake } = discriminatorStep(s, x, recon);
 
     D.requiresGrad(false);
     s.optG.zeroGrad();
@@ -53,12 +48,6 @@ export function acaeStep(
     T.backward(lossG);
     s.optG.step();
     D.requiresGrad(true);
-    return {
-      lossD,
-      lossG,
-      lossRecon,
-      dReal: T.noGrad(() => T.mean(T.sigmoid(logitsReal))),
-      dFake: T.noGrad(() => T.mean(T.sigmoid(logitsFake))),
-    };
+    return { lossD, lossG, lossRecon, dReal, dFake };
   });
 }

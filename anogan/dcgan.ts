@@ -25,6 +25,26 @@ export const DCGAN_DEFAULTS: DcganConfig = { size: 64, width: 64, zDim: 100 };
  */
 export const DCGAN_OPTIMISATION = { batch: 64, epochs: 20, lr: 2e-4, beta1: 0.5, beta2: 0.999 };
 
+/**
+ * What every training in the project records of itself: its data spec and model, Adam's settings,
+ * the schedule (batch, epochs, an optional step limit), the seed, and how often losses are read back.
+ */
+export interface TrainingSchedule {
+  /** The data spec (for the record) and the model. */
+  data: string;
+  model: DcganConfig;
+  batch: number;
+  epochs: number;
+  lr: number;
+  beta1: number;
+  beta2: number;
+  seed: number;
+  /** Read losses back every this many steps. */
+  logEvery: number;
+  /** Stop after this many steps in total (for quick runs); 0 = no limit. */
+  maxSteps: number;
+}
+
 const KERNEL = 5;
 
 /**

@@ -17,6 +17,7 @@ import {
   dcganInitModule,
   nchwIndex,
   permutedLayout,
+  type TrainingSchedule,
 } from "./dcgan.ts";
 
 /**
@@ -60,21 +61,10 @@ export async function encodeImages(
 
 // ---- training E after the GAN (izi_f) --------------------------------------------------------------
 
-export interface EncoderTrainConfig {
-  /** The GAN run's data spec (for the record) and model. */
-  data: string;
-  model: DcganConfig;
-  batch: number;
-  epochs: number;
-  lr: number;
-  beta1: number;
-  beta2: number;
+/** The data spec and model are the GAN run's. */
+export interface EncoderTrainConfig extends TrainingSchedule {
   /** κ, the weight of the feature term (f-AnoGAN: 1). */
   kappa: number;
-  seed: number;
-  logEvery: number;
-  /** Stop after this many steps in total; 0 = no limit. */
-  maxSteps: number;
 }
 
 /** The GAN's optimiser settings and epochs; κ = 1 as in f-AnoGAN. */

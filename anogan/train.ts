@@ -7,7 +7,6 @@
 // (harness/training.ts, harness/run.ts).
 
 import * as T from "../core/mod.ts";
-import { acaeStep } from "./acae.ts";
 import {
   createDcgan,
   type Dcgan,
@@ -16,27 +15,15 @@ import {
   dcganInit,
   dcganInitModule,
   type Discriminator,
+  type TrainingSchedule,
 } from "./dcgan.ts";
 import { Encoder } from "./encoder.ts";
 import { discriminatorLoss, generatorLoss } from "./losses.ts";
 import { mapToLatent } from "./mapping.ts";
 
-export interface TrainConfig {
-  /** The data spec (for the record) and the model. */
-  data: string;
-  model: DcganConfig;
-  batch: number;
-  epochs: number;
-  lr: number;
-  beta1: number;
-  beta2: number;
+export interface TrainConfig extends TrainingSchedule {
   /** Generator updates per discriminator update (the DCGAN default is 1). */
   generatorSteps: number;
-  seed: number;
-  /** Read losses back every this many steps. */
-  logEvery: number;
-  /** Stop after this many steps in total (for quick runs); 0 = no limit. */
-  maxSteps: number;
   /** What is trained: the DCGAN (default) or the aCAE baseline. */
   kind?: "dcgan" | "acae";
   /** aCAE: weight of the L1 reconstruction term (default ACAE_RECON_WEIGHT). */
@@ -133,25 +120,41 @@ interface StepTensors {
 }
 
 /**
- * One adversarial step in one submit: D ascends eq. 1 on a real batch and G(z); then G descends the
- * non-saturating loss −log D(G(z)) (eq. 2) through the updated D, whose weights get no gradient.
+ * D's half of an adversarial step: D ascends eq. 1 on a real batch x and a generated batch (detached:
+ * G gets no gradient from it). Returns the loss and D's mean probabilities D(x) and D(generated).
+ */
+export function discriminatorStep(
+  s: { gan: Dcgan; optD: T.Adam },
+  x: T.Tensor,
+  generated: T.Tensor,
+): { lossD: T.Tensor; dReal: T.Tensor; dFake: T.Tensor } {
+  const { D } = s.gan;
+  s.optD.zeroGrad();
+  const logitsReal = D.forward(x).logits;
+  const logitsFake = D.forward(T.detach(generated)).logits;
+  const lossD = discriminatorLoss(logitsReal, logitsFake);
+  T.backward(lossD);
+  s.optD.step();
+  return {
+    lossD,
+    dReal: T.noGrad(() => T.mean(T.sigmoid(logitsReal))),
+    dFake: T.noGrad(() => T.mean(T.sigmoid(logitsFake))),
+  };
+}
+
+/**
+ * One adversarial step of the DCGAN in one submit: D ascends eq. 1 on a real batch and G(z)
+ * (discriminatorStep); then G descends the non-saturating loss −log D(G(z)) (eq. 2) through the
+ * updated D, whose weights get no gradient. The aCAE's step is anogan/acae.ts's acaeStep.
  */
 export function trainStep(s: TrainState, cfg: TrainConfig, realBatch: Float32Array): StepTensors {
-  if (cfg.kind === "acae") return acaeStep(s, cfg, realBatch);
   const { G, D } = s.gan;
   const size = cfg.model.size;
   return T.step(() => {
     const x = T.Tensor.from(realBatch, [cfg.batch, size, size, 1]);
     const z = T.randomUniform([cfg.batch, cfg.model.zDim], s.zRng, -1, 1);
-
-    // Discriminator: eq. 1, G(z) detached.
-    s.optD.zeroGrad();
     const fake = G.forward(z);
-    const logitsReal = D.forward(x).logits;
-    const logitsFake = D.forward(T.detach(fake)).logits;
-    const lossD = discriminatorLoss(logitsReal, logitsFake);
-    T.backward(lossD);
-    s.optD.step();
+    const { lossD, dReal, dFake } = discriminatorStep(s, x, fake);
 
     // Generator: eq. 2, non-saturating; the first update reuses this step's G(z), extra ones draw fresh z.
     D.requiresGrad(false);
@@ -164,12 +167,7 @@ export function trainStep(s: TrainState, cfg: TrainConfig, realBatch: Float32Arr
       s.optG.step();
     }
     D.requiresGrad(true);
-    return {
-      lossD,
-      lossG,
-      dReal: T.noGrad(() => T.mean(T.sigmoid(logitsReal))),
-      dFake: T.noGrad(() => T.mean(T.sigmoid(logitsFake))),
-    };
+    return { lossD, lossG, dReal, dFake };
   });
 }
 

@@ -14,6 +14,7 @@ import {
   encoderStep,
   type EncoderTrainConfig,
 } from "../anogan/encoder.ts";
+import { acaeStep } from "../anogan/acae.ts";
 import type { Dcgan } from "../anogan/dcgan.ts";
 import { freeze } from "../anogan/mapping.ts";
 import {
@@ -367,7 +368,7 @@ export async function train(o: TrainRunOptions): Promise<TrainState> {
       schedule: cfg,
       quiet: o.quiet,
       resumedFrom: o.resume ? `${dir}/${CHECKPOINT}` : undefined,
-      step: (batch) => ({ ...trainStep(s, cfg, batch) }),
+      step: (batch) => ({ ...(cfg.kind === "acae" ? acaeStep(s, cfg, batch) : trainStep(s, cfg, batch)) }),
       describe: ({ lossD, lossG, dReal, dFake, lossRecon }) => ({
         status:
           `D ${lossD.toFixed(3)} G ${lossG.toFixed(3)} D(x) ${dReal.toFixed(2)} D(G(z)) ${dFake.toFixed(2)}` +
