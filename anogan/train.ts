@@ -11,7 +11,6 @@ import {
   createDcgan,
   type Dcgan,
   DCGAN_OPTIMISATION,
-  type DcganConfig,
   dcganInit,
   dcganInitModule,
   type Discriminator,

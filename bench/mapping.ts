@@ -9,9 +9,10 @@ import * as T from "../core/mod.ts";
 import { createDcgan, type Dcgan, type DcganConfig, dcganInit } from "../anogan/dcgan.ts";
 import { freeze, MAPPING_DEFAULTS, mapToLatent } from "../anogan/mapping.ts";
 import {
-  imageSize,
+  benchModel,
   machineLine,
   markdownTable,
+  MODEL_BENCH_FLAGS,
   parseFlags,
   positiveInt,
   rate,
@@ -182,23 +183,14 @@ function perBatch(flag: string, value: string, batches: number[]): number[] {
 
 export async function main(args: string[]): Promise<void> {
   const values = parseFlags(args, {
-    size: { type: "string", default: "64" },
-    width: { type: "string", default: "64" },
+    ...MODEL_BENCH_FLAGS,
     batches: { type: "string", default: "1,16,64,256" },
     steps: { type: "string", default: "5" },
     "tfjs-batches": { type: "string" },
     "tfjs-steps": { type: "string" },
-    "no-tfjs": { type: "boolean", default: false },
-    "no-wasm": { type: "boolean", default: false },
-    "no-torch": { type: "boolean", default: false },
-    markdown: { type: "string" },
   }, USAGE);
   if (!values) return;
-  const model: DcganConfig = {
-    size: imageSize(values.size),
-    width: positiveInt("width", values.width),
-    zDim: 100,
-  };
+  const model = benchModel(values);
   const batches = values.batches.split(",").map((b) => positiveInt("batches", b));
   const steps = perBatch("steps", values.steps, batches);
   const tfBatches = values["tfjs-batches"]

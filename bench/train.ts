@@ -4,13 +4,14 @@
 // shared machine's load falls on both alike.
 
 import * as T from "../core/mod.ts";
-import type { Dcgan, DcganConfig } from "../anogan/dcgan.ts";
+import type { Dcgan } from "../anogan/dcgan.ts";
 import { createTrainState, TRAIN_DEFAULTS, type TrainConfig, trainStep } from "../anogan/train.ts";
 import {
-  imageSize,
+  benchModel,
   machineLine,
   markdownTable,
   median,
+  MODEL_BENCH_FLAGS,
   parseFlags,
   positiveInt,
   rate,
@@ -146,22 +147,13 @@ async function timeInTurns(runs: { runner: TrainRunner; iters: number }[], batch
 
 export async function main(args: string[]): Promise<void> {
   const values = parseFlags(args, {
-    size: { type: "string", default: "64" },
+    ...MODEL_BENCH_FLAGS,
     batch: { type: "string", default: "64" },
-    width: { type: "string", default: "64" },
     iters: { type: "string", default: "3" },
     "tfjs-iters": { type: "string" },
-    "no-tfjs": { type: "boolean", default: false },
-    "no-wasm": { type: "boolean", default: false },
-    "no-torch": { type: "boolean", default: false },
-    markdown: { type: "string" },
   }, USAGE);
   if (!values) return;
-  const model: DcganConfig = {
-    size: imageSize(values.size),
-    width: positiveInt("width", values.width),
-    zDim: 100,
-  };
+  const model = benchModel(values);
   const batch = positiveInt("batch", values.batch), iters = positiveInt("iters", values.iters);
   const tfIters = values["tfjs-iters"] ? positiveInt("tfjs-iters", values["tfjs-iters"]) : iters;
   const cfg: TrainConfig = { ...TRAIN_DEFAULTS, data: "uniform noise", model, batch };

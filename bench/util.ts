@@ -3,6 +3,7 @@
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { writeFileAtomic } from "../core/io/safetensors.ts";
+import type { DcganConfig } from "../anogan/dcgan.ts";
 
 // ---- flags -----------------------------------------------------------------------------------------
 
@@ -42,6 +43,21 @@ export function positiveInt(flag: string, value: string | undefined): number {
 export function imageSize(value: string | undefined): 32 | 64 {
   if (value !== "32" && value !== "64") throw new UsageError(`--size must be 32 or 64, got ${value}`);
   return Number(value) as 32 | 64;
+}
+
+/** The flags of the model-level benchmarks: the model, and which companions to run and where to write. */
+export const MODEL_BENCH_FLAGS = {
+  size: { type: "string", default: "64" },
+  width: { type: "string", default: "64" },
+  "no-tfjs": { type: "boolean", default: false },
+  "no-wasm": { type: "boolean", default: false },
+  "no-torch": { type: "boolean", default: false },
+  markdown: { type: "string" },
+} as const;
+
+/** The benchmarked DCGAN: --size and --width, z of 100 as in the paper. */
+export function benchModel(values: { size: string; width: string }): DcganConfig {
+  return { size: imageSize(values.size), width: positiveInt("width", values.width), zDim: 100 };
 }
 
 // ---- statistics and the machine ----------------------------------------------------------------------

@@ -1,5 +1,13 @@
 // WGSL kernels: loading, specialisation, the pipeline cache, and recording dispatches into one encoder.
 //
+// A kernel's source is its file under kernels/ with the includes resolved: a line
+// `//!include NAME.wgsl` (alone on its line) is followed by that file's text, itself resolved, so
+// that kernels share structs, bindings and functions written once. Each file goes into a kernel at
+// most once (a later include of it adds nothing); a file that includes itself, directly or through
+// others, is an error, as is an include of a file that does not exist. The compile-time constants
+// come before the whole assembled source. Includes are resolved when the file is loaded, so a kernel
+// is still identified by its file, entry point and constants (kernelKey).
+//
 // Every dispatch goes into the current recording (one command encoder, one compute pass). The recording
 // is submitted by `flush()`: at the end of a `step`, before a readback, or before a host upload that
 // could race recorded work. Uniform parameters of all dispatches of a recording live in one arena and
@@ -32,13 +40,48 @@ export interface Binding {
 const KERNEL_DIR = new URL("../kernels/", import.meta.url);
 const sourceCache = new Map<string, string>();
 
-function kernelSource(file: string): string {
+/** A kernel's source with its includes resolved (see the file header), read once per file. */
+export function kernelSource(file: string): string {
   let src = sourceCache.get(file);
   if (src === undefined) {
-    src = Deno.readTextFileSync(new URL(file, KERNEL_DIR));
+    src = resolveIncludes(file, readKernelFile(file, null), [], new Set([file]));
     sourceCache.set(file, src);
   }
   return src;
+}
+
+const INCLUDE = /^\s*\/\/!include\b/;
+const INCLUDE_LINE = /^\s*\/\/!include\s+([A-Za-z0-9_][A-Za-z0-9_.-]*\.wgsl)\s*$/;
+
+function readKernelFile(file: string, includedBy: string | null): string {
+  try {
+    return Deno.readTextFileSync(new URL(file, KERNEL_DIR));
+  } catch (e) {
+    if (includedBy === null || !(e instanceof Deno.errors.NotFound)) throw e;
+    throw new Error(`kernels/${includedBy} includes ${file}, which is not in kernels/`);
+  }
+}
+
+/**
+ * Appends the text of each file that `src` (the text of `file`) includes after its include line.
+ * `chain` holds the files being resolved around this one (an include of one of them is a cycle);
+ * `included` every file already in the kernel (included again, it adds nothing).
+ */
+function resolveIncludes(file: string, src: string, chain: string[], included: Set<string>): string {
+  const inner = [...chain, file];
+  return src.split("\n").map((line, i) => {
+    if (!INCLUDE.test(line)) return line;
+    const name = INCLUDE_LINE.exec(line)?.[1];
+    if (name === undefined) {
+      throw new Error(`kernels/${file}:${i + 1}: an include reads \`//!include NAME.wgsl\`, got "${line.trim()}"`);
+    }
+    if (inner.includes(name)) {
+      throw new Error(`kernels/${file} includes ${name}, which includes it in turn: ${[...inner, name].join(" → ")}`);
+    }
+    if (included.has(name)) return line;
+    included.add(name);
+    return `${line}\n${resolveIncludes(name, readKernelFile(name, file), inner, included)}`;
+  }).join("\n");
 }
 
 function constantDecl(name: string, v: number | boolean): string {

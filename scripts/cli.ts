@@ -187,6 +187,26 @@ export function booleanFlag(): Flag<boolean> {
   return { type: "boolean", check: (_, raw) => raw === true };
 }
 
+/**
+ * The flags every training command shares: Adam's settings and the schedule (with their defaults),
+ * how often losses are read back, --quiet and --force.
+ */
+export function trainingFlags(
+  d: { epochs: number; batch: number; lr: number; beta1: number; beta2: number; maxSteps: number },
+) {
+  return {
+    epochs: integerFlag({ min: 1 }, d.epochs),
+    batch: integerFlag({ min: 1 }, d.batch),
+    lr: numberFlag({ min: 0, exclusiveMin: true }, d.lr),
+    beta1: numberFlag({ min: 0, max: 1, exclusiveMax: true }, d.beta1),
+    beta2: numberFlag({ min: 0, max: 1, exclusiveMax: true }, d.beta2),
+    "max-steps": integerFlag({ min: 0 }, d.maxSteps),
+    "log-every": integerFlag({ min: 1 }),
+    quiet: booleanFlag(),
+    force: booleanFlag(),
+  };
+}
+
 /** A free-form value (a name, a command, options for another program); never empty. */
 export function textFlag(): Flag<string | undefined> {
   return {

@@ -2,7 +2,6 @@
 
 import {
   allowOnly,
-  booleanFlag,
   enumFlag,
   integerFlag,
   numberFlag,
@@ -11,6 +10,7 @@ import {
   runCli,
   seedFlag,
   trainingDataFlag,
+  trainingFlags,
 } from "./cli.ts";
 import * as T from "../core/mod.ts";
 import { DATA_SPEC_HELP, defaultImageSize, loadTrainingSource } from "../harness/data/source.ts";
@@ -85,20 +85,12 @@ const FLAGS = {
   // The mapping draws z₁ from at most 4 096 values per image (anogan/mapping.ts, initialLatents): a
   // larger z would train, then fail to score.
   "z-dim": integerFlag({ min: 1, max: 4096 }, DCGAN_DEFAULTS.zDim),
-  epochs: integerFlag({ min: 1 }, TRAIN_DEFAULTS.epochs),
-  batch: integerFlag({ min: 1 }, TRAIN_DEFAULTS.batch),
-  lr: numberFlag({ min: 0, exclusiveMin: true }, TRAIN_DEFAULTS.lr),
-  beta1: numberFlag({ min: 0, max: 1, exclusiveMax: true }, TRAIN_DEFAULTS.beta1),
-  beta2: numberFlag({ min: 0, max: 1, exclusiveMax: true }, TRAIN_DEFAULTS.beta2),
+  ...trainingFlags(TRAIN_DEFAULTS),
   "g-steps": integerFlag({ min: 1 }, TRAIN_DEFAULTS.generatorSteps),
   "d-norms": enumFlag(["normal-images", "training-steps"], TRAIN_DEFAULTS.discriminatorNorms!),
-  "max-steps": integerFlag({ min: 0 }, TRAIN_DEFAULTS.maxSteps),
   seed: seedFlag(TRAIN_DEFAULTS.seed),
   out: pathFlag(),
   resume: pathFlag({ exists: "folder" }),
-  "log-every": integerFlag({ min: 1 }),
-  quiet: booleanFlag(),
-  force: booleanFlag(),
 };
 
 /**

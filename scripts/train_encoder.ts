@@ -3,15 +3,14 @@
 import {
   allowOnly,
   booleanFlag,
-  integerFlag,
   numberFlag,
   parseFlags,
   pathFlag,
   runCli,
   seedFlag,
+  trainingFlags,
 } from "./cli.ts";
 import * as T from "../core/mod.ts";
-import { loadTrainingSource, type SourceOptions } from "../harness/data/source.ts";
 import { ENCODER_DIR, loadRunTrainingSource, loadTrainedGan, resumedConfig } from "../harness/run.ts";
 import { ENCODER_TRAIN_DEFAULTS, type EncoderTrainConfig } from "../anogan/encoder.ts";
 import { NanLossError, trainEncoder } from "../harness/training.ts";
@@ -48,18 +47,10 @@ deno task score --run RUN_DIR --mapper encoder (one pass) or --mapper encoder+it
 // The command line, one validator per flag; every flag is checked before any work.
 const FLAGS = {
   run: pathFlag({ exists: "folder" }),
-  epochs: integerFlag({ min: 1 }, D.epochs),
-  batch: integerFlag({ min: 1 }, D.batch),
-  lr: numberFlag({ min: 0, exclusiveMin: true }, D.lr),
-  beta1: numberFlag({ min: 0, max: 1, exclusiveMax: true }, D.beta1),
-  beta2: numberFlag({ min: 0, max: 1, exclusiveMax: true }, D.beta2),
+  ...trainingFlags(D),
   kappa: numberFlag({ min: 0 }, D.kappa),
-  "max-steps": integerFlag({ min: 0 }, D.maxSteps),
   seed: seedFlag(),
   resume: booleanFlag(),
-  "log-every": integerFlag({ min: 1 }),
-  quiet: booleanFlag(),
-  force: booleanFlag(),
 };
 
 /** What a resume may change; everything else is the encoder's own (encoder/config.json). */

@@ -5,21 +5,23 @@ import * as T from "../core/mod.ts";
 import { Encoder } from "../anogan/encoder.ts";
 import { loadGan, readCheckpoint } from "../harness/run.ts";
 import { train } from "../harness/training.ts";
-import { TRAIN_DEFAULTS, type TrainConfig } from "../anogan/train.ts";
+import { type TrainConfig } from "../anogan/train.ts";
 import { scoreColumns, scoreQueries } from "../harness/scoring.ts";
 import { formatScoresCsv } from "../harness/score_file.ts";
-import type { QuerySet } from "../harness/query_sets.ts";
-import { assertSameBits, gpu, tensorBits, tinyFmnistSource } from "./helpers.ts";
+import {
+  alternatingQuerySet,
+  assertSameBits,
+  gpu,
+  tensorBits,
+  testScoreOptions,
+  TINY_TRAIN,
+  tinyFmnistSource,
+} from "./helpers.ts";
 
 await gpu();
 
 const ACAE: TrainConfig = {
-  ...TRAIN_DEFAULTS,
-  data: "fmnist:7",
-  model: { size: 32, width: 4, zDim: 8 },
-  batch: 8,
-  epochs: 1,
-  logEvery: 2,
+  ...TINY_TRAIN,
   kind: "acae",
   reconWeight: 100,
 };
@@ -71,32 +73,8 @@ Deno.test("aCAE: same seed twice is bit-identical, and 1 epoch + resume equals 2
   const { gan, encoder } = await loadGan(a);
   assert.ok(encoder, "loadGan returns the aCAE's encoder");
   const src = await source();
-  const set: QuerySet = {
-    description: "test",
-    size: 32,
-    count: 6,
-    images: src.images.slice(0, 6 * 32 * 32),
-    ids: [...Array(6).keys()].map(String),
-    sources: Array(6).fill("x"),
-    labels: [0, 1, 0, 1, 0, 1],
-    masks: Array(6).fill(null),
-  };
-  const opts = {
-    methods: ["acae" as const],
-    mapping: {
-      steps: 500,
-      lambda: 0.1,
-      lr: 0.05,
-      betas: [0.9, 0.999] as [number, number],
-      clip: true,
-      seed: 0,
-    },
-    batch: 4,
-    shard: [0, 1] as [number, number],
-    images: false,
-    quiet: true,
-    encoder,
-  };
+  const set = alternatingQuerySet(src.images, 6);
+  const opts = { ...testScoreOptions(500), methods: ["acae" as const], encoder };
   const r = await scoreQueries(gan, set, a, opts);
   assert.ok(r.seconds.acae > 0);
   const csv = formatScoresCsv(r.rows, scoreColumns(opts.methods, r.rows)).split("\n");

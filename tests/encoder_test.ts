@@ -8,11 +8,17 @@ import { encodeImages, ENCODER_TRAIN_DEFAULTS, type EncoderTrainConfig } from ".
 import { loadEncoder, loadTrainedGan, readEncoderCheckpoint } from "../harness/run.ts";
 import { train, trainEncoder } from "../harness/training.ts";
 import { mapToLatent } from "../anogan/mapping.ts";
-import type { QuerySet } from "../harness/query_sets.ts";
 import { scoreColumns, scoreQueries } from "../harness/scoring.ts";
 import { formatScoresCsv } from "../harness/score_file.ts";
 import { TRAIN_DEFAULTS, type TrainConfig } from "../anogan/train.ts";
-import { assertSameBits, gpu, tensorBits, tinyFmnistSource } from "./helpers.ts";
+import {
+  alternatingQuerySet,
+  assertSameBits,
+  gpu,
+  tensorBits,
+  testScoreOptions,
+  tinyFmnistSource,
+} from "./helpers.ts";
 
 await gpu();
 
@@ -78,30 +84,10 @@ Deno.test("encoder mappers: A_encoder at z = E(x), A_encoder_iter after k steps 
   const { gan } = await loadTrainedGan(dir);
   await trainEncoder({ runDir: dir, gan, source, cfg: ENC, quiet: true });
   const encoder = await loadEncoder(dir, MODEL);
-  const set: QuerySet = {
-    description: "test",
-    size: 32,
-    count: 5,
-    images: source.images.slice(0, 5 * 32 * 32),
-    ids: [...Array(5).keys()].map(String),
-    sources: Array(5).fill("x"),
-    labels: [0, 1, 0, 1, 0],
-    masks: Array(5).fill(null),
-  };
+  const set = alternatingQuerySet(source.images, 5);
   const options = {
+    ...testScoreOptions(3),
     methods: ["anogan" as const, "encoder" as const, "encoder+iter" as const],
-    mapping: {
-      steps: 3,
-      lambda: 0.1,
-      lr: 0.05,
-      betas: [0.9, 0.999] as [number, number],
-      clip: true,
-      seed: 0,
-    },
-    batch: 4,
-    shard: [0, 1] as [number, number],
-    images: false,
-    quiet: true,
     encoder,
     encoderSteps: 2,
   };

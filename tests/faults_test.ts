@@ -5,20 +5,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readRunState } from "../harness/folders.ts";
-import { snapshot } from "./helpers.ts";
+import { snapshot, TINY_TRAIN_ARGS } from "./helpers.ts";
 
 const SCRIPTS = new URL("../scripts/", import.meta.url).pathname;
 const TINY = [
-  "--data",
-  "fmnist:7",
-  "--limit",
-  "64",
-  "--size",
-  "32",
-  "--width",
-  "4",
-  "--z-dim",
-  "8",
+  ...TINY_TRAIN_ARGS,
   "--batch",
   "8",
 ];

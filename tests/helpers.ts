@@ -5,6 +5,8 @@ import * as T from "../core/mod.ts";
 import { type ImageBatchSource, loadTrainingSource } from "../harness/data/source.ts";
 import { auroc } from "../harness/eval/metrics.ts";
 import { readScoresCsv } from "../harness/score_file.ts";
+import type { QuerySet } from "../harness/query_sets.ts";
+import { TRAIN_DEFAULTS, type TrainConfig } from "../anogan/train.ts";
 
 export const TOL = 1e-5;
 
@@ -82,6 +84,55 @@ let tinyFmnist: ImageBatchSource | null = null;
 export async function tinyFmnistSource(): Promise<ImageBatchSource> {
   tinyFmnist ??= await loadTrainingSource("fmnist:7", { size: 32, patchesPerImage: 1, seed: 0, limit: 32 });
   return tinyFmnist;
+}
+
+/** The small training run of the tests: sneakers, a width-4 32×32 DCGAN, batches of 8, one epoch. */
+export const TINY_TRAIN: TrainConfig = {
+  ...TRAIN_DEFAULTS,
+  data: "fmnist:7",
+  model: { size: 32, width: 4, zDim: 8 },
+  batch: 8,
+  epochs: 1,
+  logEvery: 2,
+};
+
+/** The same data and model on `deno task train`'s command line (64 sneakers). */
+export const TINY_TRAIN_ARGS = [
+  "--data",
+  "fmnist:7",
+  "--limit",
+  "64",
+  "--size",
+  "32",
+  "--width",
+  "4",
+  "--z-dim",
+  "8",
+];
+
+/** A query set of the first `count` images of `images` (32×32), labelled normal, anomalous, … in turn. */
+export function alternatingQuerySet(images: Float32Array, count: number): QuerySet {
+  return {
+    description: "test",
+    size: 32,
+    count,
+    images: images.slice(0, count * 32 * 32),
+    ids: [...Array(count).keys()].map(String),
+    sources: Array(count).fill("x"),
+    labels: Array.from({ length: count }, (_, i) => (i % 2) as 0 | 1),
+    masks: Array(count).fill(null),
+  };
+}
+
+/** Scoring options of the tests: one shard, no images, quiet, the mapping's settings but `steps`. */
+export function testScoreOptions(steps: number) {
+  return {
+    mapping: { steps, lambda: 0.1, lr: 0.05, betas: [0.9, 0.999] as [number, number], clip: true, seed: 0 },
+    batch: 4,
+    shard: [0, 1] as [number, number],
+    images: false,
+    quiet: true,
+  };
 }
 
 /** AUROC of a score column, recomputed from a scores.csv's labelled rows (an independent check of a report). */

@@ -6,20 +6,15 @@ import { createDcgan, dcganInit } from "../anogan/dcgan.ts";
 import { loadTrainingSource } from "../harness/data/source.ts";
 import { NanLossError, train } from "../harness/training.ts";
 import { readCheckpoint } from "../harness/run.ts";
-import { TRAIN_DEFAULTS, type TrainConfig } from "../anogan/train.ts";
+import { type TrainConfig } from "../anogan/train.ts";
 import { readRunState } from "../harness/folders.ts";
-import { assertSameBits, gpu, tensorBits, tinyFmnistSource } from "./helpers.ts";
+import { assertSameBits, gpu, tensorBits, TINY_TRAIN, TINY_TRAIN_ARGS, tinyFmnistSource } from "./helpers.ts";
 import { encode } from "fast-png";
 
 await gpu();
 
 const TINY: TrainConfig = {
-  ...TRAIN_DEFAULTS,
-  data: "fmnist:7",
-  model: { size: 32, width: 4, zDim: 8 },
-  batch: 8,
-  epochs: 1,
-  logEvery: 2,
+  ...TINY_TRAIN,
   heldOutImages: 0, // these tests count steps over the whole tiny set; the check has its own test
 };
 
@@ -192,16 +187,7 @@ Deno.test("a run killed with SIGKILL resumes from its last complete checkpoint",
     "run",
     "-A",
     script,
-    "--data",
-    "fmnist:7",
-    "--limit",
-    "64",
-    "--size",
-    "32",
-    "--width",
-    "4",
-    "--z-dim",
-    "8",
+    ...TINY_TRAIN_ARGS,
   ];
   const child = new Deno.Command(Deno.execPath(), {
     args: [...args, "--batch", "8", "--epochs", "1000", "--out", dir, "--quiet"],

@@ -9,6 +9,7 @@ import {
   type AucInterval,
   bootstrapAurocInterval,
   curveCorners,
+  type PixelMetrics,
   pixelMetrics,
   type ResidualAndMask,
   rocAuc,
@@ -56,23 +57,15 @@ export interface RocSeries {
   tpr: number[];
 }
 
-export interface PixelSummary {
+/** pixelMetrics' figures (diceThreshold in intensities normalised to [-1, 1], so in [0, 2]), and how they were got. */
+export interface PixelSummary extends Omit<PixelMetrics, "roc"> {
   /** The per-pixel anomaly map: the residual |x − G(z_Γ)|, or its speckle-robust smoothed form. */
   map: string;
   /** What counts as an anomalous pixel. */
   truth: string;
   /** Where the residuals came from: the float maps scoring wrote, or (failing those) 8-bit PNGs. */
   from: string;
-  images: number;
-  pixels: number;
-  anomalousPixels: number;
-  auroc: number;
-  dice: number;
-  /** Map value at the best Dice, in intensities normalised to [-1, 1] (so in [0, 2]). */
-  diceThreshold: number;
-  /** Share of the residual mass on anomalous pixels, and of the area, in images with any. */
-  massInside: number;
-  areaInside: number;
+  /** Its ROC curve as plotted. */
   roc: { fpr: number[]; tpr: number[] };
   dicePerThreshold: { threshold: number[]; dice: number[] };
 }

@@ -84,17 +84,24 @@ export function rocSpec(title: string, series: CurveSeries[]): TopLevelSpec {
         encoding: {
           x: { field: "x", type: "quantitative", title: "false positive rate (1 − specificity)" },
           y: { field: "y", type: "quantitative", title: "true positive rate (sensitivity)" },
-          color: {
-            field: "series",
-            type: "nominal",
-            title: null,
-            scale: colourScale(series),
-            legend: { orient: "bottom", direction: "vertical", labelLimit: 1000 },
-          },
-          order: { field: "k", type: "quantitative" },
+          ...seriesEncoding(series),
         },
       },
     ],
+  };
+}
+
+/** Colour by series (a legend below the plot), points joined in their order k. */
+function seriesEncoding(series: CurveSeries[]) {
+  return {
+    color: {
+      field: "series",
+      type: "nominal" as const,
+      title: null,
+      scale: colourScale(series),
+      legend: { orient: "bottom" as const, direction: "vertical" as const, labelLimit: 1000 },
+    },
+    order: { field: "k", type: "quantitative" as const },
   };
 }
 
@@ -110,14 +117,7 @@ export function lineSpec(title: string, xTitle: string, yTitle: string, series: 
     encoding: {
       x: { field: "x", type: "quantitative", title: xTitle },
       y: { field: "y", type: "quantitative", title: yTitle, scale: { domain: [0, 1] } },
-      color: {
-        field: "series",
-        type: "nominal",
-        title: null,
-        scale: colourScale(series),
-        legend: { orient: "bottom", direction: "vertical", labelLimit: 1000 },
-      },
-      order: { field: "k", type: "quantitative" },
+      ...seriesEncoding(series),
     },
   };
 }
