@@ -64,7 +64,7 @@ export interface MappingResult {
   z: Float32Array;
   /** Per image: the residual score R (eq. 3) at z_Γ. */
   residual: Float32Array;
-  /** Per image: D (eq. 4, feature matching) or D̂ (GANR's cross-entropy) at z_Γ. */
+  /** Per image: D (discriminationLoss, eq. 4, feature matching) or D̂ (GANR's cross-entropy) at z_Γ. */
   discrimination: Float32Array;
   /** Per image: A(x) = (1 − λ)·R + λ·D (eq. 6), or GANR's Â(x). */
   score: Float32Array;

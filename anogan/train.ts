@@ -1,5 +1,5 @@
 // Adversarial training of the DCGAN on normal images only (paper §2.1): one step ascends eq. 1 for D
-// and descends the non-saturating eq. 2 for G. `kind: "acae"` trains the aCAE baseline
+// (discriminatorLoss) and descends the non-saturating eq. 2 for G (generatorLoss). `kind: "acae"` trains the aCAE baseline
 // (anogan/acae.ts) instead: the encoder E joins the state, and optG updates E and G together.
 // After training, D's batch-norm statistics are recomputed on normal images
 // (calibrateDiscriminatorNorms), and after each epoch a held-out check says whether G has learned the
@@ -119,7 +119,7 @@ interface StepTensors {
 }
 
 /**
- * D's half of an adversarial step: D ascends eq. 1 on a real batch x and a generated batch (detached:
+ * D's half of an adversarial step: D ascends eq. 1 (discriminatorLoss) on a real batch x and a generated batch (detached:
  * G gets no gradient from it). Returns the loss and D's mean probabilities D(x) and D(generated).
  */
 export function discriminatorStep(
@@ -155,7 +155,7 @@ export function trainStep(s: TrainState, cfg: TrainConfig, realBatch: Float32Arr
     const fake = G.forward(z);
     const { lossD, dReal, dFake } = discriminatorStep(s, x, fake);
 
-    // Generator: eq. 2, non-saturating; the first update reuses this step's G(z), extra ones draw fresh z.
+    // Generator: eq. 2, non-saturating (generatorLoss); the first update reuses this step's G(z), extra ones draw fresh z.
     D.requiresGrad(false);
     let lossG = lossD;
     for (let k = 0; k < cfg.generatorSteps; k++) {

@@ -1,4 +1,4 @@
-// `deno task bench encoder`: scoring time of the encoder mapper (z = E(x), then R, D and A(x) of eq. 6
+// `deno task bench encoder`: scoring time of the encoder mapper (z = E(x), then R, D and A(x), anomalyScore of eq. 6
 // at z) against Γ = 500 iterative mapping, on the phantom test patches with a trained run's G, D and
 // izi_f encoder, in one process on one adapter. Γ = 500 is extrapolated from a shorter run:
 // t(0) + 500 · (t(N) − t(0)) / N.

@@ -73,10 +73,14 @@ function resolveIncludes(file: string, src: string, chain: string[], included: S
     if (!INCLUDE.test(line)) return line;
     const name = INCLUDE_LINE.exec(line)?.[1];
     if (name === undefined) {
-      throw new Error(`kernels/${file}:${i + 1}: an include reads \`//!include NAME.wgsl\`, got "${line.trim()}"`);
+      throw new Error(
+        `kernels/${file}:${i + 1}: an include reads \`//!include NAME.wgsl\`, got "${line.trim()}"`,
+      );
     }
     if (inner.includes(name)) {
-      throw new Error(`kernels/${file} includes ${name}, which includes it in turn: ${[...inner, name].join(" → ")}`);
+      throw new Error(
+        `kernels/${file} includes ${name}, which includes it in turn: ${[...inner, name].join(" → ")}`,
+      );
     }
     if (included.has(name)) return line;
     included.add(name);

@@ -5,7 +5,7 @@
 // bit-identical on CPU and GPU; normals (Box–Muller) use log/cos/sin and agree to float rounding.
 //
 // Data synthesis and sampling (phantoms, patch positions, bootstrap resamples) draw from a second,
-// CPU-only stream, anogan/data/rng.ts's XoshiroRng: the phantom test sets are defined by it, so the
+// CPU-only stream, harness/data/rng.ts's XoshiroRng: the phantom test sets are defined by it, so the
 // two generators stay distinct.
 
 import { grid1d, Params, rt } from "./kernel.ts";

@@ -8,7 +8,7 @@
 // discriminator's first layer) and convTranspose2d's input gradient from one channel (the generator's
 // last layer backward).
 // Constants: WG (invocations per workgroup). Each invocation holds TC = 4 channel groups.
-// Bindings: 0 uniform Params (conv2d geometry); 1 x [N,H,W,1] (read); 2 w [kh,kw,1,Cout/4] vec4
+// Bindings: 0 uniform Params (conv2d_geometry.wgsl, included: also each pixel's window); 1 x [N,H,W,1] (read); 2 w [kh,kw,1,Cout/4] vec4
 // (read); 3 bias [Cout/4] vec4 (read; ignored unless has_bias); 4 y [N,OH,OW,Cout/4] vec4 (write).
 // Layout: invocation l of workgroup (x, y) handles output pixels m0 … m0 + 3, m0 = 4·(x·WG + l), in
 // (n, oy, ox) order, and channel groups y·TC … y·TC + TC − 1; pixels and groups past the end are
@@ -16,21 +16,26 @@
 // the order depends on neither the batch nor the neighbouring pixels, so results are batch-independent.
 // Dispatch: (ceil(N·OH·OW / (4·WG)), ceil(Cout / 16), 1).
 
-struct Params {
-  batch: u32, in_h: u32, in_w: u32, in_c: u32,
-  out_h: u32, out_w: u32, out_c: u32, has_bias: u32,
-  kernel_h: u32, kernel_w: u32, stride_h: u32, stride_w: u32,
-  pad_h: u32, pad_w: u32, _p0: u32, _p1: u32,
-}
-@group(0) @binding(0) var<uniform> p: Params;
+//!include conv2d_geometry.wgsl
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> y: array<vec4<f32>>;
 
+// Writes output pixel m's channel groups g0 … g0 + 3 (those below c4): its sums s0 … s3 plus the
+// bias groups b.
+fn write_pixel(m: u32, g0: u32, c4: u32, s0: vec4<f32>, s1: vec4<f32>, s2: vec4<f32>, s3: vec4<f32>,
+               b: array<vec4<f32>, 4>) {
+  let o = m * c4 + g0;
+  y[o] = s0 + b[0];
+  if (g0 + 1u < c4) { y[o + 1u] = s1 + b[1]; }
+  if (g0 + 2u < c4) { y[o + 2u] = s2 + b[2]; }
+  if (g0 + 3u < c4) { y[o + 3u] = s3 + b[3]; }
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let pixels = p.batch * p.out_h * p.out_w;
+  let pixels = out_pixels();
   let m0 = (wid.x * WG + lid.x) * 4u;
   if (m0 >= pixels) { return; }
   let c4 = p.out_c / 4u;
@@ -41,13 +46,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   var iy0: vec4<i32>;
   var ix0: vec4<i32>;
   for (var i = 0u; i < 4u; i++) {
-    let m = min(m0 + i, pixels - 1u);
-    let ox = m % p.out_w;
-    let t = m / p.out_w;
-    let oy = t % p.out_h;
-    img[i] = (t / p.out_h) * p.in_h;
-    iy0[i] = i32(oy * p.stride_h) - i32(p.pad_h);
-    ix0[i] = i32(ox * p.stride_w) - i32(p.pad_w);
+    let win = window(min(m0 + i, pixels - 1u));
+    img[i] = win.row;
+    iy0[i] = win.iy;
+    ix0[i] = win.ix;
   }
   // Channel groups (clamped for loads) and the 16 accumulators, written out so they stay in registers:
   // aP_C is pixel P, channel group C.
@@ -80,34 +82,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       a3_0 += xv.w * w0; a3_1 += xv.w * w1; a3_2 += xv.w * w2; a3_3 += xv.w * w3;
     }
   }
-  var b0 = vec4<f32>(); var b1 = vec4<f32>(); var b2 = vec4<f32>(); var b3 = vec4<f32>();
-  if (p.has_bias != 0u) { b0 = bias[gr0]; b1 = bias[gr1]; b2 = bias[gr2]; b3 = bias[gr3]; }
-  if (m0 + 0u < pixels) {
-    let o = (m0 + 0u) * c4 + g0;
-    y[o] = a0_0 + b0;
-    if (g0 + 1u < c4) { y[o + 1u] = a0_1 + b1; }
-    if (g0 + 2u < c4) { y[o + 2u] = a0_2 + b2; }
-    if (g0 + 3u < c4) { y[o + 3u] = a0_3 + b3; }
-  }
-  if (m0 + 1u < pixels) {
-    let o = (m0 + 1u) * c4 + g0;
-    y[o] = a1_0 + b0;
-    if (g0 + 1u < c4) { y[o + 1u] = a1_1 + b1; }
-    if (g0 + 2u < c4) { y[o + 2u] = a1_2 + b2; }
-    if (g0 + 3u < c4) { y[o + 3u] = a1_3 + b3; }
-  }
-  if (m0 + 2u < pixels) {
-    let o = (m0 + 2u) * c4 + g0;
-    y[o] = a2_0 + b0;
-    if (g0 + 1u < c4) { y[o + 1u] = a2_1 + b1; }
-    if (g0 + 2u < c4) { y[o + 2u] = a2_2 + b2; }
-    if (g0 + 3u < c4) { y[o + 3u] = a2_3 + b3; }
-  }
-  if (m0 + 3u < pixels) {
-    let o = (m0 + 3u) * c4 + g0;
-    y[o] = a3_0 + b0;
-    if (g0 + 1u < c4) { y[o + 1u] = a3_1 + b1; }
-    if (g0 + 2u < c4) { y[o + 2u] = a3_2 + b2; }
-    if (g0 + 3u < c4) { y[o + 3u] = a3_3 + b3; }
-  }
+  var b: array<vec4<f32>, 4>;
+  if (has_bias()) { b = array<vec4<f32>, 4>(bias[gr0], bias[gr1], bias[gr2], bias[gr3]); }
+  if (m0 + 0u < pixels) { write_pixel(m0 + 0u, g0, c4, a0_0, a0_1, a0_2, a0_3, b); }
+  if (m0 + 1u < pixels) { write_pixel(m0 + 1u, g0, c4, a1_0, a1_1, a1_2, a1_3, b); }
+  if (m0 + 2u < pixels) { write_pixel(m0 + 2u, g0, c4, a2_0, a2_1, a2_2, a2_3, b); }
+  if (m0 + 3u < pixels) { write_pixel(m0 + 3u, g0, c4, a3_0, a3_1, a3_2, a3_3, b); }
 }

@@ -124,7 +124,7 @@ export function numberFlag(range: Range, fallback?: number): Flag<number | undef
 /**
  * The largest seed a flag takes. Seeds pass through JavaScript numbers and are offset for sub-streams
  * (seed + 1, …); 32 bits keep every derived seed exact for both generators (core/random.ts takes
- * [0, 2^64), anogan/data/rng.ts safe integers).
+ * [0, 2^64), harness/data/rng.ts safe integers).
  */
 export const MAX_SEED = 2 ** 32 - 1;
 

@@ -28,7 +28,7 @@ const USAGE = `usage: deno task phantom --out DIR [options]
 `;
 
 // The command line, one validator per flag; every flag is checked before any work. The bounds on
-// width and height are the generator's own (anogan/data/phantom.ts), checked here before any write.
+// width and height are the generator's own (harness/data/phantom.ts), checked here before any write.
 const FLAGS = {
   out: pathFlag(),
   "healthy-volumes": integerFlag({ min: 0 }, 10),

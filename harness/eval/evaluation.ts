@@ -130,7 +130,7 @@ const KNOWN_METHODS: Record<string, string> = {
   trivial_distance: "trivial: distance to the mean healthy patch",
 };
 
-/** The paper's name for a score column (eq. 6 and its terms, GANR's Â and D̂, PD), else the column itself. */
+/** The paper's name for a score column (anomalyScore, eq. 6, and its terms, GANR's Â and D̂, PD), else the column itself. */
 export function methodName(score: string): string {
   const known = KNOWN_METHODS[score];
   if (known) return known;
