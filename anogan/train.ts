@@ -41,6 +41,13 @@ export interface TrainConfig extends TrainingSchedule {
    */
   heldOutImages?: number;
   heldOutSteps?: number;
+  /**
+   * Which epoch's G and D the trained model is: the last (absent, or "last"), or "held-out" — the
+   * epoch whose G reproduced the held-out normal images best (the lowest heldOutResidual, the earliest
+   * on a tie; see heldOutFit). The choice sees only normal training images that training never used:
+   * no test image and no anomaly. Needs the held-out check (heldOutImages > 0) and a DCGAN run.
+   */
+  modelEpoch?: "last" | "held-out";
 }
 
 export const TRAIN_DEFAULTS: Omit<TrainConfig, "data" | "model"> = {
@@ -237,6 +244,11 @@ function constantResidual(images: Float32Array, constant: Float32Array): number 
   let sum = 0;
   for (let i = 0; i < images.length; i++) sum += Math.abs(images[i] - constant[i % constant.length]);
   return sum / images.length;
+}
+
+/** The better of two held-out fits for choosing an epoch (modelEpoch "held-out"): the lower residual, else the first. */
+export function betterHeldOutFit<F extends HeldOutFit>(best: F | null, candidate: F): F {
+  return best === null || candidate.heldOutResidual < best.heldOutResidual ? candidate : best;
 }
 
 export interface HeldOutFit {

@@ -59,10 +59,11 @@ export async function trainModels(
     provenance: t.provenance,
   })).encoder;
   t.onStage?.("acae");
+  const { modelEpoch: _dcganOnly, ...shared } = t.cfg; // the held-out choice of an epoch is the DCGAN's
   const acae = await train({
     dir: `${dir}/acae-run`,
     source,
-    cfg: { ...t.cfg, kind: "acae", epochs: t.acaeEpochs },
+    cfg: { ...shared, kind: "acae", epochs: t.acaeEpochs },
     quiet: t.quiet,
     provenance,
   });

@@ -7,8 +7,11 @@
 //   samples/epoch-NNN.png    G(z) for a fixed z after each epoch (eval mode, as used for mapping)
 //   checkpoint.safetensors   G, D (and an aCAE's E), both optimisers, step, RNG state; written atomically
 //                            after each epoch and on Ctrl-C; a run killed mid-epoch resumes from the last one
-//   model.safetensors        G and D (and E) weights only, PyTorch names and layouts, written at the end,
-//                            with D's batch-norm statistics recomputed on the normal training images
+//   model.safetensors        G and D (and E) weights only, PyTorch names and layouts, written at the end
+//                            (of the last epoch, or the held-out best's), with D's batch-norm statistics
+//                            recomputed on the normal training images
+//   heldout-best.safetensors G and D at the epoch whose G fitted the held-out images best (only when the
+//                            run keeps that epoch's model: TrainConfig.modelEpoch "held-out")
 //   state.json               running / interrupted / failed / complete (harness/folders.ts)
 //   encoder/                 the izi_f encoder of a DCGAN run: config.json, metrics.jsonl,
 //                            checkpoint.safetensors (E, its optimiser, the step), encoder.safetensors, state.json
@@ -22,7 +25,7 @@ import {
   type EncoderState,
   type EncoderTrainConfig,
 } from "../anogan/encoder.ts";
-import { createTrainState, type TrainConfig, type TrainState } from "../anogan/train.ts";
+import { createTrainState, type HeldOutFit, type TrainConfig, type TrainState } from "../anogan/train.ts";
 import { compareFingerprints, type DataFingerprint } from "./data/fingerprint.ts";
 import { type ImageBatchSource, loadTrainingSource, type SourceOptions } from "./data/source.ts";
 import { requireComplete, type RunState } from "./folders.ts";
@@ -30,6 +33,7 @@ import { requireComplete, type RunState } from "./folders.ts";
 export const CHECKPOINT = "checkpoint.safetensors";
 export const MODEL = "model.safetensors";
 export const ENCODER_DIR = "encoder";
+const HELD_OUT_BEST = "heldout-best.safetensors";
 const ENCODER_WEIGHTS = "encoder.safetensors";
 
 // ---- config.json and metrics.jsonl --------------------------------------------------------------------
@@ -246,8 +250,54 @@ export async function readCheckpoint(dir: string, cfg: TrainConfig): Promise<Tra
   return s;
 }
 
+/**
+ * heldout-best.safetensors: G's and D's weights at the end of the epoch whose G fitted the held-out
+ * normal images best so far (TrainConfig.modelEpoch "held-out"), with that epoch and its fit.
+ */
+export async function writeHeldOutBest(
+  dir: string,
+  s: TrainState,
+  fit: HeldOutFit & { epoch: number },
+): Promise<void> {
+  const tensors = new Map<string, T.HostTensor>();
+  await addModule(tensors, "G", s.gan.G);
+  await addModule(tensors, "D", s.gan.D);
+  await T.writeSafetensors(`${dir}/${HELD_OUT_BEST}`, tensors, {
+    epoch: String(fit.epoch),
+    heldOutResidual: String(fit.heldOutResidual),
+    constantResidual: String(fit.constantResidual),
+  });
+}
+
+/** The epoch and fit of `dir`'s heldout-best.safetensors, or null when there is none yet. */
+export async function readHeldOutBest(dir: string): Promise<(HeldOutFit & { epoch: number }) | null> {
+  const path = `${dir}/${HELD_OUT_BEST}`;
+  if (!await Deno.stat(path).then(() => true, () => false)) return null;
+  const file = await T.readSafetensors(path);
+  requireMetadata(file, ["epoch", "heldOutResidual", "constantResidual"], path, "a held-out best model");
+  const m = file.metadata;
+  return {
+    epoch: Number(m.epoch),
+    heldOutResidual: Number(m.heldOutResidual),
+    constantResidual: Number(m.constantResidual),
+  };
+}
+
+/** Loads heldout-best.safetensors' G and D into `gan`. */
+export async function loadHeldOutBest(dir: string, gan: Dcgan): Promise<void> {
+  const path = `${dir}/${HELD_OUT_BEST}`;
+  const file = await T.readSafetensors(path);
+  gan.G.loadStateDict(tensorsUnder(file, "G"), `${path} (generator)`);
+  gan.D.loadStateDict(tensorsUnder(file, "D"), `${path} (discriminator)`);
+}
+
 /** model.safetensors: G's and D's weights (and an aCAE's E), with the model and D's statistics' origin. */
-export async function writeModel(dir: string, s: TrainState, cfg: TrainConfig): Promise<void> {
+export async function writeModel(
+  dir: string,
+  s: TrainState,
+  cfg: TrainConfig,
+  epoch?: number,
+): Promise<void> {
   const weights = new Map<string, T.HostTensor>();
   await addModule(weights, "G", s.gan.G);
   await addModule(weights, "D", s.gan.D);
@@ -255,6 +305,7 @@ export async function writeModel(dir: string, s: TrainState, cfg: TrainConfig): 
   await T.writeSafetensors(`${dir}/${MODEL}`, weights, {
     config: JSON.stringify(cfg.model),
     discriminatorNorms: cfg.discriminatorNorms ?? "training-steps",
+    ...(epoch === undefined ? {} : { epoch: String(epoch) }),
   });
 }
 

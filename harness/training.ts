@@ -18,6 +18,7 @@ import { acaeStep } from "../anogan/acae.ts";
 import type { Dcgan } from "../anogan/dcgan.ts";
 import { freeze } from "../anogan/mapping.ts";
 import {
+  betterHeldOutFit,
   calibrateDiscriminatorNorms,
   createTrainState,
   type HeldOutFit,
@@ -38,15 +39,18 @@ import {
   appendMetrics,
   CHECKPOINT,
   ENCODER_DIR,
+  loadHeldOutBest,
   modelString,
   readCheckpoint,
   readEncoderCheckpoint,
+  readHeldOutBest,
   sameModel,
   startRun,
   truncateMetrics,
   writeCheckpoint,
   writeEncoderCheckpoint,
   writeEncoderWeights,
+  writeHeldOutBest,
   writeModel,
 } from "./run.ts";
 
@@ -338,7 +342,14 @@ async function writeSamples(dir: string, s: TrainState, fixedZ: T.Tensor, epoch:
 
 /** Throws, before any write, when `source` cannot train `cfg` (image size; a batch after the held-out images). */
 export function checkTrainable(source: ImageBatchSource, cfg: TrainConfig): void {
-  stepsPerEpoch(splitHeldOut(source, heldOutImages(cfg, source.count)).fit, cfg.model.size, cfg.batch);
+  const heldOut = heldOutImages(cfg, source.count);
+  stepsPerEpoch(splitHeldOut(source, heldOut).fit, cfg.model.size, cfg.batch);
+  if (cfg.modelEpoch === "held-out" && (heldOut === 0 || cfg.kind === "acae")) {
+    throw new Error(
+      `keeping the held-out best epoch needs the held-out check of a DCGAN's G: ` +
+        (cfg.kind === "acae" ? "an aCAE run has none" : `${source.description} holds out no images`),
+    );
+  }
 }
 
 /**
@@ -353,6 +364,9 @@ export async function train(o: TrainRunOptions): Promise<TrainState> {
   await startRun(dir, source, cfg, Boolean(o.resume), o.provenance);
   const median = heldOut && medianImage(source.images, source.count, source.size);
   const fits: (HeldOutFit & { epoch: number; learned: boolean })[] = [];
+  checkTrainable(o.source, cfg);
+  const keepBest = cfg.modelEpoch === "held-out";
+  let best = keepBest && o.resume ? await readHeldOutBest(dir) : null;
   await Deno.mkdir(`${dir}/samples`, { recursive: true });
   const s = o.resume ? await readCheckpoint(dir, cfg) : createTrainState(cfg);
   const fixedZ = T.Tensor.from(new T.Rng(BigInt(cfg.seed), 1n << 61n).uniform(64 * cfg.model.zDim, -1, 1), [
@@ -384,22 +398,34 @@ export async function train(o: TrainRunOptions): Promise<TrainState> {
         fits.push({ epoch, learned, ...f });
         const line = { epoch, step: s.step, ...f, learned, heldOutImages: heldOut.length / median.length };
         await appendMetrics(dir, line);
+        if (keepBest && betterHeldOutFit(best, { epoch, ...f }) !== best) {
+          best = { epoch, ...f };
+          await writeHeldOutBest(dir, s, best);
+        }
         const figure = `; held-out |x − G(z)| ${f.heldOutResidual.toFixed(3)} per pixel ` +
           `(a constant image: ${f.constantResidual.toFixed(3)})`;
         return learned ? figure : `${figure} — G does no better than the constant (yet)`;
       },
       checkpoint: () => writeCheckpoint(dir, s, cfg),
       finish: async () => {
+        if (best) await loadHeldOutBest(dir, s.gan);
         if (cfg.discriminatorNorms === "normal-images") {
           await calibrateDiscriminatorNorms(s.gan.D, source.images, source.count, cfg.batch);
         }
-        await writeModel(dir, s, cfg);
+        await writeModel(dir, s, cfg, best?.epoch);
+        if (best && !o.quiet) {
+          console.error(
+            `model: epoch ${best.epoch}, whose G fitted the held-out images best ` +
+              `(|x − G(z)| ${best.heldOutResidual.toFixed(3)} per pixel)`,
+          );
+        }
       },
     });
   } finally {
     fixedZ.dispose();
   }
-  const lastFit = fits.at(-1);
+  // The model's epoch decides the warning: the held-out best's, or the last.
+  const lastFit = best ? { ...best, learned: best.heldOutResidual < best.constantResidual } : fits.at(-1);
   if (lastFit && !lastFit.learned) {
     console.warn(
       `warning: after epoch ${lastFit.epoch}, G reproduces the ${heldOutCount} held-out normal images no better ` +

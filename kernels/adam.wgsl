@@ -4,6 +4,7 @@
 // Used by: core/optim.ts (Adam).
 // Constants: WG (workgroup size).
 // Bindings: 0 uniform Params; 1 p (read_write); 2 g (read); 3 m (read_write); 4 v (read_write). Flat.
+// Includes: optim_grad.wgsl (bindings 1 and 2, the weight decay; shared with sgd.wgsl).
 
 struct Params {
   n: u32, beta1: f32, beta2: f32, one_minus_beta1: f32,
@@ -11,17 +12,15 @@ struct Params {
   weight_decay: f32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read_write> param: array<f32>;
-@group(0) @binding(2) var<storage, read> grad: array<f32>;
+//!include optim_grad.wgsl
+//!include flat.wgsl
 @group(0) @binding(3) var<storage, read_write> m: array<f32>;
 @group(0) @binding(4) var<storage, read_write> v: array<f32>;
 
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  let i = gid.x + gid.y * nw.x * WG;
-  if (i >= p.n) { return; }
-  var g = grad[i];
-  if (p.weight_decay != 0.0) { g = g + p.weight_decay * param[i]; }
+fn elements() -> u32 { return p.n; }
+
+fn element(i: u32) {
+  let g = decayed_grad(i);
   let mi = m[i] * p.beta1 + g * p.one_minus_beta1;
   let vi = v[i] * p.beta2 + (g * g) * p.one_minus_beta2;
   m[i] = mi;

@@ -10,6 +10,7 @@
 // (read; MODE 1); 7 out [R, C] (write).
 // Dispatch: ceil(R·C / WG) workgroups over x, spilling into y.
 
+//!include flat.wgsl
 struct Params { rows: u32, channels: u32, _p0: u32, _p1: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -20,10 +21,9 @@ struct Params { rows: u32, channels: u32, _p0: u32, _p1: u32 }
 @group(0) @binding(6) var<storage, read> sums: array<f32>;
 @group(0) @binding(7) var<storage, read_write> out: array<f32>;
 
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  let i = gid.x + gid.y * nw.x * WG;
-  if (i >= p.rows * p.channels) { return; }
+fn elements() -> u32 { return p.rows * p.channels; }
+
+fn element(i: u32) {
   let c = i % p.channels;
   let rstd = stats[p.channels + c];
   if (MODE == 0u) {

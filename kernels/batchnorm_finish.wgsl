@@ -11,6 +11,7 @@
 // 3 running_mean [C] (read_write); 4 running_var [C] (read_write); 5 batches_tracked [1] (read_write).
 // Dispatch: ceil(C / WG) workgroups, one invocation per channel.
 
+//!include flat.wgsl
 struct Params {
   rows: u32, channels: u32, chunk_rows: u32, chunks: u32,
   mode: u32, update_running: u32, momentum: f32, eps: f32,
@@ -22,10 +23,9 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> running_var: array<f32>;
 @group(0) @binding(5) var<storage, read_write> batches_tracked: array<f32>;
 
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let c = gid.x;
-  if (c >= p.channels) { return; }
+fn elements() -> u32 { return p.channels; }
+
+fn element(c: u32) {
   var mean: f32;
   var variance: f32;
   if (p.mode == 0u) {

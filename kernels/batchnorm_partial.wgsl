@@ -12,6 +12,7 @@
 // k·chunk_rows … min((k+1)·chunk_rows, R) − 1. Invocation index = k·C + c.
 // Dispatch: ceil(chunks·C / WG) workgroups over x, spilling into y.
 
+//!include flat.wgsl
 struct Params { rows: u32, channels: u32, chunk_rows: u32, chunks: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -19,10 +20,9 @@ struct Params { rows: u32, channels: u32, chunk_rows: u32, chunks: u32 }
 @group(0) @binding(3) var<storage, read> stats: array<f32>;
 @group(0) @binding(4) var<storage, read_write> partial: array<f32>;
 
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  let e = gid.x + gid.y * nw.x * WG;
-  if (e >= p.chunks * p.channels) { return; }
+fn elements() -> u32 { return p.chunks * p.channels; }
+
+fn element(e: u32) {
   let c = e % p.channels;
   let k = e / p.channels;
   let r0 = k * p.chunk_rows;

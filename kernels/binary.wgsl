@@ -5,12 +5,13 @@
 // operand is broadcast; false: all three share one shape); B_SCALAR (b is the uniform `scalar`); WG.
 // Bindings: 0 uniform Params; 1 a (read); 2 b (read; unused when B_SCALAR); 3 out (write).
 // Shapes: up to 8 dimensions, row-major, right-aligned and padded with 1s in `shape`.
+// Includes: flat.wgsl (the entry point: element i of n), dims.wgsl (shapes and strides).
 
+//!include flat.wgsl
+//!include dims.wgsl
 struct Params {
   n: u32, scalar: f32, _pad0: u32, _pad1: u32,
-  shape: array<vec4<u32>, 2>,
-  a_strides: array<vec4<u32>, 2>,
-  b_strides: array<vec4<u32>, 2>,
+  shape: Dims, a_strides: Dims, b_strides: Dims,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
@@ -49,14 +50,9 @@ fn f(x: f32, y: f32) -> f32 {
   }
 }
 
-fn dim(v: array<vec4<u32>, 2>, d: u32) -> u32 {
-  return v[d / 4u][d % 4u];
-}
+fn elements() -> u32 { return p.n; }
 
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  let i = gid.x + gid.y * nw.x * WG;
-  if (i >= p.n) { return; }
+fn element(i: u32) {
   var ia = i;
   var ib = i;
   if (BCAST) {

@@ -8,8 +8,9 @@
 // discriminator's first layer) and convTranspose2d's input gradient from one channel (the generator's
 // last layer backward).
 // Constants: WG (invocations per workgroup). Each invocation holds TC = 4 channel groups.
-// Bindings: 0 uniform Params (conv2d_geometry.wgsl, included: also each pixel's window); 1 x [N,H,W,1] (read); 2 w [kh,kw,1,Cout/4] vec4
+// Bindings: 0 uniform Params (conv2d geometry); 1 x [N,H,W,1] (read); 2 w [kh,kw,1,Cout/4] vec4
 // (read); 3 bias [Cout/4] vec4 (read; ignored unless has_bias); 4 y [N,OH,OW,Cout/4] vec4 (write).
+// Includes: conv2d_geometry.wgsl (Params, each output pixel's window).
 // Layout: invocation l of workgroup (x, y) handles output pixels m0 … m0 + 3, m0 = 4·(x·WG + l), in
 // (n, oy, ox) order, and channel groups y·TC … y·TC + TC − 1; pixels and groups past the end are
 // clamped for loads and not written. Each output sums its taps in (ky, kx) order, then adds the bias:

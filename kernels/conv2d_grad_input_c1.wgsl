@@ -11,19 +11,14 @@
 // Bindings: 0 uniform Params (conv2d geometry: in_* is dx's shape, out_* is dy's); 1 dy [N,OH,OW,Cout/4]
 // vec4 (read); 2 w [kh,kw,1,Cout/4] vec4 (read); 3 bias [1] (read; ignored unless has_bias);
 // 4 dx [N,H,W,1] (write).
+// Includes: conv2d_phase.wgsl (the stride phases, their pixels; through it conv2d_geometry.wgsl).
 // Layout: invocation l of workgroup x handles phase pixels q0 … q0 + 3, q0 = 4·(x·WG + l), in the
 // phase's (n, qy, qx) order, iy = py + stride_h·qy; pixels past the end are clamped for loads and not
 // written. Each pixel sums over taps in order, then over Cout four channels at a time (dot): the
 // order depends on neither the batch nor the neighbouring pixels, so results are batch-independent.
 // Dispatch: (ceil(N·ceil(H/sh)·ceil(W/sw) / (4·WG)), 1, sh·sw).
 
-struct Params {
-  batch: u32, in_h: u32, in_w: u32, in_c: u32,
-  out_h: u32, out_w: u32, out_c: u32, has_bias: u32,
-  kernel_h: u32, kernel_w: u32, stride_h: u32, stride_w: u32,
-  pad_h: u32, pad_w: u32, _p0: u32, _p1: u32,
-}
-@group(0) @binding(0) var<uniform> p: Params;
+//!include conv2d_phase.wgsl
 @group(0) @binding(1) var<storage, read> dy: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
@@ -31,14 +26,9 @@ struct Params {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let py = wid.z / p.stride_w;
-  let px = wid.z % p.stride_w;
-  if (py >= p.in_h || px >= p.in_w) { return; }
-  let qh = (p.in_h - py + p.stride_h - 1u) / p.stride_h; // rows of this phase
-  let qw = (p.in_w - px + p.stride_w - 1u) / p.stride_w;
-  let pixels = p.batch * qh * qw;
+  let ph = phase(wid.z);
   let q0 = (wid.x * WG + lid.x) * 4u;
-  if (q0 >= pixels) { return; }
+  if (q0 >= ph.pixels) { return; }
   let c4 = p.out_c / 4u;
 
   // Per pixel (a lane each): its dy image row, iy + pad, ix + pad, and its place in dx.
@@ -47,24 +37,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   var ix_pad: vec4<i32>;
   var dst: vec4<u32>;
   for (var i = 0u; i < 4u; i++) {
-    let q = min(q0 + i, pixels - 1u);
-    let qx = q % qw;
-    let t = q / qw;
-    let qy = t % qh;
-    let n = t / qh;
-    let iy = py + qy * p.stride_h;
-    let ix = px + qx * p.stride_w;
-    row[i] = n * p.out_h;
-    iy_pad[i] = i32(iy + p.pad_h);
-    ix_pad[i] = i32(ix + p.pad_w);
-    dst[i] = (n * p.in_h + iy) * p.in_w + ix;
+    let q = phase_pixel(ph, min(q0 + i, ph.pixels - 1u));
+    row[i] = q.row;
+    iy_pad[i] = q.iy_pad;
+    ix_pad[i] = q.ix_pad;
+    dst[i] = q.at;
   }
 
   var acc = vec4<f32>();
-  let ky0 = (py + p.pad_h) % p.stride_h; // the phase's first tap: ky ≡ py + pad (mod stride)
-  let kx0 = (px + p.pad_w) % p.stride_w;
-  for (var ky = ky0; ky < p.kernel_h; ky += p.stride_h) {
-    for (var kx = kx0; kx < p.kernel_w; kx += p.stride_w) {
+  for (var ky = ph.ky0; ky < p.kernel_h; ky += p.stride_h) {
+    for (var kx = ph.kx0; kx < p.kernel_w; kx += p.stride_w) {
       let oy = (iy_pad - vec4<i32>(i32(ky))) / vec4<i32>(i32(p.stride_h)); // exact within the phase
       let ox = (ix_pad - vec4<i32>(i32(kx))) / vec4<i32>(i32(p.stride_w));
       let inside = (iy_pad >= vec4<i32>(i32(ky))) & (oy < vec4<i32>(i32(p.out_h))) &
@@ -79,8 +61,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       acc += select(vec4<f32>(0.0), tap, inside); // outside dy reads as zero
     }
   }
-  if (p.has_bias != 0u) { acc += vec4<f32>(bias[0]); }
+  if (has_bias()) { acc += vec4<f32>(bias[0]); }
   for (var i = 0u; i < 4u; i++) {
-    if (q0 + i < pixels) { dx[dst[i]] = acc[i]; }
+    if (q0 + i < ph.pixels) { dx[dst[i]] = acc[i]; }
   }
 }

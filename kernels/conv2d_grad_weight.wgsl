@@ -9,17 +9,12 @@
 // per workgroup, along rows). Registers only, no workgroup memory, no barriers.
 // Bindings: 0 uniform Params (conv2d geometry + chunk); 1 x [N,H,W,Cin] (read); 2 dy [N,OH,OW,Cout]
 // (read); 3 partial [chunks, kh·kw·Cin, Cout] (write; the result itself when chunks = 1).
+// Includes: conv2d_geometry.wgsl (Params, each output pixel's window and taps).
 // Layout of a workgroup's tile: TM·WG rows × TN columns; row i of invocation l is r0 + i·WG + l.
 // Every invocation of a workgroup walks the same pixels and columns, so dy reads are uniform.
 // Dispatch: (ceil(kh·kw·Cin / (TM·WG)), ceil(Cout / TN), chunks).
 
-struct Params {
-  batch: u32, in_h: u32, in_w: u32, in_c: u32,
-  out_h: u32, out_w: u32, out_c: u32, chunk: u32,
-  kernel_h: u32, kernel_w: u32, stride_h: u32, stride_w: u32,
-  pad_h: u32, pad_w: u32, _p0: u32, _p1: u32,
-}
-@group(0) @binding(0) var<uniform> p: Params;
+//!include conv2d_geometry.wgsl
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> dy: array<f32>;
 @group(0) @binding(3) var<storage, read_write> partial: array<f32>;
@@ -32,32 +27,25 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let r0 = wid.x * (TM * WG) + lid.x;
   if (r0 >= rows) { return; }
   let n0 = wid.y * TN;
-  let pixels = p.batch * p.out_h * p.out_w;
-  let m_begin = wid.z * p.chunk;
-  let m_end = min(m_begin + p.chunk, pixels);
+  let m_begin = wid.z * chunk();
+  let m_end = min(m_begin + chunk(), out_pixels());
 
-  // Per row: its tap offset from the window's corner (ky − pad, kx − pad) and its input channel.
-  var dy_tap: array<i32, TM>;
-  var dx_tap: array<i32, TM>;
+  // Per row: its tap (ky, kx) and its input channel.
+  var ky: array<u32, TM>;
+  var kx: array<u32, TM>;
   var ci: array<u32, TM>;
   for (var i = 0u; i < TM; i++) {
     let r = min(r0 + i * WG, rows - 1u);
     ci[i] = r % p.in_c;
-    let tap = r / p.in_c;
-    dy_tap[i] = i32(tap / p.kernel_w) - i32(p.pad_h);
-    dx_tap[i] = i32(tap % p.kernel_w) - i32(p.pad_w);
+    ky[i] = (r / p.in_c) / p.kernel_w;
+    kx[i] = (r / p.in_c) % p.kernel_w;
   }
   var col: array<u32, TN>;
   for (var j = 0u; j < TN; j++) { col[j] = min(n0 + j, p.out_c - 1u); }
 
   var acc: array<vec4<f32>, TM * TN4>;
   for (var m = m_begin; m < m_end; m++) {
-    let ox = m % p.out_w;
-    let t = m / p.out_w;
-    let oy = t % p.out_h;
-    let img_row = (t / p.out_h) * p.in_h;
-    let y0 = i32(oy * p.stride_h);
-    let x0 = i32(ox * p.stride_w);
+    let win = window(m);
     var b: array<vec4<f32>, TN4>;
     let dy_row = m * p.out_c;
     for (var j = 0u; j < TN4; j++) {
@@ -65,11 +53,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
                        dy[dy_row + col[4u * j + 2u]], dy[dy_row + col[4u * j + 3u]]);
     }
     for (var i = 0u; i < TM; i++) {
-      let iy = y0 + dy_tap[i];
-      let ix = x0 + dx_tap[i];
-      let ok = iy >= 0 && iy < i32(p.in_h) && ix >= 0 && ix < i32(p.in_w);
-      let at = select(0u, ((img_row + u32(iy)) * p.in_w + u32(ix)) * p.in_c + ci[i], ok);
-      let a = select(0.0, x[at], ok); // padding reads as zero
+      let tap = window_tap(win, ky[i], kx[i], p.in_c);
+      let a = select(0.0, x[tap.at + ci[i]], tap.inside); // padding reads as zero
       for (var j = 0u; j < TN4; j++) { acc[i * TN4 + j] = fma(vec4<f32>(a), b[j], acc[i * TN4 + j]); }
     }
   }

@@ -7,15 +7,15 @@
 // Bindings: 0 uniform Params { count, parts }; 1 partial [parts, count] (read); 2 out [count] (write).
 // Dispatch: ceil(count / WG) workgroups over x, spilling into y (index = x + y · num_workgroups.x · WG).
 
+//!include flat.wgsl
 struct Params { count: u32, parts: u32, _p0: u32, _p1: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> partial: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  let e = gid.x + gid.y * nw.x * WG;
-  if (e >= p.count) { return; }
+fn elements() -> u32 { return p.count; }
+
+fn element(e: u32) {
   var s = 0.0;
   for (var k = 0u; k < p.parts; k++) { s += partial[k * p.count + e]; }
   out[e] = s;

@@ -3,13 +3,10 @@
 // Constants: WG (workgroup size).
 // Bindings: 0 uniform Params { n, value }; 1 y: array<f32> (write).
 
+//!include flat.wgsl
 struct Params { n: u32, value: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
 
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  let i = gid.x + gid.y * nw.x * WG;
-  if (i >= p.n) { return; }
-  y[i] = p.value;
-}
+fn elements() -> u32 { return p.n; }
+fn element(i: u32) { y[i] = p.value; }

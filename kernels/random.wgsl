@@ -4,6 +4,7 @@
 // Constants: NORMAL (false: uniform, true: normal), WG (workgroup size).
 // Bindings: 0 uniform Params; 1 out: array<f32> (write), out[4 i + j] for j < 4 while < n.
 
+//!include flat.wgsl
 struct Params { n: u32, key0: u32, key1: u32, base_lo: u32, base_hi: u32, a: f32, b: f32, _p: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
@@ -38,10 +39,10 @@ fn unit(x: u32) -> f32 {
   return f32(x >> 8u) * (1.0 / 16777216.0);
 }
 
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  let i = gid.x + gid.y * nw.x * WG;
-  if (i * 4u >= p.n) { return; }
+// Blocks of 4 values: ceil(n / 4).
+fn elements() -> u32 { return p.n / 4u + select(0u, 1u, p.n % 4u != 0u); }
+
+fn element(i: u32) {
   let lo = p.base_lo + i;
   let carry = select(0u, 1u, lo < i);
   let bits = philox(vec4<u32>(lo, p.base_hi + carry, 0u, 0u), vec2<u32>(p.key0, p.key1));

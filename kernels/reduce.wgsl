@@ -6,28 +6,24 @@
 // the outputs k; the reduced dimensions (up to 8) enumerate r = 0..red_count-1, split into `chunks`
 // consecutive chunks of `chunk` elements; out has out_count * chunks values, chunk index fastest.
 // A second pass over the chunk axis (PRE = 0) finishes a split reduction.
+// Includes: flat.wgsl (the entry point: element o of out_count · chunks), dims.wgsl (shapes and
+// strides).
 
+//!include flat.wgsl
+//!include dims.wgsl
 struct Params {
   out_count: u32, red_count: u32, chunk: u32, chunks: u32,
   scale: f32, _p0: u32, _p1: u32, _p2: u32,
-  kept_shape: array<vec4<u32>, 2>,
-  kept_strides: array<vec4<u32>, 2>,
-  red_shape: array<vec4<u32>, 2>,
-  red_strides: array<vec4<u32>, 2>,
+  kept_shape: Dims, kept_strides: Dims, red_shape: Dims, red_strides: Dims,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> y: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
-fn dim(v: array<vec4<u32>, 2>, d: u32) -> u32 {
-  return v[d / 4u][d % 4u];
-}
+fn elements() -> u32 { return p.out_count * p.chunks; }
 
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  let o = gid.x + gid.y * nw.x * WG;
-  if (o >= p.out_count * p.chunks) { return; }
+fn element(o: u32) {
   let k = o / p.chunks;
   let c = o % p.chunks;
 

@@ -1,29 +1,16 @@
 // Elementwise unary ops, y[i] = f(x[i]); also in-place accumulation y[i] += x[i].
 // Used by: core/ops/elementwise.ts (neg, abs, exp, log, sqrt, clamp, relu, leakyRelu, tanh, sigmoid,
 // scale, copy, sign) and autograd's gradient accumulation.
-// Constants: OP (see the table below), WG (workgroup size).
-// Bindings: 0 uniform Params; 1 x: array<f32> (read); 2 y: array<f32> (write). Flat, any layout.
+// Constants: OP (a code of unary_ops.wgsl), WG (workgroup size).
+// Bindings: 0 uniform Params (unary_ops.wgsl); 1 x: array<f32> (read); 2 y: array<f32> (write).
+// Flat, any layout.
 // Dispatch: ceil(n / WG) workgroups over x, spilling into y (index = x + y * num_workgroups.x * WG).
+// Includes: unary_ops.wgsl (the op codes and Params, shared with unary_grad.wgsl).
 
-struct Params { n: u32, alpha: f32, lo: f32, hi: f32 }
-@group(0) @binding(0) var<uniform> p: Params;
+//!include unary_ops.wgsl
+//!include flat.wgsl
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
-
-const NEG: u32 = 0u;
-const ABS: u32 = 1u;
-const EXP: u32 = 2u;
-const LOG: u32 = 3u;
-const SQRT: u32 = 4u;
-const CLAMP: u32 = 5u;
-const RELU: u32 = 6u;
-const LEAKY_RELU: u32 = 7u;
-const TANH: u32 = 8u;
-const SIGMOID: u32 = 9u;
-const SCALE: u32 = 10u; // alpha * x
-const COPY: u32 = 11u;
-const SIGN: u32 = 12u;
-const ACCUMULATE: u32 = 13u; // y += x
 
 // tanh from exp(-2|x|), with a series near 0 where 1 - e^(-2|x|) cancels.
 fn stable_tanh(v: f32) -> f32 {
@@ -61,9 +48,5 @@ fn f(v: f32, i: u32) -> f32 {
   }
 }
 
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  let i = gid.x + gid.y * nw.x * WG;
-  if (i >= p.n) { return; }
-  y[i] = f(x[i], i);
-}
+fn elements() -> u32 { return p.n; }
+fn element(i: u32) { y[i] = f(x[i], i); }

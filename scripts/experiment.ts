@@ -17,8 +17,10 @@ scores the test images with AnoGAN (A, R, D) and PD — that class normal, the o
 and reports AUROC per class and the mean, beside published figures for the same protocol.
 
   --classes LIST   classes to run, comma-separated, each once (default all ten: 0–9)
-  --quick          for a CPU: width ${FMNIST_QUICK.width} (not ${FMNIST_FULL.width}), ${FMNIST_QUICK.epochs} epochs (not ${FMNIST_FULL.epochs}), Γ = ${FMNIST_QUICK.steps}
-                   (not ${FMNIST_FULL.steps}) with lr ${FMNIST_QUICK.lr}, and a seeded random ${FMNIST_QUICK.testImages} of the 10 000 test images
+  --quick          for a CPU: width ${FMNIST_QUICK.width} (not ${FMNIST_FULL.width}), up to ${FMNIST_QUICK.epochs} epochs (not ${FMNIST_FULL.epochs}) keeping the
+                   epoch whose G fits held-out training images of the class best, aCAE and encoder
+                   ${FMNIST_QUICK.acaeEpochs} epochs, Γ = ${FMNIST_QUICK.steps} (not ${FMNIST_FULL.steps}) with lr ${FMNIST_QUICK.lr}, and a seeded random ${FMNIST_QUICK.testImages}
+                   of the 10 000 test images
   --out DIR        output folder (default out/fmnist); written aside and moved into place when complete
   --force          replace DIR when it already holds files
   --fmnist-dir D   Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)

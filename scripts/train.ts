@@ -56,6 +56,9 @@ Optimisation:
   --d-norms MODE         D's batch-norm statistics in model.safetensors: normal-images (recomputed on
                          the training images after training; default) or training-steps (as the
                          training steps left them, two thirds from generated images)
+  --model-epoch WHICH    the epoch whose G and D the model is: last (default), or held-out — the epoch
+                         whose G reproduces the held-out normal training images best (after each epoch
+                         they are mapped for a few steps; no test image takes part)
   --max-steps N          stop after N ≥ 0 steps in total (default 0: no limit)
   --seed S               an integer in [0, 2^32) (default ${TRAIN_DEFAULTS.seed})
 
@@ -88,6 +91,7 @@ const FLAGS = {
   ...trainingFlags(TRAIN_DEFAULTS),
   "g-steps": integerFlag({ min: 1 }, TRAIN_DEFAULTS.generatorSteps),
   "d-norms": enumFlag(["normal-images", "training-steps"], TRAIN_DEFAULTS.discriminatorNorms!),
+  "model-epoch": enumFlag(["last", "held-out"], "last"),
   seed: seedFlag(TRAIN_DEFAULTS.seed),
   out: pathFlag(),
   resume: pathFlag({ exists: "folder" }),
@@ -152,6 +156,7 @@ async function main(): Promise<number> {
       logEvery: a["log-every"] ?? TRAIN_DEFAULTS.logEvery,
       maxSteps: a["max-steps"],
       discriminatorNorms: a["d-norms"],
+      ...(a["model-epoch"] === "held-out" ? { modelEpoch: "held-out" as const } : {}),
     };
     extra = {
       fmnistDir: a["fmnist-dir"],

@@ -118,3 +118,51 @@ Deno.test("each epoch logs the held-out fit of that epoch's G, and an untrained 
   );
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("--model-epoch held-out keeps the G of the epoch with the lowest held-out residual", async () => {
+  const dir = await Deno.makeTempDir();
+  // At lr 0.01 this tiny G drifts away from the data after its first epoch: the best epoch is not the last.
+  const cfg: TrainConfig = { ...TINY, epochs: 4, lr: 0.01, heldOutImages: 4, modelEpoch: "held-out" };
+  const warn = console.warn;
+  console.warn = () => {};
+  try {
+    await train({ dir, source: await tinyFmnistSource(), cfg, quiet: true });
+  } finally {
+    console.warn = warn;
+  }
+  const fits = (await Deno.readTextFile(`${dir}/metrics.jsonl`)).trim().split("\n").map((l) => JSON.parse(l))
+    .filter((l) => "heldOutResidual" in l);
+  assert.equal(fits.length, 4);
+  const lowest = Math.min(...fits.map((f) => f.heldOutResidual));
+  const chosen = fits.find((f) => f.heldOutResidual === lowest).epoch;
+  assert.notEqual(chosen, 4, "the case must choose an epoch before the last");
+  const model = await T.readSafetensors(`${dir}/model.safetensors`);
+  assert.equal(model.metadata.epoch, String(chosen));
+  // G is that epoch's, bit for bit (D's statistics are recomputed after): the held-out fit of the
+  // kept G is the logged one.
+  const best = await T.readSafetensors(`${dir}/heldout-best.safetensors`);
+  assert.equal(best.metadata.epoch, String(chosen));
+  for (const [name, t] of best.tensors) {
+    if (name.startsWith("G.")) assert.deepEqual(model.tensors.get(name)!.data, t.data, name);
+  }
+  const gan = createDcgan(MODEL, new T.Rng(0n));
+  const part = (prefix: string) =>
+    new Map(
+      [...model.tensors].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]),
+    );
+  gan.G.loadStateDict(part("G."), "model G");
+  gan.D.loadStateDict(part("D."), "model D");
+  const { fit, heldOut } = splitHeldOut(await tinyFmnistSource(), 4);
+  const again = await heldOutFit(gan, heldOut!, medianImage(fit.images, fit.count, 32), 20, TINY.seed);
+  assert.equal(again.heldOutResidual, lowest);
+  // Without the held-out check there is nothing to choose by, and an aCAE has no such check.
+  await assert.rejects(
+    () => train({ dir: `${dir}/x`, source: fit, cfg: { ...cfg, heldOutImages: 0 }, quiet: true }),
+    /keeping the held-out best epoch needs the held-out check/,
+  );
+  await assert.rejects(
+    () => train({ dir: `${dir}/y`, source: fit, cfg: { ...cfg, kind: "acae" }, quiet: true }),
+    /an aCAE run has none/,
+  );
+  await Deno.remove(dir, { recursive: true });
+});
