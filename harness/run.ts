@@ -189,6 +189,20 @@ function loadOptimiser(opt: T.Adam, file: T.SafetensorsFile, prefix: string, pat
   }
 }
 
+/** Where a training stands, as checkpoint metadata: steps in all, the epoch, the step inside it. */
+function positionMetadata(s: { step: number; epoch: number; stepInEpoch: number }): Record<string, string> {
+  return { step: String(s.step), epoch: String(s.epoch), stepInEpoch: String(s.stepInEpoch) };
+}
+
+function restorePosition(
+  s: { step: number; epoch: number; stepInEpoch: number },
+  m: Record<string, string>,
+): void {
+  s.step = Number(m.step);
+  s.epoch = Number(m.epoch);
+  s.stepInEpoch = Number(m.stepInEpoch);
+}
+
 function requireMetadata(file: T.SafetensorsFile, keys: string[], path: string, what: string): void {
   for (const key of keys) {
     if (file.metadata[key] === undefined) throw new Error(`${path}: metadata ${key} is missing; not ${what}`);
@@ -205,9 +219,7 @@ export async function writeCheckpoint(dir: string, s: TrainState, cfg: TrainConf
   await addOptimiser(tensors, "optG", s.optG);
   await addOptimiser(tensors, "optD", s.optD);
   const meta = {
-    step: String(s.step),
-    epoch: String(s.epoch),
-    stepInEpoch: String(s.stepInEpoch),
+    ...positionMetadata(s),
     optGSteps: String(s.optG.stepCount),
     optDSteps: String(s.optD.stepCount),
     zRng: JSON.stringify(s.zRng.state()),
@@ -241,9 +253,7 @@ export async function readCheckpoint(dir: string, cfg: TrainConfig): Promise<Tra
     "a training checkpoint",
   );
   const m = file.metadata;
-  s.step = Number(m.step);
-  s.epoch = Number(m.epoch);
-  s.stepInEpoch = Number(m.stepInEpoch);
+  restorePosition(s, m);
   s.optG.stepCount = Number(m.optGSteps);
   s.optD.stepCount = Number(m.optDSteps);
   s.zRng = T.Rng.fromState(JSON.parse(m.zRng));
@@ -401,9 +411,7 @@ export async function writeEncoderCheckpoint(
   await addModule(tensors, "E", s.encoder);
   await addOptimiser(tensors, "opt", s.opt);
   const meta = {
-    step: String(s.step),
-    epoch: String(s.epoch),
-    stepInEpoch: String(s.stepInEpoch),
+    ...positionMetadata(s),
     optSteps: String(s.opt.stepCount),
     config: JSON.stringify(cfg),
   };
@@ -433,9 +441,7 @@ export async function readEncoderCheckpoint(dir: string, cfg: EncoderTrainConfig
   const s = createEncoderState(cfg);
   s.encoder.loadStateDict(tensorsUnder(file, "E"), `${path} (encoder)`);
   loadOptimiser(s.opt, file, "opt", path);
-  s.step = Number(m.step);
-  s.epoch = Number(m.epoch);
-  s.stepInEpoch = Number(m.stepInEpoch);
+  restorePosition(s, m);
   s.opt.stepCount = Number(m.optSteps);
   return s;
 }

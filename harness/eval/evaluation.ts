@@ -9,6 +9,7 @@ import {
   type AucInterval,
   bootstrapAurocInterval,
   curveCorners,
+  type OperatingPoint,
   type PixelMetrics,
   pixelMetrics,
   type ResidualAndMask,
@@ -28,8 +29,10 @@ import {
   type ScoreTable,
 } from "../score_file.ts";
 
-/** One line of Table 1. */
-export interface Table1Row {
+/** One line of Table 1: the AUC, and the figures at Youden's cut-off (an OperatingPoint's). */
+export interface Table1Row
+  extends
+    Pick<OperatingPoint, "sensitivity" | "specificity" | "precision" | "recall" | "accuracy" | "youden"> {
   /** The scores.csv column. */
   score: string;
   /** What the column is, in the paper's words. */
@@ -40,12 +43,6 @@ export interface Table1Row {
   aucInterval: AucInterval;
   /** Youden's cut-off: scores ≥ it are called anomalous. */
   cutoff: number;
-  sensitivity: number;
-  specificity: number;
-  precision: number;
-  recall: number;
-  accuracy: number;
-  youden: number;
 }
 
 /** A ROC curve's corner points, for plots. */
