@@ -20,7 +20,7 @@ import { BufferPool } from "./pool.ts";
 export type Constants = Record<string, number | boolean>;
 
 export interface KernelDef {
-  /** File under `kernels/`, e.g. `elementwise.wgsl`. */
+  /** File under `kernels/`, e.g. `unary.wgsl`; its includes are resolved when it is loaded. */
   file: string;
   /** Entry point name (default `main`). */
   entry?: string;
@@ -79,7 +79,7 @@ function resolveIncludes(file: string, src: string, chain: string[], included: S
     }
     if (inner.includes(name)) {
       throw new Error(
-        `kernels/${file} includes ${name}, which includes it in turn: ${[...inner, name].join(" → ")}`,
+        `kernels/${file} includes ${name}, which is being included: ${[...inner, name].join(" → ")}`,
       );
     }
     if (included.has(name)) return line;

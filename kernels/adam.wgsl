@@ -4,7 +4,8 @@
 // Used by: core/optim.ts (Adam).
 // Constants: WG (workgroup size).
 // Bindings: 0 uniform Params; 1 p (read_write); 2 g (read); 3 m (read_write); 4 v (read_write). Flat.
-// Includes: optim_grad.wgsl (bindings 1 and 2, the weight decay; shared with sgd.wgsl).
+// Includes: optim_grad.wgsl (bindings 1 and 2, the weight decay; shared with sgd.wgsl), flat.wgsl
+// (the entry point).
 
 struct Params {
   n: u32, beta1: f32, beta2: f32, one_minus_beta1: f32,

@@ -9,13 +9,10 @@
 // (mean, rstd) (read); 4 gamma [C] (read); 5 beta [C] (read; MODE 0); 6 sums [2, C] = (Σdy, Σdy·x̂)
 // (read; MODE 1); 7 out [R, C] (write).
 // Dispatch: ceil(R·C / WG) workgroups over x, spilling into y.
+// Includes: flat.wgsl (the entry point), batchnorm_xhat.wgsl (bindings 0 … 3, x̂).
 
 //!include flat.wgsl
-struct Params { rows: u32, channels: u32, _p0: u32, _p1: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> dy: array<f32>;
-@group(0) @binding(3) var<storage, read> stats: array<f32>;
+//!include batchnorm_xhat.wgsl
 @group(0) @binding(4) var<storage, read> gamma: array<f32>;
 @group(0) @binding(5) var<storage, read> beta: array<f32>;
 @group(0) @binding(6) var<storage, read> sums: array<f32>;
@@ -27,11 +24,10 @@ fn element(i: u32) {
   let c = i % p.channels;
   let rstd = stats[p.channels + c];
   if (MODE == 0u) {
-    out[i] = gamma[c] * ((x[i] - stats[c]) * rstd) + beta[c];
+    out[i] = gamma[c] * xhat(i, c) + beta[c];
   } else if (MODE == 1u) {
-    let xhat = (x[i] - stats[c]) * rstd;
     let inv_rows = 1.0 / f32(p.rows);
-    out[i] = gamma[c] * rstd * (dy[i] - sums[c] * inv_rows - xhat * (sums[p.channels + c] * inv_rows));
+    out[i] = gamma[c] * rstd * (dy[i] - sums[c] * inv_rows - xhat(i, c) * (sums[p.channels + c] * inv_rows));
   } else {
     out[i] = gamma[c] * rstd * dy[i];
   }

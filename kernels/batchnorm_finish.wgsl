@@ -10,13 +10,10 @@
 // Bindings: 0 uniform Params; 1 partial [chunks, 2, C] (read; training only); 2 stats [2, C] (write);
 // 3 running_mean [C] (read_write); 4 running_var [C] (read_write); 5 batches_tracked [1] (read_write).
 // Dispatch: ceil(C / WG) workgroups, one invocation per channel.
+// Includes: flat.wgsl (the entry point), batchnorm_params.wgsl (binding 0).
 
 //!include flat.wgsl
-struct Params {
-  rows: u32, channels: u32, chunk_rows: u32, chunks: u32,
-  mode: u32, update_running: u32, momentum: f32, eps: f32,
-}
-@group(0) @binding(0) var<uniform> p: Params;
+//!include batchnorm_params.wgsl
 @group(0) @binding(1) var<storage, read> partial: array<f32>;
 @group(0) @binding(2) var<storage, read_write> stats: array<f32>;
 @group(0) @binding(3) var<storage, read_write> running_mean: array<f32>;

@@ -11,13 +11,10 @@
 // Layout: rows r = flattened (n, h, w) of NHWC activations; channels fastest. Chunk k holds rows
 // k·chunk_rows … min((k+1)·chunk_rows, R) − 1. Invocation index = k·C + c.
 // Dispatch: ceil(chunks·C / WG) workgroups over x, spilling into y.
+// Includes: flat.wgsl (the entry point), batchnorm_xhat.wgsl (bindings 0 … 3, x̂).
 
 //!include flat.wgsl
-struct Params { rows: u32, channels: u32, chunk_rows: u32, chunks: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> dy: array<f32>;
-@group(0) @binding(3) var<storage, read> stats: array<f32>;
+//!include batchnorm_xhat.wgsl
 @group(0) @binding(4) var<storage, read_write> partial: array<f32>;
 
 fn elements() -> u32 { return p.chunks * p.channels; }
@@ -37,12 +34,10 @@ fn element(e: u32) {
       s1 += d * d;
     }
   } else {
-    let mean = stats[c];
-    let rstd = stats[p.channels + c];
     for (var r = r0; r < r1; r++) {
       let g = dy[r * p.channels + c];
       s0 += g;
-      s1 += g * ((x[r * p.channels + c] - mean) * rstd);
+      s1 += g * xhat(r * p.channels + c, c);
     }
   }
   partial[(2u * k) * p.channels + c] = s0;

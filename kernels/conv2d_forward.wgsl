@@ -19,7 +19,8 @@
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<f32>;
 
-fn tap_product(acc: ptr<function, Tile>, win: ptr<function, array<Window, TM>>, ky: u32, kx: u32, n0: u32) {
+fn tap_product(acc: ptr<function, Tile>, win: ptr<function, array<Window, TM>>, ky: u32, kx: u32,
+               n0: u32) {
   var col: array<u32, TN>; // the tile's channels, clamped to the last one
   for (var j = 0u; j < TN; j++) { col[j] = min(n0 + j, p.out_c - 1u); }
   var tap: array<Tap, TM>;

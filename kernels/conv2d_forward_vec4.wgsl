@@ -16,7 +16,8 @@
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;
 
-fn tap_product(acc: ptr<function, Tile>, win: ptr<function, array<Window, TM>>, ky: u32, kx: u32, n0: u32) {
+fn tap_product(acc: ptr<function, Tile>, win: ptr<function, array<Window, TM>>, ky: u32, kx: u32,
+               n0: u32) {
   let cin4 = p.in_c / 4u;
   let cout4 = p.out_c / 4u;
   var col4: array<u32, TN4>; // the tile's vec4 column blocks, clamped to the last one

@@ -20,7 +20,8 @@
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<f32>;
 
-fn tap_product(acc: ptr<function, Tile>, q: ptr<function, array<PhasePixel, TM>>, ky: u32, kx: u32, n0: u32) {
+fn tap_product(acc: ptr<function, Tile>, q: ptr<function, array<PhasePixel, TM>>, ky: u32, kx: u32,
+               n0: u32) {
   var col: array<u32, TN>; // the tile's input channels, clamped to the last one
   for (var j = 0u; j < TN; j++) { col[j] = min(n0 + j, p.in_c - 1u); }
   var tap: array<Tap, TM>;

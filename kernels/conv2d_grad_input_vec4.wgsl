@@ -17,10 +17,12 @@
 @group(0) @binding(1) var<storage, read> dy: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;
 
-fn tap_product(acc: ptr<function, Tile>, q: ptr<function, array<PhasePixel, TM>>, ky: u32, kx: u32, n0: u32) {
+fn tap_product(acc: ptr<function, Tile>, q: ptr<function, array<PhasePixel, TM>>, ky: u32, kx: u32,
+               n0: u32) {
   let out_c4 = p.out_c / 4u;
+  let w_tap = (ky * p.kernel_w + kx) * p.in_c;
   var row: array<u32, TN>; // where the tile's input channels (clamped to the last one) start in w
-  for (var j = 0u; j < TN; j++) { row[j] = ((ky * p.kernel_w + kx) * p.in_c + min(n0 + j, p.in_c - 1u)) * out_c4; }
+  for (var j = 0u; j < TN; j++) { row[j] = (w_tap + min(n0 + j, p.in_c - 1u)) * out_c4; }
   var tap: array<Tap, TM>;
   for (var i = 0u; i < TM; i++) { tap[i] = phase_tap((*q)[i], ky, kx, out_c4); }
   for (var co4 = 0u; co4 < out_c4; co4++) {
@@ -28,7 +30,10 @@ fn tap_product(acc: ptr<function, Tile>, q: ptr<function, array<PhasePixel, TM>>
     for (var j = 0u; j < TN; j++) { b[j] = w[row[j] + co4]; }
     for (var i = 0u; i < TM; i++) {
       let a = select(vec4<f32>(0.0), dy[tap[i].at + co4], tap[i].inside); // outside dy reads as zero
-      for (var j = 0u; j < TN; j++) { (*acc)[i * TN4 + j / 4u][j % 4u] += dot(a, b[j]); }
+      for (var j = 0u; j < TN4; j++) {
+        (*acc)[i * TN4 + j] += vec4<f32>(dot(a, b[4u * j]), dot(a, b[4u * j + 1u]), dot(a, b[4u * j + 2u]),
+                                         dot(a, b[4u * j + 3u]));
+      }
     }
   }
 }

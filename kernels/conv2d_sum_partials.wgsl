@@ -6,6 +6,7 @@
 // Constants: WG (workgroup size).
 // Bindings: 0 uniform Params { count, parts }; 1 partial [parts, count] (read); 2 out [count] (write).
 // Dispatch: ceil(count / WG) workgroups over x, spilling into y (index = x + y · num_workgroups.x · WG).
+// Includes: flat.wgsl (the entry point).
 
 //!include flat.wgsl
 struct Params { count: u32, parts: u32, _p0: u32, _p1: u32 }

@@ -20,7 +20,8 @@ fn write_tile(acc: ptr<function, Tile>, at: ptr<function, array<u32, TM>>, r0: u
               channels: u32) {
   for (var i = 0u; i < TM; i++) {
     if (r0 + i * WG >= rows) { break; }
-    for (var j = 0u; j < TN && n0 + j < channels; j++) {
+    for (var j = 0u; j < TN; j++) {
+      if (n0 + j >= channels) { break; }
       var v = (*acc)[i * TN4 + j / 4u][j % 4u];
       if (has_bias()) { v += bias[n0 + j]; }
       out[(*at)[i] * channels + n0 + j] = v;

@@ -2,6 +2,7 @@
 // Used by: core/ops/elementwise.ts (full, zeros, ones, the seed gradient of backward()).
 // Constants: WG (workgroup size).
 // Bindings: 0 uniform Params { n, value }; 1 y: array<f32> (write).
+// Includes: flat.wgsl (the entry point: element i of n, as launchFlat dispatches).
 
 //!include flat.wgsl
 struct Params { n: u32, value: f32 }

@@ -3,6 +3,7 @@
 // Used by: core/random.ts (randomUniform, randomNormal).
 // Constants: NORMAL (false: uniform, true: normal), WG (workgroup size).
 // Bindings: 0 uniform Params; 1 out: array<f32> (write), out[4 i + j] for j < 4 while < n.
+// Includes: flat.wgsl (the entry point: block i of ceil(n / 4)).
 
 //!include flat.wgsl
 struct Params { n: u32, key0: u32, key1: u32, base_lo: u32, base_hi: u32, a: f32, b: f32, _p: u32 }

@@ -3,7 +3,8 @@
 // Used by: core/optim.ts (SGD).
 // Constants: WG (workgroup size).
 // Bindings: 0 uniform Params; 1 p (read_write); 2 g (read); 3 buf (read_write, momentum buffer). Flat.
-// Includes: optim_grad.wgsl (bindings 1 and 2, the weight decay; shared with adam.wgsl).
+// Includes: optim_grad.wgsl (bindings 1 and 2, the weight decay; shared with adam.wgsl), flat.wgsl
+// (the entry point).
 
 struct Params {
   n: u32, lr: f32, momentum: f32, dampening: f32,

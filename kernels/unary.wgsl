@@ -5,7 +5,8 @@
 // Bindings: 0 uniform Params (unary_ops.wgsl); 1 x: array<f32> (read); 2 y: array<f32> (write).
 // Flat, any layout.
 // Dispatch: ceil(n / WG) workgroups over x, spilling into y (index = x + y * num_workgroups.x * WG).
-// Includes: unary_ops.wgsl (the op codes and Params, shared with unary_grad.wgsl).
+// Includes: unary_ops.wgsl (the op codes and Params, shared with unary_grad.wgsl), flat.wgsl (the
+// entry point).
 
 //!include unary_ops.wgsl
 //!include flat.wgsl

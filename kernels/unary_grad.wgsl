@@ -3,7 +3,8 @@
 // Constants: OP (a code of unary_ops.wgsl, as for unary.wgsl), WG (workgroup size).
 // Bindings: 0 uniform Params (unary_ops.wgsl); 1 x (read); 2 y = f(x) (read); 3 gy (read); 4 gx
 // (write). Flat.
-// Includes: unary_ops.wgsl (the op codes and Params, shared with unary.wgsl).
+// Includes: unary_ops.wgsl (the op codes and Params, shared with unary.wgsl), flat.wgsl (the entry
+// point).
 
 //!include unary_ops.wgsl
 //!include flat.wgsl
