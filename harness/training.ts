@@ -428,7 +428,7 @@ export async function train(o: TrainRunOptions): Promise<TrainState> {
   const lastFit = best ? { ...best, learned: best.heldOutResidual < best.constantResidual } : fits.at(-1);
   if (lastFit && !lastFit.learned) {
     console.warn(
-      `warning: after epoch ${lastFit.epoch}, G reproduces the ${heldOutCount} held-out normal images no better ` +
+      `warning: ${dir}: after epoch ${lastFit.epoch}, G reproduces the ${heldOutCount} held-out normal images no better ` +
         `than a constant image (|x − G(z)| ${lastFit.heldOutResidual.toFixed(3)} against ` +
         `${
           lastFit.constantResidual.toFixed(3)
