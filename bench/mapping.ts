@@ -7,7 +7,8 @@
 
 import * as T from "../core/mod.ts";
 import { createDcgan, type Dcgan, type DcganConfig, dcganInit } from "../anogan/dcgan.ts";
-import { freeze, MAPPING_DEFAULTS, mapToLatent } from "../anogan/mapping.ts";
+import { freeze, initialLatents, MAPPING_DEFAULTS, mappingTerms, mapToLatent } from "../anogan/mapping.ts";
+import { mappingLoss } from "../anogan/losses.ts";
 import {
   benchModel,
   machineLine,
@@ -30,16 +31,20 @@ import {
   TFJS_DEFAULT_MATMUL_PROGRAM,
   TFJS_SAFE_MATMUL_PROGRAM,
 } from "./tfjs.ts";
+import { profileStep, profileTable } from "./profile.ts";
 
 const USAGE = `deno task bench mapping [--size 32|64] [--batches 1,16,64,256] [--width 64] [--steps N[,N…]]
                          [--tfjs-batches LIST] [--tfjs-steps N[,N…]] [--no-tfjs] [--no-wasm] [--no-torch]
-                         [--markdown FILE]
+                         [--markdown FILE] [--profile]
   Latent-mapping throughput (images·steps/s) per batch size: this runtime's mapToLatent, and the same
   z-step in TensorFlow.js 4.22 (WebGPU on the same adapter, and wasm) and PyTorch (CPU, and CUDA where
   there is one): G and D frozen, batch norm in eval mode, the gradient with respect to z alone, Adam on
   z, z clamped to [−1, 1]; one warm-up step, then N steps timed together (--steps: one count, or one
   per batch size). JSON goes to bench/results/; --markdown FILE puts the rows into FILE's "## Mapping"
-  table.`;
+  table. --profile then breaks one z-step of ours per batch size down by kernel family (conv forward,
+  input gradient, batch norm, elementwise, reductions, matmul, Adam, host recording): ms, share of the
+  measured step, GFLOP/s or GB/s, each family replayed alone --steps times (bench/profile.ts); it prints
+  one more table per batch size and writes bench/results/mapping-profile-*.json.`;
 
 const { lambda: LAMBDA, lr: LR, betas: BETAS } = MAPPING_DEFAULTS;
 
@@ -80,6 +85,37 @@ async function benchOurs(gan: Dcgan, batch: number, steps: number): Promise<Mapp
   const setupMs = await mapFor(0);
   const totalMs = await mapFor(steps);
   return figures(Math.max(totalMs - setupMs, 1e-3) / steps, firstMs, steps, batch);
+}
+
+/**
+ * --profile: one z-step of mapToLatent, recorded on its own (the body of mapToLatent's loop, with its
+ * defaults: AnoGAN's loss, Adam on z, z clamped), to be profiled step by step; `dispose` frees it all.
+ */
+function oursMappingStep(gan: Dcgan, batch: number) {
+  const { size, zDim } = gan.G.cfg;
+  const x = T.Tensor.from(queryImages(batch, size), [batch, size, size, 1]).keep();
+  const fx = T.step(() => gan.D.forward(x).features).keep();
+  const indices = Array.from({ length: batch }, (_, i) => i);
+  const z = T.Tensor.from(initialLatents(indices, zDim, MAPPING_DEFAULTS.seed), [batch, zDim]).keep();
+  z.requiresGrad = true;
+  const opt = new T.Adam([z], { lr: LR, betas: BETAS });
+  return {
+    record(): () => void {
+      T.step(() => {
+        opt.zeroGrad();
+        const { residual, discrimination } = mappingTerms(gan, "anogan", x, fx, z);
+        T.backward(T.sum(mappingLoss(residual, discrimination, LAMBDA)));
+        opt.step();
+        T.assign(z, T.noGrad(() => T.clamp(z, -1, 1)));
+      });
+      return () => {};
+    },
+    dispose() {
+      opt.zeroGrad();
+      for (const t of opt.stateTensors().values()) t.dispose();
+      for (const t of [x, fx, z]) t.dispose();
+    },
+  };
 }
 
 /** The AnoGAN loss (eq. 5) summed over the batch, as a function of z, in tfjs ops. */
@@ -188,6 +224,7 @@ export async function main(args: string[]): Promise<void> {
     steps: { type: "string", default: "5" },
     "tfjs-batches": { type: "string" },
     "tfjs-steps": { type: "string" },
+    profile: { type: "boolean", default: false },
   }, USAGE);
   if (!values) return;
   const model = benchModel(values);
@@ -308,4 +345,27 @@ export async function main(args: string[]): Promise<void> {
     );
   }
   console.log(markdownTable(header, rows));
+
+  // After everything above is timed and written (G and D are frozen: a replay writes only the
+  // profiled step's own buffers and the pool's free ones; bench/profile.ts).
+  if (values.profile) {
+    const profiles = [];
+    for (const [i, b] of batches.entries()) {
+      console.error(`profiling one mapping step of ours (${label(b)})…`);
+      const step = oursMappingStep(gan, b);
+      try {
+        const profile = await profileStep(() => step.record(), steps[i]);
+        profiles.push({ label: label(b), batch: b, benchMsPerStep: ours.get(b)!.msPerStep, profile });
+        console.log(`\nProfile of one mapping step, ${label(b)}; ${machine}\n`);
+        console.log(profileTable(profile));
+        console.log(
+          `The benchmark's own figure for the step above: ${ours.get(b)!.msPerStep.toFixed(1)} ms ` +
+            "((Γ = N run − Γ = 0 run) / N).",
+        );
+      } finally {
+        step.dispose();
+      }
+    }
+    console.error(`profile: ${await writeResults("mapping-profile", { model, machine, profiles })}`);
+  }
 }

@@ -21,15 +21,19 @@ import {
   writeResults,
 } from "./util.ts";
 import { loadTf, missingKernels, type Tf, tfDcgan } from "./tfjs.ts";
+import { profileStep, profileTable } from "./profile.ts";
 
 const USAGE = `deno task bench train [--size 32|64] [--batch 64] [--width 64] [--iters 3] [--tfjs-iters N]
-                       [--no-tfjs] [--no-wasm] [--no-torch] [--markdown FILE]
+                       [--no-tfjs] [--no-wasm] [--no-torch] [--markdown FILE] [--profile]
   Images/s of one DCGAN training step (D on a real batch and G(z), then G through the updated D, Adam
   on both) through this runtime, TensorFlow.js 4.22 (WebGPU on the same adapter, and wasm where it has
   the kernels) and PyTorch (CPU, and CUDA where there is one). One first-use step (shader compilation
   included), then the median of --iters more; --tfjs-iters for TensorFlow.js, whose full-size steps
   take minutes on a CPU adapter. JSON goes to bench/results/; --markdown FILE puts the row into FILE's
-  "## Training" table.`;
+  "## Training" table. --profile then breaks one step of ours down by kernel family (conv forward,
+  input and weight gradients, batch norm, elementwise, reductions, matmul, Adam, host recording): ms,
+  share of the measured step, GFLOP/s or GB/s, each family replayed alone --iters times (bench/profile.ts);
+  it prints a second table and writes bench/results/train-profile-*.json.`;
 
 interface StepTiming {
   /** Median of the timed calls. */
@@ -60,10 +64,15 @@ interface TrainRunner {
   dispose(): void;
 }
 
-function oursRunner(cfg: TrainConfig, real: Float32Array): TrainRunner {
+/** Ours can also record a step without waiting for it (--profile): it returns what to dispose after. */
+function oursRunner(cfg: TrainConfig, real: Float32Array): TrainRunner & { record(): () => void } {
   const s = createTrainState(cfg);
   return {
     parameters: parameterCount(s.gan),
+    record() {
+      const t = trainStep(s, cfg, real);
+      return () => Object.values(t).forEach((x) => x.dispose());
+    },
     async step() {
       const t = trainStep(s, cfg, real);
       const losses: [number, number] = [await t.lossD.item(), await t.lossG.item()]; // waits for the step
@@ -151,6 +160,7 @@ export async function main(args: string[]): Promise<void> {
     batch: { type: "string", default: "64" },
     iters: { type: "string", default: "3" },
     "tfjs-iters": { type: "string" },
+    profile: { type: "boolean", default: false },
   }, USAGE);
   if (!values) return;
   const model = benchModel(values);
@@ -265,4 +275,19 @@ export async function main(args: string[]): Promise<void> {
     );
   }
   console.log(markdownTable(header, [row]));
+
+  // After everything above is timed and written: a replay overwrites the step's buffers (bench/profile.ts).
+  if (values.profile) {
+    console.error(`profiling one step of ours (${label})…`);
+    const profile = await profileStep(() => oursRun.runner.record(), iters);
+    const path = await writeResults("train-profile", { label, cfg, machine, benchMs: ours.ms, profile });
+    console.error(`profile: ${path}`);
+    console.log(`\nProfile of one training step, ${label}; ${machine}\n`);
+    console.log(profileTable(profile));
+    console.log(
+      `The benchmark's own figure for the step above: ${
+        ours.ms.toFixed(1)
+      } ms (median, loss readbacks included).`,
+    );
+  }
 }

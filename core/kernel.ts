@@ -160,6 +160,27 @@ interface CompiledKernel {
   label: string;
 }
 
+/** A recorded dispatch as the profiling hook sees it: enough to record it again (bench/profile.ts). */
+export interface DispatchRecord {
+  def: KernelDef;
+  bindings: readonly (GPUBuffer | Binding)[];
+  /** A copy of the uniform parameter block (PARAM_BYTES bytes). */
+  params: Uint8Array<ArrayBuffer>;
+  workgroups: [number, number, number];
+  label: string;
+}
+
+/**
+ * An opt-in profiling hook (`Runtime.profiler`, null unless a profiler sets it): it is told of every
+ * dispatch and buffer copy as it is recorded, and of every submit with the time the submit call took.
+ * It only observes: what is recorded and submitted is the same with or without it.
+ */
+export interface Profiler {
+  dispatch(d: DispatchRecord): void;
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void;
+  submitted(ms: number): void;
+}
+
 /** Dispatch counts per label since the last `resetDispatchCounts()`, for tests and profiling. */
 export const dispatchCounts = new Map<string, number>();
 export function resetDispatchCounts(): void {
@@ -181,6 +202,8 @@ export class Runtime {
   compileMs = 0;
   /** Command buffers submitted so far (one per step). */
   submits = 0;
+  /** The opt-in profiling hook (bench/profile.ts); null, the default, costs one test per dispatch. */
+  profiler: Profiler | null = null;
 
   constructor(readonly gpu: Gpu) {
     this.pool = new BufferPool(gpu.device);
@@ -317,6 +340,17 @@ export class Runtime {
     const name = label ?? kernel.label;
     dispatchCounts.set(name, (dispatchCounts.get(name) ?? 0) + 1);
     this.#dispatchesInRecording++;
+    if (this.profiler) {
+      const bytes = new Uint8Array(PARAM_BYTES);
+      bytes.set(new Uint8Array(params.view.buffer, 0, params.length));
+      this.profiler.dispatch({
+        def,
+        bindings: [...bindings],
+        params: bytes,
+        workgroups: [x, y, z],
+        label: name,
+      });
+    }
   }
 
   /** Records a buffer-to-buffer copy (ends the current compute pass). */
@@ -324,6 +358,7 @@ export class Runtime {
     const enc = this.#ensureEncoder();
     this.#endPass();
     enc.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+    this.profiler?.copy(src, srcOffset, dst, dstOffset, bytes);
   }
 
   /** True when dispatches or copies are recorded but not yet submitted. */
@@ -346,7 +381,10 @@ export class Runtime {
       c.used = 0;
     }
     this.#chunkIndex = 0;
-    device.queue.submit([this.#encoder.finish()]);
+    const commands = this.#encoder.finish();
+    const submitStart = this.profiler ? performance.now() : 0;
+    device.queue.submit([commands]);
+    this.profiler?.submitted(performance.now() - submitStart);
     this.submits++;
     this.#encoder = null;
     this.#dispatchesInRecording = 0;
