@@ -92,6 +92,8 @@ export interface TrainState {
   stepInEpoch: number;
   /** After train(): whether Ctrl-C stopped it before the end (its state is the last checkpoint's). */
   interrupted?: boolean;
+  /** After train() with modelEpoch "held-out": the epoch whose G and D the model holds. */
+  modelEpoch?: number;
 }
 
 /**

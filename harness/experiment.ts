@@ -14,7 +14,6 @@ import { provenance } from "./provenance.ts";
 import { loadQuerySet } from "./query_sets.ts";
 import { defaultBatch, type ScoreMethod } from "./scoring.ts";
 import { TRAIN_DEFAULTS, type TrainConfig } from "../anogan/train.ts";
-import { readHeldOutBest } from "./run.ts";
 
 export interface FmnistSettings {
   width: number;
@@ -153,7 +152,7 @@ async function experimentInto(out: string, o: FmnistOptions): Promise<ClassResul
       quiet: o.quiet,
     });
     const trainSeconds = (performance.now() - t0) / 1000;
-    const modelEpoch = (await readHeldOutBest(models.runDir))?.epoch ?? s.epochs;
+    const modelEpoch = models.state.modelEpoch ?? s.epochs;
     const set = await loadQuerySet(`fmnist-test:${cls}`, {
       size: 32,
       seed: o.seed,

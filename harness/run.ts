@@ -171,6 +171,19 @@ async function addModule(into: Map<string, T.HostTensor>, prefix: string, module
   for (const [name, t] of await module.hostStateDict()) into.set(`${prefix}.${name}`, t);
 }
 
+/** G and D (and an encoder E) under G., D. (and E.) in `into`. */
+async function addGan(into: Map<string, T.HostTensor>, gan: Dcgan, encoder?: Encoder): Promise<void> {
+  await addModule(into, "G", gan.G);
+  await addModule(into, "D", gan.D);
+  if (encoder) await addModule(into, "E", encoder);
+}
+
+/** Loads G and D from the G. and D. tensors of `file` (at `path`, for errors). */
+function loadGanWeights(gan: Dcgan, file: T.SafetensorsFile, path: string): void {
+  gan.G.loadStateDict(tensorsUnder(file, "G"), `${path} (generator)`);
+  gan.D.loadStateDict(tensorsUnder(file, "D"), `${path} (discriminator)`);
+}
+
 /** An optimiser's moments as stored (they mirror the parameters) under `prefix.` in `into`. */
 async function addOptimiser(into: Map<string, T.HostTensor>, prefix: string, opt: T.Adam): Promise<void> {
   for (const [name, t] of opt.stateTensors()) {
@@ -213,9 +226,7 @@ function requireMetadata(file: T.SafetensorsFile, keys: string[], path: string, 
 
 export async function writeCheckpoint(dir: string, s: TrainState, cfg: TrainConfig): Promise<string> {
   const tensors = new Map<string, T.HostTensor>();
-  await addModule(tensors, "G", s.gan.G);
-  await addModule(tensors, "D", s.gan.D);
-  if (s.encoder) await addModule(tensors, "E", s.encoder);
+  await addGan(tensors, s.gan, s.encoder);
   await addOptimiser(tensors, "optG", s.optG);
   await addOptimiser(tensors, "optD", s.optD);
   const meta = {
@@ -241,8 +252,7 @@ export async function readCheckpoint(dir: string, cfg: TrainConfig): Promise<Tra
     );
   }
   const s = createTrainState(cfg);
-  s.gan.G.loadStateDict(tensorsUnder(file, "G"), `${path} (generator)`);
-  s.gan.D.loadStateDict(tensorsUnder(file, "D"), `${path} (discriminator)`);
+  loadGanWeights(s.gan, file, path);
   s.encoder?.loadStateDict(tensorsUnder(file, "E"), `${path} (encoder)`);
   loadOptimiser(s.optG, file, "optG", path);
   loadOptimiser(s.optD, file, "optD", path);
@@ -270,8 +280,7 @@ export async function writeHeldOutBest(
   fit: HeldOutFit & { epoch: number },
 ): Promise<void> {
   const tensors = new Map<string, T.HostTensor>();
-  await addModule(tensors, "G", s.gan.G);
-  await addModule(tensors, "D", s.gan.D);
+  await addGan(tensors, s.gan);
   await T.writeSafetensors(`${dir}/${HELD_OUT_BEST}`, tensors, {
     epoch: String(fit.epoch),
     heldOutResidual: String(fit.heldOutResidual),
@@ -297,8 +306,7 @@ export async function readHeldOutBest(dir: string): Promise<(HeldOutFit & { epoc
 export async function loadHeldOutBest(dir: string, gan: Dcgan): Promise<void> {
   const path = `${dir}/${HELD_OUT_BEST}`;
   const file = await T.readSafetensors(path);
-  gan.G.loadStateDict(tensorsUnder(file, "G"), `${path} (generator)`);
-  gan.D.loadStateDict(tensorsUnder(file, "D"), `${path} (discriminator)`);
+  loadGanWeights(gan, file, path);
 }
 
 /** model.safetensors: G's and D's weights (and an aCAE's E), with the model and D's statistics' origin. */
@@ -309,9 +317,7 @@ export async function writeModel(
   epoch?: number,
 ): Promise<void> {
   const weights = new Map<string, T.HostTensor>();
-  await addModule(weights, "G", s.gan.G);
-  await addModule(weights, "D", s.gan.D);
-  if (s.encoder) await addModule(weights, "E", s.encoder);
+  await addGan(weights, s.gan, s.encoder);
   await T.writeSafetensors(`${dir}/${MODEL}`, weights, {
     config: JSON.stringify(cfg.model),
     discriminatorNorms: cfg.discriminatorNorms ?? "training-steps",
@@ -362,8 +368,7 @@ export async function loadGan(
   if (!hasModel || (state && state.state !== "complete")) path = `${runDir}/${CHECKPOINT}`;
   const gan = createDcgan(model, new T.Rng(0n));
   const file = await T.readSafetensors(path);
-  gan.G.loadStateDict(tensorsUnder(file, "G"), `${path} (generator)`);
-  gan.D.loadStateDict(tensorsUnder(file, "D"), `${path} (discriminator)`);
+  loadGanWeights(gan, file, path);
   if (config.kind !== "acae") return { gan, config, state, weights: path };
   const encoder = new Encoder(model, new T.Rng(0n));
   encoder.loadStateDict(tensorsUnder(file, "E"), `${path} (aCAE encoder)`);

@@ -358,13 +358,12 @@ export function checkTrainable(source: ImageBatchSource, cfg: TrainConfig): void
  */
 export async function train(o: TrainRunOptions): Promise<TrainState> {
   const { dir, cfg } = o;
+  checkTrainable(o.source, cfg); // before anything is written
   const heldOutCount = heldOutImages(cfg, o.source.count);
   const { fit: source, heldOut } = splitHeldOut(o.source, heldOutCount);
-  stepsPerEpoch(source, cfg.model.size, cfg.batch);
   await startRun(dir, source, cfg, Boolean(o.resume), o.provenance);
   const median = heldOut && medianImage(source.images, source.count, source.size);
-  const fits: (HeldOutFit & { epoch: number; learned: boolean })[] = [];
-  checkTrainable(o.source, cfg);
+  let lastFit: (HeldOutFit & { epoch: number }) | null = null;
   const keepBest = cfg.modelEpoch === "held-out";
   let best = keepBest && o.resume ? await readHeldOutBest(dir) : null;
   await Deno.mkdir(`${dir}/samples`, { recursive: true });
@@ -395,11 +394,11 @@ export async function train(o: TrainRunOptions): Promise<TrainState> {
         if (!heldOut || !median) return;
         const f = await heldOutFit(s.gan, heldOut, median, cfg.heldOutSteps ?? 20, cfg.seed);
         const learned = f.heldOutResidual < f.constantResidual;
-        fits.push({ epoch, learned, ...f });
+        lastFit = { epoch, ...f };
         const line = { epoch, step: s.step, ...f, learned, heldOutImages: heldOut.length / median.length };
         await appendMetrics(dir, line);
-        if (keepBest && betterHeldOutFit(best, { epoch, ...f }) !== best) {
-          best = { epoch, ...f };
+        if (keepBest && betterHeldOutFit(best, lastFit) === lastFit) {
+          best = lastFit;
           await writeHeldOutBest(dir, s, best);
         }
         const figure = `; held-out |x − G(z)| ${f.heldOutResidual.toFixed(3)} per pixel ` +
@@ -413,6 +412,7 @@ export async function train(o: TrainRunOptions): Promise<TrainState> {
           await calibrateDiscriminatorNorms(s.gan.D, source.images, source.count, cfg.batch);
         }
         await writeModel(dir, s, cfg, best?.epoch);
+        s.modelEpoch = best?.epoch;
         if (best && !o.quiet) {
           console.error(
             `model: epoch ${best.epoch}, whose G fitted the held-out images best ` +
@@ -425,13 +425,13 @@ export async function train(o: TrainRunOptions): Promise<TrainState> {
     fixedZ.dispose();
   }
   // The model's epoch decides the warning: the held-out best's, or the last.
-  const lastFit = best ? { ...best, learned: best.heldOutResidual < best.constantResidual } : fits.at(-1);
-  if (lastFit && !lastFit.learned) {
+  const modelFit: (HeldOutFit & { epoch: number }) | null = best ?? lastFit;
+  if (modelFit && !(modelFit.heldOutResidual < modelFit.constantResidual)) {
     console.warn(
-      `warning: ${dir}: after epoch ${lastFit.epoch}, G reproduces the ${heldOutCount} held-out normal images no better ` +
-        `than a constant image (|x − G(z)| ${lastFit.heldOutResidual.toFixed(3)} against ` +
+      `warning: ${dir}: after epoch ${modelFit.epoch}, G reproduces the ${heldOutCount} held-out normal images no better ` +
+        `than a constant image (|x − G(z)| ${modelFit.heldOutResidual.toFixed(3)} against ` +
         `${
-          lastFit.constantResidual.toFixed(3)
+          modelFit.constantResidual.toFixed(3)
         } per pixel, the constant being the training images' per-pixel ` +
         `median): it has learned no more of the normal data than their average look, and its scores may mean ` +
         `little. Train longer, check that the images are what the model should learn, or try another --lr ` +
