@@ -22,7 +22,7 @@
 // the benchmarks profile after everything they time and report.
 
 import * as T from "../core/mod.ts";
-import type { Binding, DispatchRecord, Runtime } from "../core/kernel.ts";
+import { type Binding, bindingResource, type DispatchRecord, type Runtime } from "../core/kernel.ts";
 import { markdownTable, median } from "./util.ts";
 
 // ---- the families ------------------------------------------------------------------------------------
@@ -31,6 +31,7 @@ export type Family =
   | "conv forward"
   | "conv input gradient"
   | "conv weight gradient"
+  | "conv operand textures"
   | "batch norm"
   | "elementwise"
   | "reductions"
@@ -56,6 +57,8 @@ export const KERNEL_FAMILIES: readonly { files: RegExp; family: Family; measure:
     family: "conv weight gradient",
     measure: "flops",
   },
+  // The conv kernels' operands copied into textures (texture_from.wgsl, before each *_tile32tex conv).
+  { files: /^texture_from\.wgsl$/, family: "conv operand textures", measure: "bytes" },
   { files: /^batchnorm_\w+\.wgsl$/, family: "batch norm", measure: "bytes" },
   {
     files: /^(unary|unary_grad|binary|fill|random|transpose)\.wgsl$/,
@@ -88,9 +91,13 @@ function flopsOf(d: DispatchRecord): number {
   return 0;
 }
 
+/** An rgba32float texel. */
+const TEXEL_BYTES = 16;
+
 /** Bytes a dispatch's storage bindings span (each read or written once; pooled buffers are bucket-sized). */
 function bytesOf(d: DispatchRecord): number {
   return d.bindings.reduce((n, b) => {
+    if ("view" in b) return n + b.texture.width * b.texture.height * TEXEL_BYTES;
     const binding: Binding = b instanceof GPUBuffer ? { buffer: b } : b;
     return n + (binding.size ?? binding.buffer.size - (binding.offset ?? 0));
   }, 0);
@@ -148,7 +155,7 @@ function replayer(runtime: Runtime, items: Recorded[]) {
     const kernel = runtime.compile(d.def);
     const entries: GPUBindGroupEntry[] = [
       { binding: 0, resource: { buffer: uniforms, offset: i * PARAM_STRIDE, size: PARAM_STRIDE } },
-      ...d.bindings.map((b, j) => ({ binding: j + 1, resource: b instanceof GPUBuffer ? { buffer: b } : b })),
+      ...d.bindings.map((b, j) => ({ binding: j + 1, resource: bindingResource(b) })),
     ];
     groups.set(d, device.createBindGroup({ layout: kernel.layout, entries }));
   });

@@ -123,8 +123,38 @@ function ensureRuntimeDir(): void {
   }
 }
 
+/**
+ * Lavapipe compiles every shader for one SIMD width: 256 bits by default. On a CPU with AVX-512 the
+ * conv kernels run faster at 512 (BENCHMARKS.md, "Kernels"), so ask for it there, before the driver
+ * loads, unless LP_NATIVE_VECTOR_WIDTH is already set (the user's choice wins; `=256` keeps Mesa's
+ * default). Mesa's shader cache does not key its binaries on the width, so 512-bit ones are cached
+ * in a directory of their own (unless MESA_SHADER_CACHE_DIR is set). The adapter's description names
+ * the width ("llvmpipe (LLVM 15.0.6, 512 bits)"), and runs record it with the adapter.
+ */
+export function chooseVectorWidth(cpuFlags: string, env: Record<string, string | undefined>) {
+  if (env.LP_NATIVE_VECTOR_WIDTH !== undefined) return {};
+  if (!/\bavx512f\b/.test(cpuFlags) || !/\bavx512vl\b/.test(cpuFlags)) return {};
+  const set: Record<string, string> = { LP_NATIVE_VECTOR_WIDTH: "512" };
+  const home = env.XDG_CACHE_HOME ?? (env.HOME ? `${env.HOME}/.cache` : undefined);
+  if (env.MESA_SHADER_CACHE_DIR === undefined && home) {
+    set.MESA_SHADER_CACHE_DIR = `${home}/anogan-lavapipe-512`;
+  }
+  return set;
+}
+
+function setVectorWidth(): void {
+  try {
+    const flags = Deno.readTextFileSync("/proc/cpuinfo").split("\n").find((l) => l.startsWith("flags")) ?? "";
+    const set = chooseVectorWidth(flags, Deno.env.toObject());
+    for (const [name, value] of Object.entries(set)) Deno.env.set(name, value);
+  } catch {
+    // No /proc/cpuinfo, or not allowed to read it or the environment: Mesa's default width.
+  }
+}
+
 async function createGpu(): Promise<Gpu> {
   ensureRuntimeDir();
+  setVectorWidth();
   // deno-lint-ignore no-explicit-any
   const nav = (globalThis as any).navigator as Navigator | undefined;
   if (!nav?.gpu) throw new NoAdapterError("navigator.gpu is missing in this runtime");
@@ -146,6 +176,7 @@ async function createGpu(): Promise<Gpu> {
     maxComputeWorkgroupSizeX: al.maxComputeWorkgroupSizeX,
     maxComputeWorkgroupSizeY: al.maxComputeWorkgroupSizeY,
     maxComputeWorkgroupsPerDimension: al.maxComputeWorkgroupsPerDimension,
+    maxTextureDimension2D: al.maxTextureDimension2D,
   };
   const device = await adapter.requestDevice({ requiredLimits });
   const info = adapter.info;

@@ -14,7 +14,7 @@
 // are uploaded with a single writeBuffer per 64 KiB chunk just before the submit.
 
 import { getGpu, type Gpu, gpu, GpuError } from "./device.ts";
-import { BufferPool } from "./pool.ts";
+import { BufferPool, TEXEL_FORMAT, TexturePool } from "./pool.ts";
 
 /** Compile-time constants prepended to a kernel's source as `const NAME: type = value;`. */
 export type Constants = Record<string, number | boolean>;
@@ -25,16 +25,38 @@ export interface KernelDef {
   /** Entry point name (default `main`). */
   entry?: string;
   constants?: Constants;
-  /** Number of storage bindings (bindings 1..n); binding 0 is the uniform parameter block. */
+  /**
+   * Number of resource bindings (bindings 1..n); binding 0 is the uniform parameter block. They are
+   * storage buffers, except those listed in `textures` and `storageTextures`.
+   */
   storage: number;
-  /** Indices (0-based among the storage bindings) that the kernel writes; the rest are read-only. */
+  /** Indices (0-based among bindings 1..n) that the kernel writes; the rest are read-only. */
   writes: number[];
+  /** Indices (0-based among bindings 1..n) that are sampled float textures (`texture_2d<f32>`). */
+  textures?: readonly number[];
+  /** Indices (0-based among bindings 1..n) that are written rgba32float storage textures. */
+  storageTextures?: readonly number[];
 }
 
 export interface Binding {
   buffer: GPUBuffer;
   offset?: number;
   size?: number;
+}
+
+/** A pooled rgba32float texture bound to a kernel (TexturePool): its view is made once. */
+export interface TextureBinding {
+  texture: GPUTexture;
+  view: GPUTextureView;
+}
+
+/** What a dispatch binds after its uniform block: a buffer (whole or a range) or a texture. */
+export type Resource = GPUBuffer | Binding | TextureBinding;
+
+/** The bind-group resource for a binding. */
+export function bindingResource(b: Resource): GPUBindingResource {
+  if (b instanceof GPUBuffer) return { buffer: b };
+  return "view" in b ? b.view : b;
 }
 
 const KERNEL_DIR = new URL("../kernels/", import.meta.url);
@@ -138,6 +160,15 @@ export class Params {
 }
 
 const PARAM_BYTES = 256;
+
+const TEXTURE_FROM_WG = 64;
+const TEXTURE_FROM: KernelDef = {
+  file: "texture_from.wgsl",
+  constants: { WG: TEXTURE_FROM_WG },
+  storage: 2,
+  writes: [1],
+  storageTextures: [1],
+};
 const ARENA_CHUNK = 64 * 1024;
 
 interface ArenaChunk {
@@ -163,7 +194,7 @@ interface CompiledKernel {
 /** A recorded dispatch as the profiling hook sees it: enough to record it again (bench/profile.ts). */
 export interface DispatchRecord {
   def: KernelDef;
-  bindings: readonly (GPUBuffer | Binding)[];
+  bindings: readonly Resource[];
   /** A copy of the uniform parameter block (PARAM_BYTES bytes). */
   params: Uint8Array<ArrayBuffer>;
   workgroups: [number, number, number];
@@ -205,8 +236,11 @@ export class Runtime {
   /** The opt-in profiling hook (bench/profile.ts); null, the default, costs one test per dispatch. */
   profiler: Profiler | null = null;
 
+  readonly textures: TexturePool;
+
   constructor(readonly gpu: Gpu) {
     this.pool = new BufferPool(gpu.device);
+    this.textures = new TexturePool(gpu.device);
   }
 
   get device(): GPUDevice {
@@ -292,11 +326,12 @@ export class Runtime {
       { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: "uniform" } },
     ];
     for (let i = 0; i < def.storage; i++) {
-      entries.push({
-        binding: i + 1,
-        visibility: GPUShaderStage.COMPUTE,
-        buffer: { type: def.writes.includes(i) ? "storage" : "read-only-storage" },
-      });
+      const entry: GPUBindGroupLayoutEntry = { binding: i + 1, visibility: GPUShaderStage.COMPUTE };
+      if (def.textures?.includes(i)) entry.texture = { sampleType: "unfilterable-float" };
+      else if (def.storageTextures?.includes(i)) {
+        entry.storageTexture = { access: "write-only", format: TEXEL_FORMAT };
+      } else entry.buffer = { type: def.writes.includes(i) ? "storage" : "read-only-storage" };
+      entries.push(entry);
     }
     const device = this.device;
     const layout = device.createBindGroupLayout({ label: key, entries });
@@ -312,7 +347,7 @@ export class Runtime {
   /** Records one dispatch into the current recording. `label` keys the dispatch counter. */
   dispatch(
     def: KernelDef,
-    bindings: readonly (GPUBuffer | Binding)[],
+    bindings: readonly Resource[],
     params: Params,
     workgroups: readonly [number, number?, number?],
     label?: string,
@@ -329,10 +364,7 @@ export class Runtime {
     }
     const uniform = this.#writeParams(params);
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: uniform }];
-    bindings.forEach((b, i) => {
-      const resource = b instanceof GPUBuffer ? { buffer: b } : b;
-      entries.push({ binding: i + 1, resource });
-    });
+    bindings.forEach((b, i) => entries.push({ binding: i + 1, resource: bindingResource(b) }));
     const group = this.device.createBindGroup({ layout: kernel.layout, entries });
     pass.setPipeline(kernel.pipeline);
     pass.setBindGroup(0, group);
@@ -351,6 +383,26 @@ export class Runtime {
         label: name,
       });
     }
+  }
+
+  /**
+   * Records a copy of `src` (`height` rows of `width` vec4s, row-major) into a pooled rgba32float
+   * texture, for a kernel that reads an operand through the texture unit. Give it back with
+   * `releaseTexture` once the dispatches that read it are recorded.
+   */
+  textureFrom(src: GPUBuffer, width: number, height: number, label?: string): TextureBinding {
+    const max = this.gpu.limits.maxTextureDimension2D;
+    if (width > max || height > max) {
+      throw new Error(`a ${width} × ${height} texture exceeds the device's ${max} texels per dimension`);
+    }
+    const t = this.textures.acquire(width, height);
+    const params = new Params().u32(width, height);
+    this.dispatch(TEXTURE_FROM, [src, t], params, [Math.ceil(width / TEXTURE_FROM_WG), height], label);
+    return t;
+  }
+
+  releaseTexture(t: TextureBinding): void {
+    this.textures.release(t);
   }
 
   /** Records a buffer-to-buffer copy (ends the current compute pass). */

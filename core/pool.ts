@@ -74,3 +74,41 @@ export class BufferPool {
     return this.device.createBuffer({ size, usage: this.usage });
   }
 }
+
+/** The texel format of the runtime's textures: four f32 channels, a vec4 of a tensor's floats per texel. */
+export const TEXEL_FORMAT: GPUTextureFormat = "rgba32float";
+
+/**
+ * A pool of rgba32float textures, keyed by size. A released texture may be handed out again at once:
+ * the commands of a queue run in the order they are recorded, so a copy recorded into it later runs
+ * after every dispatch already recorded that reads it.
+ */
+export class TexturePool {
+  #free = new Map<string, { texture: GPUTexture; view: GPUTextureView }[]>();
+
+  constructor(private readonly device: GPUDevice) {}
+
+  acquire(width: number, height: number): { texture: GPUTexture; view: GPUTextureView } {
+    const found = this.#free.get(`${width}x${height}`)?.pop();
+    if (found) return found;
+    const texture = this.device.createTexture({
+      size: [width, height],
+      format: TEXEL_FORMAT,
+      usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.STORAGE_BINDING,
+    });
+    return { texture, view: texture.createView() };
+  }
+
+  release(t: { texture: GPUTexture; view: GPUTextureView }): void {
+    const key = `${t.texture.width}x${t.texture.height}`;
+    let list = this.#free.get(key);
+    if (!list) this.#free.set(key, list = []);
+    list.push(t);
+  }
+
+  /** Destroys every free texture. */
+  trim(): void {
+    for (const list of this.#free.values()) for (const t of list) t.texture.destroy();
+    this.#free.clear();
+  }
+}

@@ -25,18 +25,6 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> y: array<vec4<f32>>;
-
-// An output pixel: its image's first input row and the top-left corner of its window.
-struct Pixel { row: u32, iy0: i32, ix0: i32 }
-
-fn pixel(m: u32) -> Pixel {
-  let t = m / p.out_w;
-  let iy0 = i32((t % p.out_h) * p.stride_h) - i32(p.pad_h);
-  let ix0 = i32((m % p.out_w) * p.stride_w) - i32(p.pad_w);
-  return Pixel((t / p.out_h) * p.in_h, iy0, ix0);
-}
 
 // Where tap (ky, kx) of a pixel's window starts in x (in vec4s); ok is false in the padding.
 struct Tap { at: u32, ok: bool }
@@ -52,10 +40,23 @@ fn load(t: Tap, c4: u32) -> vec4<f32> {
   return select(vec4<f32>(), x[t.at + c4], t.ok); // padding reads as zero
 }
 
-// Four input channels (rows r … r + 3 of the weight, one vec4 of output channels each) as the
-// columns of a matrix: mac() takes them as four K steps.
+// Four input channels (weight rows r … r + 3, one vec4 of output channels each) as the columns of a
+// matrix: mac() takes them as four K steps.
 fn weights(r: u32, cout4: u32, col4: u32) -> mat4x4<f32> {
-  return mat4x4<f32>(w[r + col4], w[r + cout4 + col4], w[r + 2u * cout4 + col4], w[r + 3u * cout4 + col4]);
+  let at = r * cout4 + col4;
+  return mat4x4<f32>(w[at], w[at + cout4], w[at + 2u * cout4], w[at + 3u * cout4]);
+}
+@group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> y: array<vec4<f32>>;
+
+// An output pixel: its image's first input row and the top-left corner of its window.
+struct Pixel { row: u32, iy0: i32, ix0: i32 }
+
+fn pixel(m: u32) -> Pixel {
+  let t = m / p.out_w;
+  let iy0 = i32((t % p.out_h) * p.stride_h) - i32(p.pad_h);
+  let ix0 = i32((m % p.out_w) * p.stride_w) - i32(p.pad_w);
+  return Pixel((t / p.out_h) * p.in_h, iy0, ix0);
 }
 
 // acc + Σ_k a[k]·b[k], the four K steps in order (fused multiply-adds).
@@ -139,7 +140,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       let t28 = tap(q28, ky, kx, cin4); let t29 = tap(q29, ky, kx, cin4); let t30 = tap(q30, ky, kx, cin4); let t31 = tap(q31, ky, kx, cin4);
       let w_tap = (ky * p.kernel_w + kx) * p.in_c;
       for (var c4 = 0u; c4 < cin4; c4++) {
-        let r = (w_tap + 4u * c4) * cout4;
+        let r = w_tap + 4u * c4;
         let b0 = weights(r, cout4, col0); let b1 = weights(r, cout4, col1); let b2 = weights(r, cout4, col2); let b3 = weights(r, cout4, col3);
         let b4 = weights(r, cout4, col4); let b5 = weights(r, cout4, col5); let b6 = weights(r, cout4, col6); let b7 = weights(r, cout4, col7);
         let a0 = load(t0, c4);

@@ -25,19 +25,6 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> dy: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> dx: array<vec4<f32>>;
-
-// An input pixel of the phase: its image's first dy row, iy + pad, ix + pad, and its index in dx.
-struct Pixel { row: u32, iy: i32, ix: i32, at: u32 }
-
-fn pixel(q: u32, py: u32, px: u32, qh: u32, qw: u32) -> Pixel {
-  let t = q / qw;
-  let n = t / qh;
-  let iy = py + (t % qh) * p.stride_h;
-  let ix = px + (q % qw) * p.stride_w;
-  return Pixel(n * p.out_h, i32(iy + p.pad_h), i32(ix + p.pad_w), (n * p.in_h + iy) * p.in_w + ix);
-}
 
 // Where tap (ky, kx) of an input pixel reads dy (in vec4s); ok is false outside dy.
 struct Tap { at: u32, ok: bool }
@@ -58,6 +45,19 @@ fn load(t: Tap, co4: u32) -> vec4<f32> {
 fn weights(w_tap: u32, ci4: u32, cout4: u32, co4: u32) -> mat4x4<f32> {
   let r = (w_tap + 4u * ci4) * cout4 + co4;
   return transpose(mat4x4<f32>(w[r], w[r + cout4], w[r + 2u * cout4], w[r + 3u * cout4]));
+}
+@group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> dx: array<vec4<f32>>;
+
+// An input pixel of the phase: its image's first dy row, iy + pad, ix + pad, and its index in dx.
+struct Pixel { row: u32, iy: i32, ix: i32, at: u32 }
+
+fn pixel(q: u32, py: u32, px: u32, qh: u32, qw: u32) -> Pixel {
+  let t = q / qw;
+  let n = t / qh;
+  let iy = py + (t % qh) * p.stride_h;
+  let ix = px + (q % qw) * p.stride_w;
+  return Pixel(n * p.out_h, i32(iy + p.pad_h), i32(ix + p.pad_w), (n * p.in_h + iy) * p.in_w + ix);
 }
 
 // acc + Σ_k a[k]·b[k], the four K steps in order (fused multiply-adds).

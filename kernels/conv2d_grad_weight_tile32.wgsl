@@ -27,33 +27,6 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> dy: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> partial: array<vec4<f32>>;
-
-// A block of 4 weight rows: tap offset from the window corner (ky − pad, kx − pad), channels 4·c4….
-struct Rows { dy: i32, dx: i32, c4: u32 }
-
-fn rows_of(b: u32, cin4: u32) -> Rows {
-  let tap = b / cin4;
-  return Rows(i32(tap / p.kernel_w) - i32(p.pad_h), i32(tap % p.kernel_w) - i32(p.pad_w), b % cin4);
-}
-
-// An output pixel being walked: its index m, its image's first input row, and its (oy, ox).
-struct Pixel { m: u32, row: u32, oy: u32, ox: u32 }
-
-fn pixel(m: u32) -> Pixel {
-  let t = m / p.out_w;
-  return Pixel(m, (t / p.out_h) * p.in_h, t % p.out_h, m % p.out_w);
-}
-
-fn next(q: Pixel) -> Pixel {
-  var r = Pixel(q.m + 1u, q.row, q.oy, q.ox + 1u);
-  if (r.ox == p.out_w) {
-    r.ox = 0u;
-    r.oy += 1u;
-    if (r.oy == p.out_h) { r.oy = 0u; r.row += p.in_h; }
-  }
-  return r;
-}
 
 // x at a pixel's tap for a block of 4 input channels; zero in the padding and past the chunk.
 fn load_x(q: Pixel, end: u32, b: Rows, cin4: u32) -> vec4<f32> {
@@ -64,14 +37,42 @@ fn load_x(q: Pixel, end: u32, b: Rows, cin4: u32) -> vec4<f32> {
   return select(vec4<f32>(), x[at], ok);
 }
 
-// dy of four consecutive pixels for one vec4 of output channels, as the columns of a matrix: the
-// four K steps of mac(); pixels past the chunk read as zero.
-fn load_dy(q0: Pixel, end: u32, cout4: u32, col4: u32) -> mat4x4<f32> {
+// dy of four consecutive pixels q0 … q3 for one vec4 of output channels, as the columns of a matrix:
+// the four K steps of mac(); pixels past the chunk read as zero.
+fn load_dy(q0: Pixel, q1: Pixel, q2: Pixel, q3: Pixel, end: u32, cout4: u32, col4: u32) -> mat4x4<f32> {
   let at = min(q0.m, end - 1u) * cout4 + col4;
   return mat4x4<f32>(select(vec4<f32>(), dy[at], q0.m < end),
                      select(vec4<f32>(), dy[min(q0.m + 1u, end - 1u) * cout4 + col4], q0.m + 1u < end),
                      select(vec4<f32>(), dy[min(q0.m + 2u, end - 1u) * cout4 + col4], q0.m + 2u < end),
                      select(vec4<f32>(), dy[min(q0.m + 3u, end - 1u) * cout4 + col4], q0.m + 3u < end));
+}
+@group(0) @binding(3) var<storage, read_write> partial: array<vec4<f32>>;
+
+// A block of 4 weight rows: tap offset from the window corner (ky − pad, kx − pad), channels 4·c4….
+struct Rows { dy: i32, dx: i32, c4: u32 }
+
+fn rows_of(b: u32, cin4: u32) -> Rows {
+  let tap = b / cin4;
+  return Rows(i32(tap / p.kernel_w) - i32(p.pad_h), i32(tap % p.kernel_w) - i32(p.pad_w), b % cin4);
+}
+
+// An output pixel being walked: its index m, its image's first row in x and in dy, and its (oy, ox).
+struct Pixel { m: u32, row: u32, dy_row: u32, oy: u32, ox: u32 }
+
+fn pixel(m: u32) -> Pixel {
+  let t = m / p.out_w;
+  let n = t / p.out_h;
+  return Pixel(m, n * p.in_h, n * p.out_h, t % p.out_h, m % p.out_w);
+}
+
+fn next(q: Pixel) -> Pixel {
+  var r = Pixel(q.m + 1u, q.row, q.dy_row, q.oy, q.ox + 1u);
+  if (r.ox == p.out_w) {
+    r.ox = 0u;
+    r.oy += 1u;
+    if (r.oy == p.out_h) { r.oy = 0u; r.row += p.in_h; r.dy_row += p.out_h; }
+  }
+  return r;
 }
 
 // acc + Σ_k a[k]·b[k], the four K steps in order (fused multiply-adds).
@@ -142,10 +143,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     let q2 = next(q1);
     let q3 = next(q2);
     q = next(q3);
-    let b0 = load_dy(q0, m_end, cout4, col0); let b1 = load_dy(q0, m_end, cout4, col1);
-    let b2 = load_dy(q0, m_end, cout4, col2); let b3 = load_dy(q0, m_end, cout4, col3);
-    let b4 = load_dy(q0, m_end, cout4, col4); let b5 = load_dy(q0, m_end, cout4, col5);
-    let b6 = load_dy(q0, m_end, cout4, col6); let b7 = load_dy(q0, m_end, cout4, col7);
+    let b0 = load_dy(q0, q1, q2, q3, m_end, cout4, col0); let b1 = load_dy(q0, q1, q2, q3, m_end, cout4, col1);
+    let b2 = load_dy(q0, q1, q2, q3, m_end, cout4, col2); let b3 = load_dy(q0, q1, q2, q3, m_end, cout4, col3);
+    let b4 = load_dy(q0, q1, q2, q3, m_end, cout4, col4); let b5 = load_dy(q0, q1, q2, q3, m_end, cout4, col5);
+    let b6 = load_dy(q0, q1, q2, q3, m_end, cout4, col6); let b7 = load_dy(q0, q1, q2, q3, m_end, cout4, col7);
     let x0_0 = load_x(q0, m_end, r0, cin4); let x0_1 = load_x(q1, m_end, r0, cin4);
     let x0_2 = load_x(q2, m_end, r0, cin4); let x0_3 = load_x(q3, m_end, r0, cin4);
     let a0x = vec4<f32>(x0_0.x, x0_1.x, x0_2.x, x0_3.x);

@@ -25,10 +25,37 @@ const GENERATED_NOTE =
 /** kernel file name → WGSL source, for every generated kernel. */
 export function generateConvKernels(): Map<string, string> {
   return new Map([
-    ["conv2d_forward_tile32.wgsl", forwardKernel()],
-    ["conv2d_grad_input_tile32.wgsl", gradInputKernel()],
-    ["conv2d_grad_weight_tile32.wgsl", gradWeightKernel()],
+    ["conv2d_forward_tile32.wgsl", forwardKernel(BUFFER_OPERANDS)],
+    ["conv2d_grad_input_tile32.wgsl", gradInputKernel(BUFFER_OPERANDS)],
+    ["conv2d_grad_weight_tile32.wgsl", gradWeightKernel(BUFFER_OPERANDS)],
+    ["conv2d_forward_tile32tex.wgsl", forwardKernel(TEXTURE_OPERANDS)],
+    ["conv2d_grad_input_tile32tex.wgsl", gradInputKernel(TEXTURE_OPERANDS)],
+    ["conv2d_grad_weight_tile32tex.wgsl", gradWeightKernel(TEXTURE_OPERANDS)],
   ]);
+}
+
+/**
+ * Where a kernel reads its two GEMM operands from: storage buffers, or textures (the *_tile32tex
+ * kernels). Only the bindings and the load functions differ; the tile, the loop order and so every
+ * sum are the same, so both give the same bits.
+ */
+interface Operands {
+  texture: boolean;
+  /** Words for the header comment: how the operands are read. */
+  read: string;
+}
+
+const BUFFER_OPERANDS: Operands = { texture: false, read: "storage buffers" };
+const TEXTURE_OPERANDS: Operands = { texture: true, read: "textures" };
+
+/** The header note of a texture-operand kernel, after its buffer twin's header. */
+function textureNote(twin: string, layouts: string): string {
+  return `// Texture operands: the same kernel as ${twin}, reading its two GEMM operands through the texture
+// unit (textureLoad), whose loads cost less than storage-buffer loads on lavapipe; the sums and their
+// order are the buffer kernel's, so the results are bit-identical. Each operand is copied into an
+// rgba32float texture first (Runtime.textureFrom), one vec4 of channels per texel:
+${layouts}
+`;
 }
 
 // ------------------------------------------------------------------ spelling out the tile
@@ -127,20 +154,15 @@ const FORWARD_HEADER =
 // Dispatch: (ceil(N·OH·OW / (32·WG)), ceil(Cout / 32), 1).
 `;
 
-const FORWARD_FUNCTIONS = `@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
+const FORWARD_TEXTURES = textureNote(
+  "conv2d_forward_tile32.wgsl",
+  `//   x  [N,H,W,Cin/4]      as W·Cin/4 × N·H texels: x[n, iy, ix, c4] at (ix·Cin/4 + c4, n·H + iy)
+//   w  [kh,kw,Cin,Cout/4] as Cout/4 × kh·kw·Cin texels: w[row, col4] at (col4, row)
+// Bindings 1 and 2 are those textures; the rest as in the buffer kernel.`,
+);
+
+const FORWARD_BUFFER_LOADS = `@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> y: array<vec4<f32>>;
-
-// An output pixel: its image's first input row and the top-left corner of its window.
-struct Pixel { row: u32, iy0: i32, ix0: i32 }
-
-fn pixel(m: u32) -> Pixel {
-  let t = m / p.out_w;
-  let iy0 = i32((t % p.out_h) * p.stride_h) - i32(p.pad_h);
-  let ix0 = i32((m % p.out_w) * p.stride_w) - i32(p.pad_w);
-  return Pixel((t / p.out_h) * p.in_h, iy0, ix0);
-}
 
 // Where tap (ky, kx) of a pixel's window starts in x (in vec4s); ok is false in the padding.
 struct Tap { at: u32, ok: bool }
@@ -156,10 +178,49 @@ fn load(t: Tap, c4: u32) -> vec4<f32> {
   return select(vec4<f32>(), x[t.at + c4], t.ok); // padding reads as zero
 }
 
-// Four input channels (rows r … r + 3 of the weight, one vec4 of output channels each) as the
-// columns of a matrix: mac() takes them as four K steps.
+// Four input channels (weight rows r … r + 3, one vec4 of output channels each) as the columns of a
+// matrix: mac() takes them as four K steps.
 fn weights(r: u32, cout4: u32, col4: u32) -> mat4x4<f32> {
-  return mat4x4<f32>(w[r + col4], w[r + cout4 + col4], w[r + 2u * cout4 + col4], w[r + 3u * cout4 + col4]);
+  let at = r * cout4 + col4;
+  return mat4x4<f32>(w[at], w[at + cout4], w[at + 2u * cout4], w[at + 3u * cout4]);
+}`;
+
+const FORWARD_TEXTURE_LOADS = `@group(0) @binding(1) var x: texture_2d<f32>;
+@group(0) @binding(2) var w: texture_2d<f32>;
+
+// Where tap (ky, kx) of a pixel's window starts in x's texture (column u, row v); ok is false in the
+// padding.
+struct Tap { u: u32, v: u32, ok: bool }
+
+fn tap(q: Pixel, ky: u32, kx: u32, cin4: u32) -> Tap {
+  let iy = q.iy0 + i32(ky);
+  let ix = q.ix0 + i32(kx);
+  let ok = iy >= 0 && iy < i32(p.in_h) && ix >= 0 && ix < i32(p.in_w);
+  return Tap(select(0u, u32(ix) * cin4, ok), select(0u, q.row + u32(iy), ok), ok);
+}
+
+fn load(t: Tap, c4: u32) -> vec4<f32> {
+  return select(vec4<f32>(), textureLoad(x, vec2<u32>(t.u + c4, t.v), 0), t.ok); // padding reads as zero
+}
+
+// Four input channels (weight rows r … r + 3, one vec4 of output channels each) as the columns of a
+// matrix: mac() takes them as four K steps.
+fn weights(r: u32, cout4: u32, col4: u32) -> mat4x4<f32> {
+  return mat4x4<f32>(textureLoad(w, vec2<u32>(col4, r), 0), textureLoad(w, vec2<u32>(col4, r + 1u), 0),
+                     textureLoad(w, vec2<u32>(col4, r + 2u), 0), textureLoad(w, vec2<u32>(col4, r + 3u), 0));
+}`;
+
+const FORWARD_FUNCTIONS = `@group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> y: array<vec4<f32>>;
+
+// An output pixel: its image's first input row and the top-left corner of its window.
+struct Pixel { row: u32, iy0: i32, ix0: i32 }
+
+fn pixel(m: u32) -> Pixel {
+  let t = m / p.out_w;
+  let iy0 = i32((t % p.out_h) * p.stride_h) - i32(p.pad_h);
+  let ix0 = i32((m % p.out_w) * p.stride_w) - i32(p.pad_w);
+  return Pixel((t / p.out_h) * p.in_h, iy0, ix0);
 }
 
 ${MAC}
@@ -178,10 +239,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let n4 = wid.y * 8u;
   // Column blocks, clamped to the last one.`;
 
-function forwardKernel(): string {
+function forwardKernel(o: Operands): string {
   return source([
-    header(FORWARD_HEADER),
+    header(FORWARD_HEADER + (o.texture ? FORWARD_TEXTURES : "")),
     params("has_bias"),
+    o.texture ? FORWARD_TEXTURE_LOADS : FORWARD_BUFFER_LOADS,
     FORWARD_FUNCTIONS,
     ...perColumnBlock("  ", (j) => `let col${j} = min(n4 + ${j}u, cout4 - 1u);`),
     "  // Output pixels, clamped to the last one.",
@@ -192,7 +254,7 @@ function forwardKernel(): string {
     ...spellOut(TILE_ROWS, 4, "      ", (i) => `let t${i} = tap(q${i}, ky, kx, cin4);`),
     "      let w_tap = (ky * p.kernel_w + kx) * p.in_c;",
     "      for (var c4 = 0u; c4 < cin4; c4++) {",
-    "        let r = (w_tap + 4u * c4) * cout4;",
+    "        let r = w_tap + 4u * c4;",
     ...perColumnBlock("        ", (j) => `let b${j} = weights(r, cout4, col${j});`),
     ...range(TILE_ROWS).flatMap((i) => [
       `        let a${i} = load(t${i}, c4);`,
@@ -231,21 +293,15 @@ const GRAD_INPUT_HEADER =
 // Dispatch: (ceil(N·⌈H/sh⌉·⌈W/sw⌉ / (32·WG)), ceil(Cin / 32), sh·sw).
 `;
 
-const GRAD_INPUT_FUNCTIONS = `@group(0) @binding(1) var<storage, read> dy: array<vec4<f32>>;
+const GRAD_INPUT_TEXTURES = textureNote(
+  "conv2d_grad_input_tile32.wgsl",
+  `//   dy [N,OH,OW,Cout/4]   as OW·Cout/4 × N·OH texels: dy[n, oy, ox, c4] at (ox·Cout/4 + c4, n·OH + oy)
+//   w  [kh,kw,Cin,Cout/4] as Cout/4 × kh·kw·Cin texels: w[row, col4] at (col4, row)
+// Bindings 1 and 2 are those textures; the rest as in the buffer kernel.`,
+);
+
+const GRAD_INPUT_BUFFER_LOADS = `@group(0) @binding(1) var<storage, read> dy: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> dx: array<vec4<f32>>;
-
-// An input pixel of the phase: its image's first dy row, iy + pad, ix + pad, and its index in dx.
-struct Pixel { row: u32, iy: i32, ix: i32, at: u32 }
-
-fn pixel(q: u32, py: u32, px: u32, qh: u32, qw: u32) -> Pixel {
-  let t = q / qw;
-  let n = t / qh;
-  let iy = py + (t % qh) * p.stride_h;
-  let ix = px + (q % qw) * p.stride_w;
-  return Pixel(n * p.out_h, i32(iy + p.pad_h), i32(ix + p.pad_w), (n * p.in_h + iy) * p.in_w + ix);
-}
 
 // Where tap (ky, kx) of an input pixel reads dy (in vec4s); ok is false outside dy.
 struct Tap { at: u32, ok: bool }
@@ -266,6 +322,45 @@ fn load(t: Tap, co4: u32) -> vec4<f32> {
 fn weights(w_tap: u32, ci4: u32, cout4: u32, co4: u32) -> mat4x4<f32> {
   let r = (w_tap + 4u * ci4) * cout4 + co4;
   return transpose(mat4x4<f32>(w[r], w[r + cout4], w[r + 2u * cout4], w[r + 3u * cout4]));
+}`;
+
+const GRAD_INPUT_TEXTURE_LOADS = `@group(0) @binding(1) var dy: texture_2d<f32>;
+@group(0) @binding(2) var w: texture_2d<f32>;
+
+// Where tap (ky, kx) of an input pixel reads dy's texture (column u, row v); ok is false outside dy.
+struct Tap { u: u32, v: u32, ok: bool }
+
+fn tap(q: Pixel, ky: u32, kx: u32, cout4: u32) -> Tap {
+  let oy = (q.iy - i32(ky)) / i32(p.stride_h); // exact: the phase makes it divisible
+  let ox = (q.ix - i32(kx)) / i32(p.stride_w);
+  let ok = q.iy >= i32(ky) && oy < i32(p.out_h) && q.ix >= i32(kx) && ox < i32(p.out_w);
+  return Tap(select(0u, u32(ox) * cout4, ok), select(0u, q.row + u32(oy), ok), ok);
+}
+
+fn load(t: Tap, co4: u32) -> vec4<f32> {
+  return select(vec4<f32>(), textureLoad(dy, vec2<u32>(t.u + co4, t.v), 0), t.ok); // outside dy reads as zero
+}
+
+// Four input channels' weights for output channels 4·co4 … 4·co4 + 3, transposed so that mac()
+// takes the four output channels as K steps and yields the four input channels.
+fn weights(w_tap: u32, ci4: u32, cout4: u32, co4: u32) -> mat4x4<f32> {
+  let r = w_tap + 4u * ci4;
+  return transpose(mat4x4<f32>(textureLoad(w, vec2<u32>(co4, r), 0), textureLoad(w, vec2<u32>(co4, r + 1u), 0),
+                               textureLoad(w, vec2<u32>(co4, r + 2u), 0), textureLoad(w, vec2<u32>(co4, r + 3u), 0)));
+}`;
+
+const GRAD_INPUT_FUNCTIONS = `@group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> dx: array<vec4<f32>>;
+
+// An input pixel of the phase: its image's first dy row, iy + pad, ix + pad, and its index in dx.
+struct Pixel { row: u32, iy: i32, ix: i32, at: u32 }
+
+fn pixel(q: u32, py: u32, px: u32, qh: u32, qw: u32) -> Pixel {
+  let t = q / qw;
+  let n = t / qh;
+  let iy = py + (t % qh) * p.stride_h;
+  let ix = px + (q % qw) * p.stride_w;
+  return Pixel(n * p.out_h, i32(iy + p.pad_h), i32(ix + p.pad_w), (n * p.in_h + iy) * p.in_w + ix);
 }
 
 ${MAC}
@@ -289,12 +384,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let n4 = wid.y * 8u;
   // Column blocks (input channels), clamped to the last one.`;
 
-function gradInputKernel(): string {
+function gradInputKernel(o: Operands): string {
   const clampedPixel = (i: number) =>
     `let q${i} = pixel(min(first + ${i}u * WG, pixels - 1u), py, px, qh, qw);`;
   return source([
-    header(GRAD_INPUT_HEADER),
+    header(GRAD_INPUT_HEADER + (o.texture ? GRAD_INPUT_TEXTURES : "")),
     params("has_bias"),
+    o.texture ? GRAD_INPUT_TEXTURE_LOADS : GRAD_INPUT_BUFFER_LOADS,
     GRAD_INPUT_FUNCTIONS,
     ...perColumnBlock("  ", (j) => `let col${j} = min(n4 + ${j}u, cin4 - 1u);`),
     "  // Input pixels of the phase, clamped to the last one.",
@@ -348,35 +444,15 @@ const GRAD_WEIGHT_HEADER =
 // Dispatch: (ceil(kh·kw·Cin/4 / (8·WG)), ceil(Cout / 32), chunks).
 `;
 
-const GRAD_WEIGHT_FUNCTIONS = `@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
+const GRAD_WEIGHT_TEXTURES = textureNote(
+  "conv2d_grad_weight_tile32.wgsl",
+  `//   x  [N,H,W,Cin/4]    as W·Cin/4 × N·H texels: x[n, iy, ix, c4] at (ix·Cin/4 + c4, n·H + iy)
+//   dy [N,OH,OW,Cout/4] as OW·Cout/4 × N·OH texels: dy[n, oy, ox, c4] at (ox·Cout/4 + c4, n·OH + oy)
+// Bindings 1 and 2 are those textures; binding 3 as in the buffer kernel.`,
+);
+
+const GRAD_WEIGHT_BUFFER_LOADS = `@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> dy: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> partial: array<vec4<f32>>;
-
-// A block of 4 weight rows: tap offset from the window corner (ky − pad, kx − pad), channels 4·c4….
-struct Rows { dy: i32, dx: i32, c4: u32 }
-
-fn rows_of(b: u32, cin4: u32) -> Rows {
-  let tap = b / cin4;
-  return Rows(i32(tap / p.kernel_w) - i32(p.pad_h), i32(tap % p.kernel_w) - i32(p.pad_w), b % cin4);
-}
-
-// An output pixel being walked: its index m, its image's first input row, and its (oy, ox).
-struct Pixel { m: u32, row: u32, oy: u32, ox: u32 }
-
-fn pixel(m: u32) -> Pixel {
-  let t = m / p.out_w;
-  return Pixel(m, (t / p.out_h) * p.in_h, t % p.out_h, m % p.out_w);
-}
-
-fn next(q: Pixel) -> Pixel {
-  var r = Pixel(q.m + 1u, q.row, q.oy, q.ox + 1u);
-  if (r.ox == p.out_w) {
-    r.ox = 0u;
-    r.oy += 1u;
-    if (r.oy == p.out_h) { r.oy = 0u; r.row += p.in_h; }
-  }
-  return r;
-}
 
 // x at a pixel's tap for a block of 4 input channels; zero in the padding and past the chunk.
 fn load_x(q: Pixel, end: u32, b: Rows, cin4: u32) -> vec4<f32> {
@@ -387,14 +463,69 @@ fn load_x(q: Pixel, end: u32, b: Rows, cin4: u32) -> vec4<f32> {
   return select(vec4<f32>(), x[at], ok);
 }
 
-// dy of four consecutive pixels for one vec4 of output channels, as the columns of a matrix: the
-// four K steps of mac(); pixels past the chunk read as zero.
-fn load_dy(q0: Pixel, end: u32, cout4: u32, col4: u32) -> mat4x4<f32> {
+// dy of four consecutive pixels q0 … q3 for one vec4 of output channels, as the columns of a matrix:
+// the four K steps of mac(); pixels past the chunk read as zero.
+fn load_dy(q0: Pixel, q1: Pixel, q2: Pixel, q3: Pixel, end: u32, cout4: u32, col4: u32) -> mat4x4<f32> {
   let at = min(q0.m, end - 1u) * cout4 + col4;
   return mat4x4<f32>(select(vec4<f32>(), dy[at], q0.m < end),
                      select(vec4<f32>(), dy[min(q0.m + 1u, end - 1u) * cout4 + col4], q0.m + 1u < end),
                      select(vec4<f32>(), dy[min(q0.m + 2u, end - 1u) * cout4 + col4], q0.m + 2u < end),
                      select(vec4<f32>(), dy[min(q0.m + 3u, end - 1u) * cout4 + col4], q0.m + 3u < end));
+}`;
+
+const GRAD_WEIGHT_TEXTURE_LOADS = `@group(0) @binding(1) var x: texture_2d<f32>;
+@group(0) @binding(2) var dy: texture_2d<f32>;
+
+// x at a pixel's tap for a block of 4 input channels; zero in the padding and past the chunk.
+fn load_x(q: Pixel, end: u32, b: Rows, cin4: u32) -> vec4<f32> {
+  let iy = i32(q.oy * p.stride_h) + b.dy;
+  let ix = i32(q.ox * p.stride_w) + b.dx;
+  let ok = q.m < end && iy >= 0 && iy < i32(p.in_h) && ix >= 0 && ix < i32(p.in_w);
+  let at = vec2<u32>(select(0u, u32(ix) * cin4 + b.c4, ok), select(0u, q.row + u32(iy), ok));
+  return select(vec4<f32>(), textureLoad(x, at, 0), ok);
+}
+
+// dy at one pixel for one vec4 of output channels; zero past the chunk.
+fn dy_at(q: Pixel, end: u32, cout4: u32, col4: u32) -> vec4<f32> {
+  let ok = q.m < end;
+  let at = vec2<u32>(select(0u, q.ox * cout4 + col4, ok), select(0u, q.dy_row + q.oy, ok));
+  return select(vec4<f32>(), textureLoad(dy, at, 0), ok);
+}
+
+// dy of four consecutive pixels q0 … q3 for one vec4 of output channels, as the columns of a matrix:
+// the four K steps of mac(); pixels past the chunk read as zero.
+fn load_dy(q0: Pixel, q1: Pixel, q2: Pixel, q3: Pixel, end: u32, cout4: u32, col4: u32) -> mat4x4<f32> {
+  return mat4x4<f32>(dy_at(q0, end, cout4, col4), dy_at(q1, end, cout4, col4),
+                     dy_at(q2, end, cout4, col4), dy_at(q3, end, cout4, col4));
+}`;
+
+const GRAD_WEIGHT_FUNCTIONS = `@group(0) @binding(3) var<storage, read_write> partial: array<vec4<f32>>;
+
+// A block of 4 weight rows: tap offset from the window corner (ky − pad, kx − pad), channels 4·c4….
+struct Rows { dy: i32, dx: i32, c4: u32 }
+
+fn rows_of(b: u32, cin4: u32) -> Rows {
+  let tap = b / cin4;
+  return Rows(i32(tap / p.kernel_w) - i32(p.pad_h), i32(tap % p.kernel_w) - i32(p.pad_w), b % cin4);
+}
+
+// An output pixel being walked: its index m, its image's first row in x and in dy, and its (oy, ox).
+struct Pixel { m: u32, row: u32, dy_row: u32, oy: u32, ox: u32 }
+
+fn pixel(m: u32) -> Pixel {
+  let t = m / p.out_w;
+  let n = t / p.out_h;
+  return Pixel(m, n * p.in_h, n * p.out_h, t % p.out_h, m % p.out_w);
+}
+
+fn next(q: Pixel) -> Pixel {
+  var r = Pixel(q.m + 1u, q.row, q.dy_row, q.oy, q.ox + 1u);
+  if (r.ox == p.out_w) {
+    r.ox = 0u;
+    r.oy += 1u;
+    if (r.oy == p.out_h) { r.oy = 0u; r.row += p.in_h; r.dy_row += p.out_h; }
+  }
+  return r;
 }
 
 ${MAC}
@@ -450,11 +581,12 @@ function storeRowBlock(i: number): string[] {
   ];
 }
 
-function gradWeightKernel(): string {
+function gradWeightKernel(o: Operands): string {
   const clampedRows = (i: number) => `let r${i} = rows_of(min(b0 + ${i}u * WG, blocks - 1u), cin4);`;
   return source([
-    header(GRAD_WEIGHT_HEADER),
+    header(GRAD_WEIGHT_HEADER + (o.texture ? GRAD_WEIGHT_TEXTURES : "")),
     params("chunk"),
+    o.texture ? GRAD_WEIGHT_TEXTURE_LOADS : GRAD_WEIGHT_BUFFER_LOADS,
     GRAD_WEIGHT_FUNCTIONS,
     ...perColumnBlock("  ", (j) => `let col${j} = min(n4 + ${j}u, cout4 - 1u);`),
     "  // Row blocks, clamped to the last one.",
@@ -467,7 +599,12 @@ function gradWeightKernel(): string {
     "    let q2 = next(q1);",
     "    let q3 = next(q2);",
     "    q = next(q3);",
-    ...spellOut(COLUMN_BLOCKS, 2, "    ", (j) => `let b${j} = load_dy(q0, m_end, cout4, col${j});`),
+    ...spellOut(
+      COLUMN_BLOCKS,
+      2,
+      "    ",
+      (j) => `let b${j} = load_dy(q0, q1, q2, q3, m_end, cout4, col${j});`,
+    ),
     ...range(WEIGHT_ROW_BLOCKS).flatMap(accumulateRowBlock),
     "  }",
     "  let base = wid.z * p.kernel_h * p.kernel_w * p.in_c;",

@@ -6,6 +6,12 @@ import assert from "node:assert/strict";
 import * as T from "../core/mod.ts";
 import { assertClose, gpu, TestRng } from "./helpers.ts";
 import * as O from "./oracle_conv.ts";
+import {
+  conv2dGeometry,
+  convKernelFile,
+  convTranspose2dGeometry,
+  setTexturePrograms,
+} from "../core/ops/conv.ts";
 
 const runtime = await gpu();
 
@@ -188,6 +194,110 @@ for (const variant of ["cpu", "gpu"] as const) {
     }
   });
 }
+
+/** The kernel files a case dispatches: forward, input gradient, weight gradient. */
+function caseKernels(c: ConvCase): string[] {
+  const x = T.zeros(c.x), w = T.zeros(weightShape(c));
+  const args = { stride: c.stride, padding: c.padding, outputPadding: c.outputPadding };
+  const g = c.kind === "conv2d"
+    ? conv2dGeometry(x, w, undefined, args)
+    : convTranspose2dGeometry(x, w, undefined, args);
+  x.dispose();
+  w.dispose();
+  // A transposed conv's forward is conv2d's input gradient and its input gradient conv2d's forward.
+  const dirs = c.kind === "conv2d"
+    ? (["forward", "grad_input", "grad_weight"] as const)
+    : (["grad_input", "forward", "grad_weight"] as const);
+  return dirs.map((d) => convKernelFile(d, g));
+}
+
+Deno.test("texture-operand conv kernels (cpu) give the buffer kernels' bits, forward and both gradients", async () => {
+  T.setConvVariant("cpu");
+  const r = new TestRng(606);
+  const cases: ConvCase[] = [];
+  for (const kind of ["conv2d", "convTranspose2d"] as const) {
+    for (let k = 0; k < 6; k++) {
+      const c = randomCase(r, kind);
+      cases.push({ ...c, x: [c.x[0], c.x[1], c.x[2], r.pick([4, 8, 12, 32])], outC: r.pick([4, 8, 16, 36]) });
+    }
+  }
+  // Split-K weight gradients (chunks ending inside an image), and a layer wider than one tile.
+  const base = { kernel: 5, stride: 2, padding: 2, bias: true };
+  cases.push({ kind: "conv2d", x: [11, 13, 13, 8], outC: 8, outputPadding: 0, ...base });
+  cases.push({ kind: "convTranspose2d", x: [11, 7, 7, 8], outC: 8, outputPadding: 1, ...base });
+  cases.push({
+    kind: "conv2d",
+    x: [2, 8, 8, 64],
+    outC: 64,
+    kernel: 4,
+    stride: 2,
+    padding: 1,
+    outputPadding: 0,
+    bias: false,
+  });
+  try {
+    for (const c of cases) {
+      const what = describeCase(c);
+      const x = r.normal(O_size(c.x)), w = r.normal(O_size(weightShape(c)));
+      const b = c.bias ? r.normal(c.outC) : null;
+      const n = O_size(oracle(c, x, w, b).shape);
+      const data = {
+        x: Float32Array.from(x),
+        w: Float32Array.from(w),
+        b: b && Float32Array.from(b),
+        gy: Float32Array.from(r.normal(n)),
+      };
+      const results: Awaited<ReturnType<typeof runCase>>[] = [];
+      for (const on of [true, false]) {
+        setTexturePrograms(on);
+        const files = caseKernels(c);
+        assert.ok(
+          files.every((f) => f.endsWith(on ? "_tile32tex.wgsl" : "_tile32.wgsl")),
+          `${what}: ${files}`,
+        );
+        results.push(await runCase(c, data));
+      }
+      assert.deepEqual(results[0].out, results[1].out, `${what}: forward`);
+      results[0].grads.forEach((gr, i) =>
+        assert.deepEqual(gr, results[1].grads[i], `${what}: gradient ${i}`)
+      );
+    }
+  } finally {
+    setTexturePrograms(true);
+    T.setConvVariant(null);
+  }
+});
+
+Deno.test("an operand too large for a texture falls back to the buffer kernels", () => {
+  T.setConvVariant("cpu");
+  try {
+    const max = runtime.gpu.limits.maxTextureDimension2D;
+    // N·H rows of x exceed the limit by one image; the same layer one image smaller fits.
+    const h = 16, images = Math.floor(max / h) + 1;
+    const g = (n: number) => ({
+      batch: n,
+      inH: h,
+      inW: h,
+      inC: 8,
+      outH: h / 2,
+      outW: h / 2,
+      outC: 8,
+      kernelH: 4,
+      kernelW: 4,
+      strideH: 2,
+      strideW: 2,
+      padH: 1,
+      padW: 1,
+    });
+    assert.equal(convKernelFile("forward", g(images)), "conv2d_forward_tile32.wgsl");
+    assert.equal(convKernelFile("grad_weight", g(images)), "conv2d_grad_weight_tile32.wgsl");
+    assert.equal(convKernelFile("forward", g(images - 1)), "conv2d_forward_tile32tex.wgsl");
+    // dy's N·OH rows fit in both: the input gradient reads x through neither operand.
+    assert.equal(convKernelFile("grad_input", g(images)), "conv2d_grad_input_tile32tex.wgsl");
+  } finally {
+    T.setConvVariant(null);
+  }
+});
 
 Deno.test("one-channel kernels (cpu): conv2d from and convTranspose2d to one channel match the oracle", async () => {
   T.setConvVariant("cpu");

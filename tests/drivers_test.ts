@@ -1,9 +1,9 @@
 // Kernel variants by driver: which driver an adapter's info names, which conv variant each driver
 // gets, the fall-back to the known-good variant when a kernel fails to compile or takes too long,
-// and the adapter script on SwiftShader where its driver is installed.
+// the adapter script on SwiftShader where its driver is installed, and lavapipe's vector width.
 
 import assert from "node:assert/strict";
-import { type AdapterDriver, type AdapterIdentity, driverOf } from "../core/device.ts";
+import { type AdapterDriver, type AdapterIdentity, chooseVectorWidth, driverOf } from "../core/device.ts";
 import { KernelCompileError, type KernelDef } from "../core/kernel.ts";
 import {
   type ConvVariant,
@@ -176,4 +176,26 @@ Deno.test({
     assert.match(text, /SwiftShader/);
     assert.match(text, /driver swiftshader: "gpu" conv kernels/);
   },
+});
+
+Deno.test("lavapipe's vector width: 512 bits on an AVX-512 CPU, in a shader cache of its own, unless the user chose", () => {
+  const avx512 = "flags : fpu sse avx2 fma avx512f avx512dq avx512vl avx512bw";
+  const home = { HOME: "/home/u" };
+  assert.deepEqual(chooseVectorWidth(avx512, home), {
+    LP_NATIVE_VECTOR_WIDTH: "512",
+    MESA_SHADER_CACHE_DIR: "/home/u/.cache/anogan-lavapipe-512",
+  });
+  assert.deepEqual(chooseVectorWidth(avx512, { ...home, XDG_CACHE_HOME: "/c" }), {
+    LP_NATIVE_VECTOR_WIDTH: "512",
+    MESA_SHADER_CACHE_DIR: "/c/anogan-lavapipe-512",
+  });
+  // The user's cache directory and width are kept; without a home, only the width is set.
+  assert.deepEqual(chooseVectorWidth(avx512, { ...home, MESA_SHADER_CACHE_DIR: "/m" }), {
+    LP_NATIVE_VECTOR_WIDTH: "512",
+  });
+  assert.deepEqual(chooseVectorWidth(avx512, {}), { LP_NATIVE_VECTOR_WIDTH: "512" });
+  assert.deepEqual(chooseVectorWidth(avx512, { ...home, LP_NATIVE_VECTOR_WIDTH: "256" }), {});
+  // No AVX-512 (or only part of it): Mesa's default.
+  assert.deepEqual(chooseVectorWidth("flags : fpu sse avx2 fma", home), {});
+  assert.deepEqual(chooseVectorWidth("flags : avx2 avx512f", home), {});
 });

@@ -14,10 +14,10 @@ for (const [name, wgsl] of generated) {
   });
 }
 
-Deno.test("every written-out *_tile32.wgsl kernel comes from the generator", async () => {
+Deno.test("every written-out *_tile32.wgsl and *_tile32tex.wgsl kernel comes from the generator", async () => {
   const tile32 = [];
   for await (const entry of Deno.readDir(KERNELS_DIR)) {
-    if (entry.name.endsWith("_tile32.wgsl")) tile32.push(entry.name);
+    if (/_tile32(tex)?\.wgsl$/.test(entry.name)) tile32.push(entry.name);
   }
   assert.deepEqual(tile32.sort(), [...generated.keys()].sort());
 });
