@@ -5,7 +5,7 @@ import { UsageError } from "./util.ts";
 
 /** The benchmarks, each a module beside this one, with what it measures. */
 export const TARGETS: Record<string, string> = {
-  runtime: "dispatch overhead inside one submit, elementwise bandwidth",
+  runtime: "dispatch overhead inside one submit, elementwise and batch-norm bandwidth",
   kernels: "every layer of the 64×64 DCGAN and the G forward, against TensorFlow.js and PyTorch",
   train: "images/s of one DCGAN training step, against TensorFlow.js and PyTorch",
   mapping: "latent-mapping throughput per batch size, against TensorFlow.js and PyTorch",

@@ -1,11 +1,14 @@
 // batchNorm2d: training and eval forward and gradients (x, γ, β) against the float64 oracle on random
-// shapes, running statistics after 3 training steps and eval output against PyTorch, determinism,
-// argument errors, and no reduction for frozen parameters in eval mode.
+// shapes and on shapes picked for each way the passes split the rows (vec4 or scalar channel groups,
+// a short last chunk or row block, more channel groups than a workgroup), running statistics after 3
+// training steps and eval output against PyTorch, determinism, argument errors, and no reduction for
+// frozen parameters in eval mode.
 
 import assert from "node:assert/strict";
 import * as T from "../core/mod.ts";
 import { assertClose, gpu, TestRng } from "./helpers.ts";
 import * as O from "./oracle_conv.ts";
+import { batchNormLayout, BLOCK_ROWS } from "../core/ops/batchnorm.ts";
 
 await gpu();
 
@@ -92,6 +95,85 @@ Deno.test("batchNorm2d over many rows (chunked reductions) matches the oracle an
   assert.deepEqual(runs[1].out, runs[0].out);
   runs[0].grads.forEach((g, i) => assert.deepEqual(runs[1].grads[i], g));
 });
+
+const layoutCases: {
+  what: string;
+  shape: number[];
+  training: boolean;
+  offset?: number;
+  layout: (l: ReturnType<typeof batchNormLayout>) => boolean;
+}[] = [
+  {
+    what: "vec4 channel groups, several chunks, a short last chunk and a one-row last row block",
+    shape: [5, 7, 11, 8],
+    training: true,
+    layout: (l) => l.lanes === 4 && l.chunks > 1 && l.rows % l.chunkRows !== 0 && l.rows % BLOCK_ROWS === 1,
+  },
+  {
+    what: "vec4 channel groups in eval mode, a short last row block",
+    shape: [5, 7, 11, 8],
+    training: false,
+    layout: (l) => l.lanes === 4 && l.rows % BLOCK_ROWS !== 0,
+  },
+  {
+    what: "vec4, more channel groups than a workgroup, one chunk",
+    shape: [2, 5, 5, 516],
+    training: true,
+    layout: (l) => l.lanes === 4 && l.groups > 64 && l.chunks === 1,
+  },
+  {
+    what: "vec4, many rows in chunks, the mean far from zero against the spread",
+    shape: [7, 17, 19, 12],
+    training: true,
+    offset: 40,
+    layout: (l) => l.lanes === 4 && l.chunks > 8 && l.rows % l.chunkRows !== 0,
+  },
+  {
+    what: "scalar channels (C = 6), many chunks, a short last chunk",
+    shape: [4, 31, 35, 6],
+    training: true,
+    layout: (l) => l.lanes === 1 && l.chunks > 8 && l.rows % l.chunkRows !== 0,
+  },
+  {
+    what: "vec4, three rows: one chunk, one row block",
+    shape: [3, 1, 1, 4],
+    training: true,
+    layout: (l) => l.lanes === 4 && l.chunks === 1 && l.rows === 3,
+  },
+];
+
+for (const c of layoutCases) {
+  Deno.test(`batchNorm2d matches the oracle and repeats bit for bit: ${c.what}`, async () => {
+    const C = c.shape[3], n = c.shape.reduce((a, b) => a * b, 1);
+    const layout = batchNormLayout(n / C, C);
+    assert.ok(c.layout(layout), `[${c.shape}] no longer splits as the case says: ${JSON.stringify(layout)}`);
+    const r = new TestRng(13);
+    // x rounded to f32 first, so that the oracle sees the values the GPU does.
+    const x = Float64Array.from(f32(r.normal(n).map((v) => 2 * v + (c.offset ?? -1)))), gy = r.normal(n);
+    const gamma = r.normal(C).map((v) => 1 + 0.3 * v), beta = r.normal(C);
+    const rm = r.normal(C), rv = r.uniform(C, 0.5, 2);
+    const ref = O.batchNorm(x, C, gamma, beta, { training: c.training, runningMean: rm, runningVar: rv });
+    const runs: BnRun[] = [];
+    for (let k = 0; k < 2; k++) {
+      const runningMean = T.Tensor.from(f32(rm), [C]), runningVar = T.Tensor.from(f32(rv), [C]);
+      runs.push(
+        await runBatchNorm(c.shape, x, gamma, beta, gy, { training: c.training, runningMean, runningVar }),
+      );
+      runningMean.dispose();
+      runningVar.dispose();
+    }
+    const what = `batchNorm2d ${c.training ? "training" : "eval"} x [${c.shape}]`;
+    assertClose(runs[0].out, ref.out, `${what}: forward`);
+    ref.vjp(gy).forEach((g, i) =>
+      assertClose(runs[0].grads[i], g, `${what}: gradient ${["x", "γ", "β"][i]}`)
+    );
+    assertClose(runs[0].runningMean, ref.runningMean, `${what}: running mean`);
+    assertClose(runs[0].runningVar, ref.runningVar, `${what}: running variance`);
+    assert.deepEqual(runs[1].out, runs[0].out, `${what}: forward differs between two runs`);
+    runs[0].grads.forEach((g, i) => assert.deepEqual(runs[1].grads[i], g, `${what}: gradient ${i} differs`));
+    assert.deepEqual(runs[1].runningVar, runs[0].runningVar, `${what}: running variance differs`);
+  });
+}
 
 // ---- PyTorch fixtures -----------------------------------------------------------------------------
 

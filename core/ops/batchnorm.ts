@@ -4,15 +4,20 @@
 // gamma, beta, runningMean, runningVar are [C]. Training mode normalises with the batch mean and the
 // biased batch variance and, when running statistics are given, updates them in place with
 // `momentum` (running variance unbiased, as torch.nn.BatchNorm2d). Eval mode normalises with the
-// running statistics. Every reduction is split into fixed chunks summed in chunk order.
-//   kernels/batchnorm_partial.wgsl  per-chunk sums (forward statistics; backward Σdy, Σdy·x̂)
-//   kernels/batchnorm_finish.wgsl   mean and 1/√(var + eps) per channel; running-statistics update
-//   kernels/batchnorm_apply.wgsl    y = γ·x̂ + β, and the input gradient in both modes
+// running statistics. Every reduction is split into fixed chunks of rows summed in chunk order, so
+// results are the same run to run. Each pass over the activations is one dispatch whose invocations
+// walk many rows of 4 channels (vec4 loads where C is a multiple of 4, else 1 channel).
+//   kernels/batchnorm_rows.wgsl         the passes over x and dy: per-chunk sums (forward statistics;
+//                                       backward Σdy, Σdy·(x − mean)) and the elementwise output
+//                                       (y, or the input gradient in either mode)
+//   kernels/batchnorm_finish.wgsl       per channel: the chunks merged into mean and 1/√(var + eps),
+//                                       the running-statistics update, the output's coefficients
+//   kernels/batchnorm_grad_finish.wgsl  per channel: the backward chunks summed into dγ, dβ and the
+//                                       input gradient's coefficients
 
-import { grid1d, Params, rt } from "../kernel.ts";
+import { grid1d, type KernelDef, Params, rt } from "../kernel.ts";
 import { record } from "../autograd.ts";
 import { shapeString, Tensor } from "../tensor.ts";
-import { reduceKernel } from "./reduce.ts";
 
 export interface BatchNormOptions {
   /** Batch statistics (true) or running statistics (false). */
@@ -29,19 +34,21 @@ export interface BatchNormOptions {
 /** batchNorm2d(x [N,H,W,C], γ [C], β [C]) → [N,H,W,C]; see the file comment for the semantics. */
 export function batchNorm2d(x: Tensor, gamma: Tensor, beta: Tensor, opts: BatchNormOptions): Tensor {
   const { rows, channels } = checkBatchNorm(x, gamma, beta, opts);
-  const stats = batchNormStats(x, rows, channels, opts); // [2, C]: mean, rstd
-  const y = batchNormApply(0, x, null, stats, gamma, beta, null, "batchNorm2d.forward");
+  const layout = batchNormLayout(rows, channels);
+  const coef = batchNormStats(x, gamma, beta, layout, opts); // [4, C]: mean, γ·rstd, rstd, β
+  const y = batchNormApply(0, x, null, coef, layout, "batchNorm2d.forward");
   return record(y, "batchNorm2d", [x, gamma, beta], (gy, needs) => {
     const trainingDx = needs[0] && opts.training; // batch statistics depend on x: needs the sums
-    const sums = trainingDx || needs[1] || needs[2] ? batchNormGradSums(x, gy, stats, rows, channels) : null;
+    const sums = trainingDx || needs[1] || needs[2] ? batchNormGradSums(x, gy, coef, layout) : null;
     const gx = needs[0]
-      ? batchNormApply(opts.training ? 1 : 2, x, gy, stats, gamma, beta, sums, "batchNorm2d.gradInput")
+      ? opts.training
+        ? batchNormApply(1, x, gy, sums!.gradCoef, layout, "batchNorm2d.gradInput")
+        : batchNormApply(2, x, gy, coef, layout, "batchNorm2d.gradInput")
       : null;
-    return [
-      gx,
-      needs[1] ? channelSlice(sums!, 1, channels) : null,
-      needs[2] ? channelSlice(sums!, 0, channels) : null,
-    ];
+    sums?.gradCoef.dispose();
+    if (sums && !needs[1]) sums.gradGamma.dispose();
+    if (sums && !needs[2]) sums.gradBeta.dispose();
+    return [gx, needs[1] ? sums!.gradGamma : null, needs[2] ? sums!.gradBeta : null];
   });
 }
 
@@ -81,108 +88,137 @@ function checkBatchNorm(x: Tensor, gamma: Tensor, beta: Tensor, opts: BatchNormO
 }
 
 const WG = 64;
-/** Rows per chunk of the fixed-order reductions. */
-const CHUNK_ROWS = 256;
+/** Chunks of the reductions: about this many invocations per pass, so that both cores are busy. */
+const TARGET_INVOCATIONS = 2048;
+/** The fewest rows per chunk, so that the per-channel chunk merge stays a small share of the work. */
+const MIN_CHUNK_ROWS = 32;
+/** Rows per invocation of the elementwise passes (the per-channel coefficients are loaded once each). */
+export const BLOCK_ROWS = 16;
 
-function chunking(rows: number) {
-  const chunks = Math.ceil(rows / CHUNK_ROWS);
-  return { chunks, chunkRows: chunks === 1 ? rows : CHUNK_ROWS };
+/** How a pass over [R, C] is split: channel groups of one load, chunks of the reductions, row blocks. */
+interface RowLayout {
+  rows: number;
+  channels: number;
+  /** 4 (vec4 loads) where C is a multiple of 4, else 1. */
+  lanes: 1 | 4;
+  groups: number;
+  chunkRows: number;
+  chunks: number;
 }
 
-/** Per-chunk sums (MODE 0: mean and M2 of x; MODE 1: Σdy and Σdy·x̂) → [chunks, 2, C]. */
+/** The layout of a shape: fixed by R and C alone, so that every sum runs in the same order. */
+export function batchNormLayout(rows: number, channels: number): RowLayout {
+  const lanes = channels % 4 === 0 ? 4 : 1;
+  const groups = channels / lanes;
+  const wanted = Math.max(1, Math.ceil(TARGET_INVOCATIONS / groups));
+  const chunkRows = Math.ceil(rows / Math.min(wanted, Math.max(1, Math.floor(rows / MIN_CHUNK_ROWS))));
+  return { rows, channels, lanes, groups, chunkRows, chunks: Math.ceil(rows / chunkRows) };
+}
+
+function rowParams(l: RowLayout): Params {
+  return new Params().u32(l.rows, l.channels, l.groups, l.chunkRows, l.chunks, BLOCK_ROWS);
+}
+
+/** A pass of batchnorm_rows.wgsl (MODE only matters to "apply"; the module needs it defined). */
+function rowKernel(l: RowLayout, entry: string, mode = 0): KernelDef {
+  return {
+    file: l.lanes === 4 ? "batchnorm_rows_vec4.wgsl" : "batchnorm_rows_f32.wgsl",
+    entry,
+    constants: { MODE: mode, WG },
+    storage: 4,
+    writes: [3],
+  };
+}
+
+/**
+ * Per-chunk sums over the rows → [chunks, 2, C]: "stats_partial" (chunk mean, Σ (x − chunk mean)²) or
+ * "grad_partial" (Σdy, Σdy·(x − mean), the mean being row 0 of `coef`).
+ */
 function batchNormPartial(
-  mode: 0 | 1,
+  entry: "stats_partial" | "grad_partial",
   x: Tensor,
   dy: Tensor | null,
-  stats: Tensor | null,
-  rows: number,
-  channels: number,
+  coef: Tensor | null,
+  l: RowLayout,
   label: string,
-) {
-  const { chunks, chunkRows } = chunking(rows);
-  const partial = Tensor.empty([chunks, 2, channels]);
-  const def = { file: "batchnorm_partial.wgsl", constants: { MODE: mode, WG }, storage: 4, writes: [3] };
-  const params = new Params().u32(rows, channels, chunkRows, chunks);
-  const groups = grid1d(Math.ceil((chunks * channels) / WG));
-  rt().dispatch(
-    def,
-    [x.buffer, (dy ?? x).buffer, (stats ?? x).buffer, partial.buffer],
-    params,
-    groups,
-    label,
-  );
+): Tensor {
+  const partial = Tensor.empty([l.chunks, 2, l.channels]);
+  // Unused bindings get a buffer that the dispatch only reads.
+  const buffers = [x.buffer, (dy ?? x).buffer, (coef ?? x).buffer, partial.buffer];
+  const groups = grid1d(Math.ceil((l.chunks * l.groups) / WG));
+  rt().dispatch(rowKernel(l, entry), buffers, rowParams(l), groups, label);
   return partial;
 }
 
-/** [2, C] = (mean, rstd): from the batch (updating the running statistics) or from the running ones. */
-function batchNormStats(x: Tensor, rows: number, channels: number, opts: BatchNormOptions): Tensor {
-  const { chunks, chunkRows } = chunking(rows);
+/**
+ * [4, C] = (mean, γ·rstd, rstd, β): from the batch (updating the running statistics) or from the
+ * running ones.
+ */
+function batchNormStats(
+  x: Tensor,
+  gamma: Tensor,
+  beta: Tensor,
+  l: RowLayout,
+  opts: BatchNormOptions,
+): Tensor {
   const partial = opts.training
-    ? batchNormPartial(0, x, null, null, rows, channels, "batchNorm2d.stats")
+    ? batchNormPartial("stats_partial", x, null, null, l, "batchNorm2d.stats")
     : null;
-  const stats = Tensor.empty([2, channels]);
+  const coef = Tensor.empty([4, l.channels]);
   const update = opts.training && opts.runningMean !== undefined && opts.runningVar !== undefined;
   // The running-statistics bindings are written in training mode: placeholders when there are none.
-  const runningMean = opts.runningMean ?? Tensor.empty([channels]);
-  const runningVar = opts.runningVar ?? Tensor.empty([channels]);
+  const runningMean = opts.runningMean ?? Tensor.empty([l.channels]);
+  const runningVar = opts.runningVar ?? Tensor.empty([l.channels]);
   const counter = opts.numBatchesTracked ?? Tensor.empty([1]);
-  const def = { file: "batchnorm_finish.wgsl", constants: { WG }, storage: 5, writes: [1, 2, 3, 4] };
-  const params = new Params().u32(rows, channels, chunkRows, chunks, opts.training ? 0 : 1, update ? 1 : 0)
-    .f32(opts.momentum ?? 0.1, opts.eps ?? 1e-5);
+  const def = { file: "batchnorm_finish.wgsl", constants: { WG }, storage: 7, writes: [3, 4, 5, 6] };
+  const params = rowParams(l).u32(opts.training ? 0 : 1, update ? 1 : 0).f32(
+    opts.momentum ?? 0.1,
+    opts.eps ?? 1e-5,
+  );
   const buffers = [
-    (partial ?? x).buffer,
-    stats.buffer,
+    (partial ?? gamma).buffer,
+    gamma.buffer,
+    beta.buffer,
+    coef.buffer,
     runningMean.buffer,
     runningVar.buffer,
     counter.buffer,
   ];
-  rt().dispatch(def, buffers, params, [Math.ceil(channels / WG)], "batchNorm2d.finish");
+  rt().dispatch(def, buffers, params, [Math.ceil(l.channels / WG)], "batchNorm2d.finish");
   partial?.dispose();
   if (!opts.runningMean) runningMean.dispose();
   if (!opts.runningVar) runningVar.dispose();
   if (!opts.numBatchesTracked) counter.dispose();
-  return stats;
+  return coef;
 }
 
-/** [2, C] = (Σdy, Σdy·x̂) = (dβ, dγ): chunk partials, then a fixed-order sum over the chunks. */
-function batchNormGradSums(x: Tensor, dy: Tensor, stats: Tensor, rows: number, channels: number): Tensor {
-  const partial = batchNormPartial(1, x, dy, stats, rows, channels, "batchNorm2d.gradSums");
-  if (partial.shape[0] === 1) return partial.reshapeOwned([2, channels]);
-  const sums = reduceKernel(partial, [0], 1);
+/**
+ * dγ = Σdy·x̂ and dβ = Σdy, each [C], and the training-mode input gradient's coefficients [4, C]:
+ * chunk partials, then a fixed-order sum over the chunks.
+ */
+function batchNormGradSums(x: Tensor, dy: Tensor, coef: Tensor, l: RowLayout) {
+  const partial = batchNormPartial("grad_partial", x, dy, coef, l, "batchNorm2d.gradSums");
+  const gradCoef = Tensor.empty([4, l.channels]);
+  const gradGamma = Tensor.empty([l.channels]), gradBeta = Tensor.empty([l.channels]);
+  const def = { file: "batchnorm_grad_finish.wgsl", constants: { WG }, storage: 5, writes: [2, 3, 4] };
+  const buffers = [partial.buffer, coef.buffer, gradCoef.buffer, gradGamma.buffer, gradBeta.buffer];
+  rt().dispatch(def, buffers, rowParams(l), [Math.ceil(l.channels / WG)], "batchNorm2d.gradFinish");
   partial.dispose();
-  return sums;
+  return { gradCoef, gradGamma, gradBeta };
 }
 
+/** The elementwise pass: y (MODE 0), the input gradient in training (MODE 1) or eval mode (MODE 2). */
 function batchNormApply(
   mode: 0 | 1 | 2,
   x: Tensor,
   dy: Tensor | null,
-  stats: Tensor,
-  gamma: Tensor,
-  beta: Tensor,
-  sums: Tensor | null,
+  coef: Tensor,
+  l: RowLayout,
   label: string,
 ): Tensor {
-  const channels = gamma.size;
   const out = Tensor.empty(x.shape);
-  const def = { file: "batchnorm_apply.wgsl", constants: { MODE: mode, WG: 256 }, storage: 7, writes: [6] };
-  const params = new Params().u32(x.size / channels, channels, 0, 0);
-  const buffers = [
-    x.buffer,
-    (dy ?? x).buffer,
-    stats.buffer,
-    gamma.buffer,
-    beta.buffer,
-    (sums ?? stats).buffer,
-    out.buffer,
-  ];
-  rt().dispatch(def, buffers, params, grid1d(Math.ceil(x.size / 256)), label);
-  return out;
-}
-
-/** Row `which` of a [2, C] tensor as a new [C] tensor (a buffer copy). */
-function channelSlice(t: Tensor, which: 0 | 1, channels: number): Tensor {
-  const out = Tensor.empty([channels]);
-  rt().copy(t.buffer, which * channels * 4, out.buffer, 0, channels * 4);
+  const buffers = [x.buffer, (dy ?? x).buffer, coef.buffer, out.buffer];
+  const groups = grid1d(Math.ceil((Math.ceil(l.rows / BLOCK_ROWS) * l.groups) / WG));
+  rt().dispatch(rowKernel(l, "apply", mode), buffers, rowParams(l), groups, label);
   return out;
 }
