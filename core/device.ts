@@ -142,13 +142,29 @@ export function chooseVectorWidth(cpuFlags: string, env: Record<string, string |
   return set;
 }
 
+/**
+ * The CPU's feature flags: /proc/cpuinfo's flags line, through `grep` where running it is allowed (the
+ * tasks that compute allow it: Deno wants --allow-all to read /proc itself); "" otherwise. Asked
+ * only when already granted, so that no permission prompt appears.
+ */
+function cpuFlags(): string {
+  try {
+    if (Deno.permissions.querySync({ name: "run", command: "grep" }).state !== "granted") return "";
+    const grep = new Deno.Command("grep", { args: ["-m1", "^flags", "/proc/cpuinfo"], stderr: "null" });
+    const out = grep.outputSync();
+    return out.success ? new TextDecoder().decode(out.stdout) : "";
+  } catch {
+    return "";
+  }
+}
+
 function setVectorWidth(): void {
   try {
-    const flags = Deno.readTextFileSync("/proc/cpuinfo").split("\n").find((l) => l.startsWith("flags")) ?? "";
-    const set = chooseVectorWidth(flags, Deno.env.toObject());
+    if (Deno.env.get("LP_NATIVE_VECTOR_WIDTH") !== undefined) return;
+    const set = chooseVectorWidth(cpuFlags(), Deno.env.toObject());
     for (const [name, value] of Object.entries(set)) Deno.env.set(name, value);
   } catch {
-    // No /proc/cpuinfo, or not allowed to read it or the environment: Mesa's default width.
+    // Not allowed to read or set the environment: Mesa's default width.
   }
 }
 
