@@ -48,7 +48,14 @@ type Measure = "flops" | "bytes";
  * conv input-gradient kernel and its input gradient the forward kernel (DESIGN.md §3): families go by
  * the kernel, so G's forward shows under "conv input gradient".
  */
-export const KERNEL_FAMILIES: readonly { files: RegExp; family: Family; measure: Measure }[] = [
+export const KERNEL_FAMILIES: readonly {
+  files: RegExp;
+  labels?: RegExp;
+  family: Family;
+  measure: Measure;
+}[] = [
+  // The linear layers run on the conv kernels as 1×1 convolutions (core/ops/matmul.ts): by their label.
+  { files: /^conv2d_/, labels: /^linear(\.|$)/, family: "linear (matmul)", measure: "flops" },
   { files: /^conv2d_forward(_\w+)?\.wgsl$/, family: "conv forward", measure: "flops" },
   { files: /^conv2d_grad_input(_\w+)?\.wgsl$/, family: "conv input gradient", measure: "flops" },
   // The split-K partials' sum adds no GEMM FLOPs; its time counts.
@@ -66,7 +73,6 @@ export const KERNEL_FAMILIES: readonly { files: RegExp; family: Family; measure:
     measure: "bytes",
   },
   { files: /^reduce\.wgsl$/, family: "reductions", measure: "bytes" },
-  { files: /^matmul\.wgsl$/, family: "linear (matmul)", measure: "flops" },
   { files: /^(adam|sgd|optim_grad)\.wgsl$/, family: "optimiser (Adam/SGD)", measure: "bytes" },
 ];
 
@@ -76,18 +82,18 @@ const FAMILY_ORDER: readonly Family[] = [
   "other kernels",
 ];
 
-export function familyOf(file: string): { family: Family; measure: Measure } {
-  return KERNEL_FAMILIES.find((f) => f.files.test(file)) ?? { family: "other kernels", measure: "bytes" };
+export function familyOf(file: string, label = ""): { family: Family; measure: Measure } {
+  const found = KERNEL_FAMILIES.find((f) => f.files.test(file) && (f.labels?.test(label) ?? true));
+  return found ?? { family: "other kernels", measure: "bytes" };
 }
 
-/** FLOPs of a dispatch's GEMM from its uniform parameters (conv: the geometry block; matmul: M, N, K). */
+/** FLOPs of a dispatch's GEMM from its uniform parameters (the conv geometry block). */
 function flopsOf(d: DispatchRecord): number {
   const u = new Uint32Array(d.params.buffer, 0, 16);
   if (/^conv2d_(forward|grad_input|grad_weight)/.test(d.def.file)) {
     const [batch, , , inC, outH, outW, outC, , kH, kW] = u;
     return 2 * batch * outH * outW * outC * inC * kH * kW;
   }
-  if (d.def.file === "matmul.wgsl") return 2 * u[0] * u[1] * u[2];
   return 0;
 }
 
@@ -326,7 +332,7 @@ export async function profileStep(step: () => () => void, reps: number): Promise
   );
   const byFamily = new Map<Family, Recorded[]>();
   for (const r of items) {
-    const family = "copy" in r ? "buffer copies" : familyOf(r.dispatch.def.file).family;
+    const family = "copy" in r ? "buffer copies" : familyOf(r.dispatch.def.file, r.dispatch.label).family;
     if (!byFamily.has(family)) byFamily.set(family, []);
     byFamily.get(family)!.push(r);
   }
@@ -365,7 +371,9 @@ export async function profileStep(step: () => () => void, reps: number): Promise
       replay.destroy();
     }
     const ms = median(samplesMs);
-    const measure = family === "buffer copies" ? "bytes" : familyOf(dispatches[0].def.file).measure;
+    const measure = family === "buffer copies"
+      ? "bytes"
+      : familyOf(dispatches[0].def.file, dispatches[0].label).measure;
     const f: FamilyFigures = {
       family,
       dispatches: dispatches.length,

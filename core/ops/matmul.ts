@@ -1,11 +1,14 @@
 // Matrix products: matmul and linear (y = x·Wᵀ + b, PyTorch's layout), each with its backward.
 
-import { Params, rt } from "../kernel.ts";
+import { convForwardKernel, type ConvGeometry, convGradInputKernel, convGradWeightKernel } from "./conv.ts";
 import { record } from "../autograd.ts";
 import { shapeString, Tensor } from "../tensor.ts";
 import { reduceKernel } from "./reduce.ts";
 
-/** C = op(A)·op(B) (+ bias), no tape. A is [M,K] (or [K,M] transposed), B is [K,N] (or [N,K]). */
+/**
+ * C = op(A)·op(B) (+ bias [N]), no tape. A is [M,K] (or [K,M] transposed), B is [K,N] (or [N,K]).
+ * Runs on the conv kernels (`pointwiseConv`); Aᵀ·Bᵀ, and a bias with Aᵀ, are not offered.
+ */
 export function matmulKernel(
   a: Tensor,
   b: Tensor,
@@ -14,18 +17,54 @@ export function matmulKernel(
   const { transA = false, transB = false, bias } = opts;
   const [M, K] = transA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
   const [Kb, N] = transB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
-  const c = Tensor.empty([M, N]);
-  const def = {
-    file: "matmul.wgsl",
-    constants: { TRANS_A: transA, TRANS_B: transB, HAS_BIAS: bias !== undefined },
-    storage: 4,
-    writes: [3],
-  };
   if (K !== Kb) throw new Error(`matmul: inner sizes differ (${K} vs ${Kb})`);
-  const params = new Params().u32(M, N, K, 0);
-  const buffers = [a.buffer, b.buffer, (bias ?? a).buffer, c.buffer];
-  rt().dispatch(def, buffers, params, [Math.ceil(N / 32), Math.ceil(M / 32)], opts.label ?? "matmul");
-  return c;
+  if (transA && (transB || bias)) throw new Error("matmul: Aᵀ·Bᵀ and Aᵀ·B + bias are not offered");
+  return pointwiseConv(a, b, M, N, K, transA, transB, bias ?? null, opts.label ?? "matmul");
+}
+
+/** A 1×1 convolution over `pixels` one-pixel images, `inC` channels in, `outC` out. */
+function pointwise(pixels: number, inC: number, outC: number): ConvGeometry {
+  return {
+    batch: pixels,
+    inH: 1,
+    inW: 1,
+    inC,
+    outH: 1,
+    outW: 1,
+    outC,
+    kernelH: 1,
+    kernelW: 1,
+    strideH: 1,
+    strideW: 1,
+    padH: 0,
+    padW: 0,
+  };
+}
+
+/**
+ * A matmul as the 1×1 convolution it is, on the conv kernels (the runtime's fastest GEMMs: register
+ * tiles written out, operands read through the texture unit on lavapipe). Rows are pixels, the
+ * other two sizes channels: A·B is conv2d's forward (B a [1,1,K,N] weight), A·Bᵀ its input gradient
+ * (B a [1,1,N,K] weight, N the conv's input channels), Aᵀ·B its weight gradient (A and B images
+ * [K,1,1,M] and [K,1,1,N]). Each sums over K in a fixed order (deterministic).
+ */
+function pointwiseConv(
+  a: Tensor,
+  b: Tensor,
+  M: number,
+  N: number,
+  K: number,
+  transA: boolean,
+  transB: boolean,
+  bias: Tensor | null,
+  label: string,
+): Tensor {
+  const out = transA
+    ? convGradWeightKernel(a, b, pointwise(K, M, N), label)
+    : transB
+    ? convGradInputKernel(a, b, bias, pointwise(M, N, K), label)
+    : convForwardKernel(a, b, bias, pointwise(M, K, N), label);
+  return out.reshapeOwned([M, N]);
 }
 
 function check2d(op: string, name: string, t: Tensor): void {
