@@ -8,6 +8,7 @@
 //    → f(x) [N, 4, 4, 8w] (the features of the mapping loss, eq. 3) → linear → one logit.
 
 import * as T from "../core/mod.ts";
+import { foldBatchNorm, type FoldedLayer } from "../core/fold.ts";
 
 export interface DcganConfig {
   /** Image side: 64 (4 layers) or 32 (3 layers). */
@@ -115,15 +116,36 @@ export class Generator extends T.Module {
 
   /** z [N, zDim] → images [N, size, size, 1] in (−1, 1). */
   forward(z: T.Tensor): T.Tensor {
-    const n = z.shape[0];
-    let h = T.reshape(this.project.forward(z), [n, 4, 4, this.#c0]);
-    h = T.relu(this.projectNorm.forward(h));
-    this.ups.forEach((up, i) => {
-      h = up.forward(h);
-      h = i < this.norms.length ? T.relu(this.norms[i].forward(h)) : T.tanh(h);
-    });
-    return h;
+    return generate(z, this.#c0, this.project, this.projectNorm, this.ups, this.norms);
   }
+}
+
+/** A layer as the forward passes of G and D use it. */
+interface Layer {
+  forward(x: T.Tensor): T.Tensor;
+}
+
+/**
+ * G's forward pass over its layers: project → [N, 4, 4, c0] → BN, ReLU, then each up-convolution
+ * followed by BN and ReLU, the last by tanh. `projectNorm` and `norms[i]` (after `ups[i]`) are null
+ * where batch norm is folded into the layer before it.
+ */
+function generate(
+  z: T.Tensor,
+  c0: number,
+  project: Layer,
+  projectNorm: Layer | null,
+  ups: readonly Layer[],
+  norms: readonly (Layer | null)[],
+): T.Tensor {
+  const normed = (norm: Layer | null | undefined, h: T.Tensor) => (norm ? norm.forward(h) : h);
+  let h = T.reshape(project.forward(z), [z.shape[0], 4, 4, c0]);
+  h = T.relu(normed(projectNorm, h));
+  ups.forEach((up, i) => {
+    h = up.forward(h);
+    h = i < ups.length - 1 ? T.relu(normed(norms[i], h)) : T.tanh(h);
+  });
+  return h;
 }
 
 /**
@@ -153,15 +175,20 @@ export abstract class ConvStack extends T.Module {
 
   /** x [N, size, size, 1] → the last conv block's activations [N, 4, 4, channels]. */
   protected stack(x: T.Tensor): T.Tensor {
-    let h = x;
-    this.downs.forEach((down, i) => {
-      h = down.forward(h);
-      const bn = this.norms[i];
-      if (bn) h = bn.forward(h);
-      h = T.leakyRelu(h, LEAKY_SLOPE);
-    });
-    return h;
+    return convStack(x, this.downs, this.norms);
   }
+}
+
+/** The conv stack's forward pass: each conv, then BN (null where folded into the conv), LeakyReLU. */
+function convStack(x: T.Tensor, downs: readonly Layer[], norms: readonly (Layer | null)[]): T.Tensor {
+  let h = x;
+  downs.forEach((down, i) => {
+    h = down.forward(h);
+    const bn = norms[i];
+    if (bn) h = bn.forward(h);
+    h = T.leakyRelu(h, LEAKY_SLOPE);
+  });
+  return h;
 }
 
 export class Discriminator extends ConvStack {
@@ -177,17 +204,64 @@ export class Discriminator extends ConvStack {
   }
 
   /** x [N, size, size, 1] → logits [N] and the last conv block's features f(x) [N, 4, 4, C]. */
-  forward(x: T.Tensor): { logits: T.Tensor; features: T.Tensor } {
-    const h = this.stack(x);
-    const n = x.shape[0];
-    const logits = T.reshape(this.classify.forward(T.reshape(h, [n, -1])), [n]);
-    return { logits, features: h };
+  forward(x: T.Tensor): DiscriminatorOutput {
+    return discriminate(this.stack(x), this.classify);
   }
+}
+
+export interface DiscriminatorOutput {
+  logits: T.Tensor;
+  features: T.Tensor;
+}
+
+/** D's head: the features f(x) = h [N, 4, 4, C] and the logit of the linear layer on them. */
+function discriminate(h: T.Tensor, classify: Layer): DiscriminatorOutput {
+  const n = h.shape[0];
+  const logits = T.reshape(classify.forward(T.reshape(h, [n, -1])), [n]);
+  return { logits, features: h };
 }
 
 export interface Dcgan {
   G: Generator;
   D: Discriminator;
+}
+
+/**
+ * G and D as frozen networks are used (mapping, scoring, training an encoder against them): forward
+ * passes whose gradients flow to their input alone. A Dcgan in eval mode is one; so is its FoldedDcgan.
+ */
+export interface FrozenDcgan {
+  G: { readonly cfg: DcganConfig; forward(z: T.Tensor): T.Tensor };
+  D: { forward(x: T.Tensor): DiscriminatorOutput };
+}
+
+/**
+ * An inference-only copy of a DCGAN in eval mode with every batch norm folded into the layer before it
+ * (core/fold.ts): G's projection and up-convolutions, D's convolutions. The same functions of z and x
+ * as G and D in eval mode, gradients to the input included, with no batch-norm pass; D's features are
+ * still the last conv block's activations after LeakyReLU. A snapshot of the weights when it was made;
+ * the modules themselves (training, state dicts) are untouched. Free it with `dispose`.
+ */
+export class FoldedDcgan implements FrozenDcgan {
+  readonly G: { readonly cfg: DcganConfig; forward(z: T.Tensor): T.Tensor };
+  readonly D: { forward(x: T.Tensor): DiscriminatorOutput };
+  readonly #layers: FoldedLayer[];
+
+  constructor(gan: Dcgan) {
+    const { G, D } = gan;
+    const project = foldBatchNorm(G.project, G.projectNorm);
+    const ups = G.ups.map((up, i) => foldBatchNorm(up, G.norms[i] ?? null));
+    const downs = D.downs.map((down, i) => foldBatchNorm(down, D.norms[i]));
+    const classify = foldBatchNorm(D.classify, null);
+    const c0 = G.projectNorm.numFeatures;
+    this.G = { cfg: G.cfg, forward: (z) => generate(z, c0, project, null, ups, []) };
+    this.D = { forward: (x) => discriminate(convStack(x, downs, []), classify) };
+    this.#layers = [project, ...ups, ...downs, classify];
+  }
+
+  dispose(): void {
+    for (const layer of this.#layers) layer.dispose();
+  }
 }
 
 export function createDcgan(cfg: DcganConfig, gen: T.Rng): Dcgan {

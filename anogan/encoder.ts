@@ -11,10 +11,10 @@
 import * as T from "../core/mod.ts";
 import {
   ConvStack,
-  type Dcgan,
   DCGAN_OPTIMISATION,
   type DcganConfig,
   dcganInitModule,
+  type FrozenDcgan,
   nchwIndex,
   permutedLayout,
   type TrainingSchedule,
@@ -114,8 +114,16 @@ function meanSquaredError(a: T.Tensor, b: T.Tensor): T.Tensor {
   return T.mean(T.mul(d, d));
 }
 
-/** One izi_f step in one submit; G and D must be frozen (`freeze`), so only E gets gradients. */
-export function encoderStep(s: EncoderState, gan: Dcgan, cfg: EncoderTrainConfig, realBatch: Float32Array) {
+/**
+ * One izi_f step in one submit. G and D must be frozen, so that only E gets gradients: a Dcgan after
+ * `freeze`, or, faster, its copy with batch norm folded in (`foldFrozen`, made once for the training).
+ */
+export function encoderStep(
+  s: EncoderState,
+  gan: FrozenDcgan,
+  cfg: EncoderTrainConfig,
+  realBatch: Float32Array,
+) {
   const { size } = cfg.model;
   return T.step(() => {
     const x = T.Tensor.from(realBatch, [cfg.batch, size, size, 1]);

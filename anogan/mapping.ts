@@ -5,7 +5,9 @@
 // interact) L(z) = (1 − λ)·R(z) + λ·D(z), R = Σ|x − G(z)| (residualLoss, eq. 3), D = Σ|f(x) − f(G(z))|
 // (discriminationLoss, eq. 4),
 // with G and D frozen and batch norm in eval mode, so that no weight gradient is ever computed and an
-// image's result does not depend on the batch it is mapped in. GANR (Yeh et al.) replaces D by
+// image's result does not depend on the batch it is mapped in. Eval-mode batch norm is an affine map per
+// channel, so the mapping runs a copy of G and D with it folded into the layers before it (FoldedDcgan):
+// the same functions of z and x, with no batch-norm pass in the Γ steps. GANR (Yeh et al.) replaces D by
 // D̂ = sigmoid-cross-entropy(D(G(z)), 1). The scores are the loss terms at z_Γ, after the last update,
 // and A(x) (anomalyScore, eq. 6).
 //
@@ -13,7 +15,7 @@
 // z_Γ alone, in any batch, and in any shard of a data set.
 
 import * as T from "../core/mod.ts";
-import type { Dcgan } from "./dcgan.ts";
+import { type Dcgan, FoldedDcgan, type FrozenDcgan } from "./dcgan.ts";
 import {
   anomalyScore,
   discriminationLoss,
@@ -104,11 +106,34 @@ export function freeze(gan: Dcgan): void {
 }
 
 /**
+ * Freezes G and D and returns their inference copy with batch norm folded in (FoldedDcgan), made once
+ * for a mapping or a scoring run; the caller disposes it.
+ */
+export function foldFrozen(gan: Dcgan): FoldedDcgan {
+  freeze(gan);
+  return new FoldedDcgan(gan);
+}
+
+/**
+ * Runs `use` on the folded copy of `gan`: the given one, or one made (G and D frozen) for this call
+ * alone and freed after it.
+ */
+async function withFolded<R>(gan: Dcgan | FoldedDcgan, use: (folded: FoldedDcgan) => Promise<R>): Promise<R> {
+  if (gan instanceof FoldedDcgan) return await use(gan);
+  const folded = foldFrozen(gan);
+  try {
+    return await use(folded);
+  } finally {
+    folded.dispose();
+  }
+}
+
+/**
  * The per-image loss terms at z: G(z), R (eq. 3), and D (eq. 4) or GANR's D̂; R and D are [B]. `fx`
  * holds f(x) for AnoGAN's D (null for GANR).
  */
 export function mappingTerms(
-  gan: Dcgan,
+  gan: FrozenDcgan,
   method: MappingMethod,
   x: T.Tensor,
   fx: T.Tensor | null,
@@ -125,10 +150,11 @@ export function mappingTerms(
 
 /**
  * Maps a batch of query images `x` ([B, H, W] or [B, H, W, 1] values in [−1, 1]) to z_Γ and scores
- * them. `indices` are the images' global indices (they seed z₁). G and D are frozen by this call.
+ * them. `indices` are the images' global indices (they seed z₁). Given a Dcgan, G and D are frozen by
+ * this call and folded for it; a run that maps many batches folds once (foldFrozen) and passes the copy.
  */
 export async function mapToLatent(
-  gan: Dcgan,
+  gan: Dcgan | FoldedDcgan,
   images: Float32Array<ArrayBuffer>,
   indices: readonly number[],
   options: Partial<MappingOptions> = {},
@@ -143,12 +169,23 @@ export async function mapToLatent(
         `(${B * size * size} values)`,
     );
   }
-  freeze(gan);
-  const x = T.Tensor.from(images, [B, size, size, 1]).keep();
-  const fx = o.method === "anogan" ? T.step(() => gan.D.forward(x).features).keep() : null;
   if (o.initialZ && o.initialZ.length !== B * zDim) {
     throw new Error(`mapToLatent: initial z has ${o.initialZ.length} values, expected ${B}×${zDim}`);
   }
+  return await withFolded(gan, (folded) => descend(folded, images, indices, o));
+}
+
+/** mapToLatent's Γ steps and final scores, on checked arguments. */
+async function descend(
+  gan: FoldedDcgan,
+  images: Float32Array<ArrayBuffer>,
+  indices: readonly number[],
+  o: MappingOptions,
+): Promise<MappingResult> {
+  const { size, zDim } = gan.G.cfg;
+  const B = indices.length;
+  const x = T.Tensor.from(images, [B, size, size, 1]).keep();
+  const fx = o.method === "anogan" ? T.step(() => gan.D.forward(x).features).keep() : null;
   const z1 = o.initialZ ?? initialLatents(indices, zDim, o.seed);
   const z = T.Tensor.from(z1, [B, zDim]).keep();
   z.requiresGrad = true;
@@ -191,16 +228,17 @@ export async function mapToLatent(
  * more anomalous); no mapping. Per image, [B].
  */
 export async function discriminatorScore(
-  gan: Dcgan,
+  gan: Dcgan | FoldedDcgan,
   images: Float32Array<ArrayBuffer>,
   count: number,
 ): Promise<Float32Array> {
   const { size } = gan.G.cfg;
-  freeze(gan);
-  const pd = T.step(() =>
-    T.noGrad(() => T.sigmoid(T.neg(gan.D.forward(T.Tensor.from(images, [count, size, size, 1])).logits)))
-  );
-  const out = await pd.read();
-  pd.dispose();
-  return out;
+  return await withFolded(gan, async (folded) => {
+    const pd = T.step(() =>
+      T.noGrad(() => T.sigmoid(T.neg(folded.D.forward(T.Tensor.from(images, [count, size, size, 1])).logits)))
+    );
+    const out = await pd.read();
+    pd.dispose();
+    return out;
+  });
 }

@@ -7,7 +7,14 @@
 
 import * as T from "../core/mod.ts";
 import { createDcgan, type Dcgan, type DcganConfig, dcganInit } from "../anogan/dcgan.ts";
-import { freeze, initialLatents, MAPPING_DEFAULTS, mappingTerms, mapToLatent } from "../anogan/mapping.ts";
+import {
+  foldFrozen,
+  freeze,
+  initialLatents,
+  MAPPING_DEFAULTS,
+  mappingTerms,
+  mapToLatent,
+} from "../anogan/mapping.ts";
 import { mappingLoss } from "../anogan/losses.ts";
 import {
   benchModel,
@@ -89,9 +96,11 @@ async function benchOurs(gan: Dcgan, batch: number, steps: number): Promise<Mapp
 
 /**
  * --profile: one z-step of mapToLatent, recorded on its own (the body of mapToLatent's loop, with its
- * defaults: AnoGAN's loss, Adam on z, z clamped), to be profiled step by step; `dispose` frees it all.
+ * defaults: AnoGAN's loss, Adam on z, z clamped, on G and D with batch norm folded in), to be profiled
+ * step by step; `dispose` frees it all.
  */
-function oursMappingStep(gan: Dcgan, batch: number) {
+function oursMappingStep(model: Dcgan, batch: number) {
+  const gan = foldFrozen(model);
   const { size, zDim } = gan.G.cfg;
   const x = T.Tensor.from(queryImages(batch, size), [batch, size, size, 1]).keep();
   const fx = T.step(() => gan.D.forward(x).features).keep();
@@ -114,6 +123,7 @@ function oursMappingStep(gan: Dcgan, batch: number) {
       opt.zeroGrad();
       for (const t of opt.stateTensors().values()) t.dispose();
       for (const t of [x, fx, z]) t.dispose();
+      gan.dispose();
     },
   };
 }

@@ -7,8 +7,14 @@ import { relative, resolve } from "node:path";
 import * as T from "../core/mod.ts";
 import { encodeImages, Encoder } from "../anogan/encoder.ts";
 import { loadEncoder, loadGan } from "./run.ts";
-import type { Dcgan, DcganConfig } from "../anogan/dcgan.ts";
-import { discriminatorScore, MAPPING_DEFAULTS, type MappingOptions, mapToLatent } from "../anogan/mapping.ts";
+import type { Dcgan, DcganConfig, FoldedDcgan } from "../anogan/dcgan.ts";
+import {
+  discriminatorScore,
+  foldFrozen,
+  MAPPING_DEFAULTS,
+  type MappingOptions,
+  mapToLatent,
+} from "../anogan/mapping.ts";
 import type { QuerySet } from "./query_sets.ts";
 import { encodeGrayPng, encodeMaskPng, encodeRgbPng } from "./data/png.ts";
 import { Progress } from "./progress.ts";
@@ -154,17 +160,35 @@ async function writeImagePngs(
   return paths;
 }
 
+export interface ScoredQueries {
+  rows: ScoreRow[];
+  generated: Map<string, Float32Array>;
+  seconds: Record<string, number>;
+}
+
 /**
  * Maps and scores the shard's images in batches; writes PNGs under `outDir` (when asked) and returns
- * the rows. Progress shows images/s and the ETA.
+ * the rows. Progress shows images/s and the ETA. G and D are frozen, and every method runs on one copy
+ * of them with batch norm folded in (foldFrozen), made once for the whole scoring.
  */
 export async function scoreQueries(
   gan: Dcgan,
   set: QuerySet,
   outDir: string,
   o: ScoreOptions,
-): Promise<{ rows: ScoreRow[]; generated: Map<string, Float32Array>; seconds: Record<string, number> }> {
-  const [begin, end] = shardRange(set.count, o.shard);
+): Promise<ScoredQueries> {
+  checkScoring(gan, set, o);
+  const folded = foldFrozen(gan);
+  try {
+    return await scoreShard(folded, set, outDir, o);
+  } finally {
+    folded.dispose();
+  }
+}
+
+/** The shard, the encoder the methods need, and the query size, checked before anything is folded. */
+function checkScoring(gan: Dcgan, set: QuerySet, o: ScoreOptions): void {
+  shardRange(set.count, o.shard);
   const needsEncoder = o.methods.filter((m) => m === "acae" || m.startsWith("encoder"));
   if (needsEncoder.length > 0 && !o.encoder) {
     throw new Error(`methods ${needsEncoder.join(", ")} need an encoder; none was given`);
@@ -173,6 +197,17 @@ export async function scoreQueries(
   if (set.size !== size) {
     throw new Error(`query images are ${set.size}×${set.size}; the model expects ${size}×${size}`);
   }
+}
+
+/** scoreQueries on the folded G and D. */
+async function scoreShard(
+  gan: FoldedDcgan,
+  set: QuerySet,
+  outDir: string,
+  o: ScoreOptions,
+): Promise<ScoredQueries> {
+  const [begin, end] = shardRange(set.count, o.shard);
+  const { size } = gan.G.cfg;
   const n = size * size;
   if (o.images) {
     for (const d of ["generated", "residual", "query", "masks"]) {

@@ -16,7 +16,7 @@ import {
 } from "../anogan/encoder.ts";
 import { acaeStep } from "../anogan/acae.ts";
 import type { Dcgan } from "../anogan/dcgan.ts";
-import { freeze } from "../anogan/mapping.ts";
+import { foldFrozen } from "../anogan/mapping.ts";
 import {
   betterHeldOutFit,
   calibrateDiscriminatorNorms,
@@ -469,28 +469,32 @@ export async function trainEncoder(o: EncoderRunOptions): Promise<EncoderState> 
   stepsPerEpoch(source, cfg.model.size, cfg.batch);
   await startRun(dir, source, cfg, Boolean(o.resume), o.provenance);
   const s = o.resume ? await readEncoderCheckpoint(dir, cfg) : createEncoderState(cfg);
-  freeze(gan);
+  const frozen = foldFrozen(gan); // G and D frozen, batch norm folded in, once for the whole training
   s.encoder.train().requiresGrad(true);
-  s.interrupted = "interrupted" === await runEpochs({
-    dir,
-    task: "train-encoder",
-    source,
-    position: s,
-    schedule: cfg,
-    label: "encoder ",
-    quiet: o.quiet,
-    resumedFrom: o.resume ? `${dir}/${CHECKPOINT}` : undefined,
-    step: (batch) => ({ ...encoderStep(s, gan, cfg, batch) }),
-    describe: ({ loss, lossPixels, lossFeatures }) => ({
-      status: `loss ${loss.toFixed(4)} (pixels ${lossPixels.toFixed(4)}, features ${
-        lossFeatures.toFixed(4)
-      })`,
-      finite: [loss],
-    }),
-    onMetrics: o.onMetrics as ((m: Record<string, number>) => void) | undefined,
-    checkpoint: () => writeEncoderCheckpoint(dir, s, cfg),
-    finish: () => writeEncoderWeights(dir, s, cfg),
-  });
+  try {
+    s.interrupted = "interrupted" === await runEpochs({
+      dir,
+      task: "train-encoder",
+      source,
+      position: s,
+      schedule: cfg,
+      label: "encoder ",
+      quiet: o.quiet,
+      resumedFrom: o.resume ? `${dir}/${CHECKPOINT}` : undefined,
+      step: (batch) => ({ ...encoderStep(s, frozen, cfg, batch) }),
+      describe: ({ loss, lossPixels, lossFeatures }) => ({
+        status: `loss ${loss.toFixed(4)} (pixels ${lossPixels.toFixed(4)}, features ${
+          lossFeatures.toFixed(4)
+        })`,
+        finite: [loss],
+      }),
+      onMetrics: o.onMetrics as ((m: Record<string, number>) => void) | undefined,
+      checkpoint: () => writeEncoderCheckpoint(dir, s, cfg),
+      finish: () => writeEncoderWeights(dir, s, cfg),
+    });
+  } finally {
+    frozen.dispose();
+  }
   s.encoder.eval();
   return s;
 }
