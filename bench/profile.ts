@@ -22,7 +22,13 @@
 // the benchmarks profile after everything they time and report.
 
 import * as T from "../core/mod.ts";
-import { type Binding, bindingResource, type DispatchRecord, type Runtime } from "../core/kernel.ts";
+import {
+  type Binding,
+  bindingResource,
+  type DispatchRecord,
+  type Runtime,
+  type TextureBinding,
+} from "../core/kernel.ts";
 import { markdownTable, median } from "./util.ts";
 
 // ---- the families ------------------------------------------------------------------------------------
@@ -111,12 +117,29 @@ function bytesOf(d: DispatchRecord): number {
 
 // ---- capture -----------------------------------------------------------------------------------------
 
+/** A buffer copied into a buffer, or (dstOffset 0) into a conv operand's texture, whole. */
 interface CopyRecord {
   src: GPUBuffer;
   srcOffset: number;
-  dst: GPUBuffer;
+  dst: GPUBuffer | TextureBinding;
   dstOffset: number;
   bytes: number;
+}
+
+function encodeCopy(encoder: GPUCommandEncoder, c: CopyRecord): void {
+  if (c.dst instanceof GPUBuffer) {
+    encoder.copyBufferToBuffer(c.src, c.srcOffset, c.dst, c.dstOffset, c.bytes);
+    return;
+  }
+  const { texture } = c.dst;
+  encoder.copyBufferToTexture({ buffer: c.src, bytesPerRow: texture.width * TEXEL_BYTES }, { texture }, [
+    texture.width,
+    texture.height,
+  ]);
+}
+
+function copyFamily(c: CopyRecord): Family {
+  return c.dst instanceof GPUBuffer ? "buffer copies" : "conv operand textures";
 }
 
 type Recorded = { dispatch: DispatchRecord } | { copy: CopyRecord };
@@ -130,6 +153,8 @@ function capture(runtime: Runtime, record: () => void) {
     dispatch: (d) => void items.push({ dispatch: d }),
     copy: (src, srcOffset, dst, dstOffset, bytes) =>
       void items.push({ copy: { src, srcOffset, dst, dstOffset, bytes } }),
+    copyToTexture: (src, dst, bytes) =>
+      void items.push({ copy: { src, srcOffset: 0, dst, dstOffset: 0, bytes } }),
     submitted: (ms) => void (submitMs += ms),
   };
   const t0 = performance.now();
@@ -174,8 +199,7 @@ function replayer(runtime: Runtime, items: Recorded[]) {
         if ("copy" in r) {
           pass?.end();
           pass = null;
-          const c = r.copy;
-          encoder.copyBufferToBuffer(c.src, c.srcOffset, c.dst, c.dstOffset, c.bytes);
+          encodeCopy(encoder, r.copy);
           continue;
         }
         const d = r.dispatch;
@@ -207,8 +231,7 @@ function replayer(runtime: Runtime, items: Recorded[]) {
       let i = 0;
       for (const r of items) {
         if ("copy" in r) {
-          const c = r.copy;
-          encoder.copyBufferToBuffer(c.src, c.srcOffset, c.dst, c.dstOffset, c.bytes);
+          encodeCopy(encoder, r.copy);
           continue;
         }
         const d = r.dispatch;
@@ -332,7 +355,7 @@ export async function profileStep(step: () => () => void, reps: number): Promise
   );
   const byFamily = new Map<Family, Recorded[]>();
   for (const r of items) {
-    const family = "copy" in r ? "buffer copies" : familyOf(r.dispatch.def.file, r.dispatch.label).family;
+    const family = "copy" in r ? copyFamily(r.copy) : familyOf(r.dispatch.def.file, r.dispatch.label).family;
     if (!byFamily.has(family)) byFamily.set(family, []);
     byFamily.get(family)!.push(r);
   }
@@ -371,7 +394,7 @@ export async function profileStep(step: () => () => void, reps: number): Promise
       replay.destroy();
     }
     const ms = median(samplesMs);
-    const measure = family === "buffer copies"
+    const measure = dispatches.length === 0
       ? "bytes"
       : familyOf(dispatches[0].def.file, dispatches[0].label).measure;
     const f: FamilyFigures = {
@@ -429,7 +452,7 @@ export async function profileStep(step: () => () => void, reps: number): Promise
     submitMs: captured.submitMs,
     emptySubmitMs,
     dispatches: dispatchCount,
-    copies: items.length - dispatchCount,
+    copies: items.filter((r) => "copy" in r && copyFamily(r.copy) === "buffer copies").length,
     reps,
     families,
     labels,

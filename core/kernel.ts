@@ -209,6 +209,8 @@ export interface DispatchRecord {
 export interface Profiler {
   dispatch(d: DispatchRecord): void;
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void;
+  /** A buffer copied into a texture (Runtime.textureFrom), where the hook wants to know. */
+  copyToTexture?(src: GPUBuffer, dst: TextureBinding, bytes: number): void;
   submitted(ms: number): void;
 }
 
@@ -396,6 +398,15 @@ export class Runtime {
       throw new Error(`a ${width} × ${height} texture exceeds the device's ${max} texels per dimension`);
     }
     const t = this.textures.acquire(width, height);
+    const bytesPerRow = width * 16;
+    if (bytesPerRow % 256 === 0) {
+      // Rows a multiple of 256 bytes: a plain copy, which the driver does at memcpy speed.
+      const enc = this.#ensureEncoder();
+      this.#endPass();
+      enc.copyBufferToTexture({ buffer: src, bytesPerRow }, { texture: t.texture }, [width, height]);
+      this.profiler?.copyToTexture?.(src, t, width * height * 16);
+      return t;
+    }
     const params = new Params().u32(width, height);
     this.dispatch(TEXTURE_FROM, [src, t], params, [Math.ceil(width / TEXTURE_FROM_WG), height], label);
     return t;

@@ -94,7 +94,7 @@ export class TexturePool {
     const texture = this.device.createTexture({
       size: [width, height],
       format: TEXEL_FORMAT,
-      usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.STORAGE_BINDING,
+      usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_DST,
     });
     return { texture, view: texture.createView() };
   }

@@ -221,7 +221,8 @@ Deno.test("texture-operand conv kernels (cpu) give the buffer kernels' bits, for
       cases.push({ ...c, x: [c.x[0], c.x[1], c.x[2], r.pick([4, 8, 12, 32])], outC: r.pick([4, 8, 16, 36]) });
     }
   }
-  // Split-K weight gradients (chunks ending inside an image), and a layer wider than one tile.
+  // Split-K weight gradients (chunks ending inside an image), and a layer wider than one tile. Operand
+  // rows of 256-byte multiples (the last case) are copied into their textures, others by a kernel.
   const base = { kernel: 5, stride: 2, padding: 2, bias: true };
   cases.push({ kind: "conv2d", x: [11, 13, 13, 8], outC: 8, outputPadding: 0, ...base });
   cases.push({ kind: "convTranspose2d", x: [11, 7, 7, 8], outC: 8, outputPadding: 1, ...base });
