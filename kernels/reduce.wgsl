@@ -4,7 +4,8 @@
 // Bindings: 0 uniform Params; 1 x (read); 2 y (read; unused unless PRE = 1); 3 out (write).
 // Layout: the input is addressed through strides. The kept dimensions (row-major, up to 8) enumerate
 // the outputs k; the reduced dimensions (up to 8) enumerate r = 0..red_count-1, split into `chunks`
-// consecutive chunks of `chunk` elements; out has out_count * chunks values, chunk index fastest.
+// consecutive chunks of `chunk` elements; out has out_count * chunks values, chunk index fastest
+// (invocation o computes output k = o mod out_count of chunk c = o div out_count).
 // A second pass over the chunk axis (PRE = 0) finishes a split reduction.
 // Includes: flat.wgsl (the entry point: element o of out_count · chunks), dims.wgsl (shapes and
 // strides).
@@ -24,8 +25,10 @@ struct Params {
 fn elements() -> u32 { return p.out_count * p.chunks; }
 
 fn element(o: u32) {
-  let k = o / p.chunks;
-  let c = o % p.chunks;
+  // Neighbouring invocations take neighbouring outputs k of one chunk c: where the reduced axes lead
+  // (a bias gradient: a sum over N, H, W of [N,H,W,C]), they read neighbouring addresses together.
+  let k = o % p.out_count;
+  let c = o / p.out_count;
 
   var base = 0u;
   var rest = k;
@@ -69,5 +72,5 @@ fn element(o: u32) {
       d--;
     }
   }
-  out[o] = acc * p.scale;
+  out[k * p.chunks + c] = acc * p.scale;
 }

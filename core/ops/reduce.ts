@@ -55,15 +55,24 @@ export function reduceKernel(
   const chunks = redCount > CHUNK * 2 ? Math.ceil(redCount / CHUNK) : 1;
   const chunk = chunks > 1 ? CHUNK : Math.max(redCount, 1);
   const partial = Tensor.empty(chunks > 1 ? [...keptShape, chunks] : keptShape);
-  const params = new Params().u32(outCount, redCount, chunk, chunks).f32(chunks > 1 ? 1 : factor).u32(0, 0, 0)
-    .vec4u(pad8(keptShape, 1), 2)
-    .vec4u(pad8(kept.map((i) => strides[i]), 0), 2)
-    .vec4u(pad8(redShape, 1), 2)
-    .vec4u(pad8(axes.map((i) => strides[i]), 0), 2);
-  const def = { file: "reduce.wgsl", constants: { PRE: absDiffWith ? 1 : 0, WG }, storage: 3, writes: [2] };
+  const pre = absDiffWith ? 1 : 0;
   const y = absDiffWith ?? x;
   const groups = grid1d(Math.ceil((outCount * chunks) / WG));
-  rt().dispatch(def, [x.buffer, y.buffer, partial.buffer], params, groups, label);
+  const scale = chunks > 1 ? 1 : factor;
+  if (axes.every((a, i) => a === i)) {
+    // The reduced axes lead: rows of outCount values (reduce_rows.wgsl, the same sums in the same order).
+    const def = { file: "reduce_rows.wgsl", constants: { PRE: pre, WG }, storage: 3, writes: [2] };
+    const params = new Params().u32(redCount, outCount, chunk, chunks).f32(scale);
+    rt().dispatch(def, [x.buffer, y.buffer, partial.buffer], params, groups, label);
+  } else {
+    const params = new Params().u32(outCount, redCount, chunk, chunks).f32(scale).u32(0, 0, 0)
+      .vec4u(pad8(keptShape, 1), 2)
+      .vec4u(pad8(kept.map((i) => strides[i]), 0), 2)
+      .vec4u(pad8(redShape, 1), 2)
+      .vec4u(pad8(axes.map((i) => strides[i]), 0), 2);
+    const def = { file: "reduce.wgsl", constants: { PRE: pre, WG }, storage: 3, writes: [2] };
+    rt().dispatch(def, [x.buffer, y.buffer, partial.buffer], params, groups, label);
+  }
   if (chunks === 1) return partial;
   const out = reduceKernel(partial, [keptShape.length], factor, undefined, label);
   partial.dispose();
