@@ -78,7 +78,7 @@ export const KERNEL_FAMILIES: readonly {
     family: "elementwise",
     measure: "bytes",
   },
-  { files: /^reduce\.wgsl$/, family: "reductions", measure: "bytes" },
+  { files: /^reduce(_rows)?\.wgsl$/, family: "reductions", measure: "bytes" },
   { files: /^(adam|sgd|optim_grad)\.wgsl$/, family: "optimiser (Adam/SGD)", measure: "bytes" },
 ];
 
