@@ -33,46 +33,53 @@ fn invocation(gid: vec3<u32>, nw: vec3<u32>) -> u32 {
   return gid.x + gid.y * nw.x * WG;
 }
 
+// The chunk of rows and the channel group of a partial-sum invocation e = k·groups + g.
+struct Chunk { g: u32, k: u32, r0: u32, r1: u32 }
+
+fn chunk_of(e: u32) -> Chunk {
+  let k = e / p.groups;
+  let r0 = k * p.chunk_rows;
+  return Chunk(e % p.groups, k, r0, min(r0 + p.chunk_rows, p.rows));
+}
+
+// Writes a chunk's two partial sums (rows 2k and 2k + 1 of partial [chunks, 2, C]).
+fn write_partial(c: Chunk, a: V, b: V) {
+  out[2u * c.k * p.groups + c.g] = a;
+  out[(2u * c.k + 1u) * p.groups + c.g] = b;
+}
+
 @compute @workgroup_size(WG)
 fn stats_partial(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
   let e = invocation(gid, nw);
   if (e >= p.chunks * p.groups) { return; }
-  let g = e % p.groups;
-  let k = e / p.groups;
-  let r0 = k * p.chunk_rows;
-  let r1 = min(r0 + p.chunk_rows, p.rows);
+  let c = chunk_of(e);
   // Welford: one pass over the chunk, stable where the mean is large against the spread.
   var mean = V(0.0);
   var m2 = V(0.0);
-  for (var r = r0; r < r1; r++) {
-    let v = x[r * p.groups + g];
+  for (var r = c.r0; r < c.r1; r++) {
+    let v = x[r * p.groups + c.g];
     let d = v - mean;
-    mean += d * (1.0 / f32(r - r0 + 1u));
+    mean += d * (1.0 / f32(r - c.r0 + 1u));
     m2 += d * (v - mean);
   }
-  out[2u * k * p.groups + g] = mean;
-  out[(2u * k + 1u) * p.groups + g] = m2;
+  write_partial(c, mean, m2);
 }
 
 @compute @workgroup_size(WG)
 fn grad_partial(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
   let e = invocation(gid, nw);
   if (e >= p.chunks * p.groups) { return; }
-  let g = e % p.groups;
-  let k = e / p.groups;
-  let r0 = k * p.chunk_rows;
-  let r1 = min(r0 + p.chunk_rows, p.rows);
-  let mean = coef[g];
+  let c = chunk_of(e);
+  let mean = coef[c.g];
   var sum_dy = V(0.0);
   var sum_dy_xc = V(0.0);
-  for (var r = r0; r < r1; r++) {
-    let i = r * p.groups + g;
+  for (var r = c.r0; r < c.r1; r++) {
+    let i = r * p.groups + c.g;
     let gy = dy[i];
     sum_dy += gy;
     sum_dy_xc += gy * (x[i] - mean);
   }
-  out[2u * k * p.groups + g] = sum_dy;
-  out[(2u * k + 1u) * p.groups + g] = sum_dy_xc;
+  write_partial(c, sum_dy, sum_dy_xc);
 }
 
 @compute @workgroup_size(WG)
