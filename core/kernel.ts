@@ -14,7 +14,9 @@
 // are uploaded with a single writeBuffer per 64 KiB chunk just before the submit.
 
 import { getGpu, type Gpu, gpu, GpuError } from "./device.ts";
-import { BufferPool, TEXEL_FORMAT, TexturePool } from "./pool.ts";
+import { BufferPool, TEXEL_FORMAT, type TextureBinding, TexturePool } from "./pool.ts";
+
+export type { TextureBinding };
 
 /** Compile-time constants prepended to a kernel's source as `const NAME: type = value;`. */
 export type Constants = Record<string, number | boolean>;
@@ -42,12 +44,6 @@ export interface Binding {
   buffer: GPUBuffer;
   offset?: number;
   size?: number;
-}
-
-/** A pooled rgba32float texture bound to a kernel (TexturePool): its view is made once. */
-export interface TextureBinding {
-  texture: GPUTexture;
-  view: GPUTextureView;
 }
 
 /** What a dispatch binds after its uniform block: a buffer (whole or a range) or a texture. */
@@ -161,6 +157,9 @@ export class Params {
 
 const PARAM_BYTES = 256;
 
+const ARENA_CHUNK = 64 * 1024;
+
+/** Runtime.textureFrom's copy kernel, for rows that are not whole 256-byte multiples. */
 const TEXTURE_FROM_WG = 64;
 const TEXTURE_FROM: KernelDef = {
   file: "texture_from.wgsl",
@@ -169,7 +168,6 @@ const TEXTURE_FROM: KernelDef = {
   writes: [1],
   storageTextures: [1],
 };
-const ARENA_CHUNK = 64 * 1024;
 
 interface ArenaChunk {
   buffer: GPUBuffer;

@@ -83,12 +83,18 @@ export const TEXEL_FORMAT: GPUTextureFormat = "rgba32float";
  * the commands of a queue run in the order they are recorded, so a copy recorded into it later runs
  * after every dispatch already recorded that reads it.
  */
+/** A pooled texture bound to a kernel: its view is made once. */
+export interface TextureBinding {
+  texture: GPUTexture;
+  view: GPUTextureView;
+}
+
 export class TexturePool {
-  #free = new Map<string, { texture: GPUTexture; view: GPUTextureView }[]>();
+  #free = new Map<string, TextureBinding[]>();
 
   constructor(private readonly device: GPUDevice) {}
 
-  acquire(width: number, height: number): { texture: GPUTexture; view: GPUTextureView } {
+  acquire(width: number, height: number): TextureBinding {
     const found = this.#free.get(`${width}x${height}`)?.pop();
     if (found) return found;
     const texture = this.device.createTexture({
@@ -99,16 +105,10 @@ export class TexturePool {
     return { texture, view: texture.createView() };
   }
 
-  release(t: { texture: GPUTexture; view: GPUTextureView }): void {
+  release(t: TextureBinding): void {
     const key = `${t.texture.width}x${t.texture.height}`;
     let list = this.#free.get(key);
     if (!list) this.#free.set(key, list = []);
     list.push(t);
-  }
-
-  /** Destroys every free texture. */
-  trim(): void {
-    for (const list of this.#free.values()) for (const t of list) t.texture.destroy();
-    this.#free.clear();
   }
 }

@@ -41,12 +41,10 @@ export function generateConvKernels(): Map<string, string> {
  */
 interface Operands {
   texture: boolean;
-  /** Words for the header comment: how the operands are read. */
-  read: string;
 }
 
-const BUFFER_OPERANDS: Operands = { texture: false, read: "storage buffers" };
-const TEXTURE_OPERANDS: Operands = { texture: true, read: "textures" };
+const BUFFER_OPERANDS: Operands = { texture: false };
+const TEXTURE_OPERANDS: Operands = { texture: true };
 
 /** The header note of a texture-operand kernel, after its buffer twin's header. */
 function textureNote(twin: string, layouts: string): string {

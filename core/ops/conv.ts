@@ -417,34 +417,33 @@ const TILE32_CONSTANTS = { WG: 16 };
 /** The one-channel forward and input-gradient kernels: 4 pixels per invocation, 64 per workgroup. */
 const C1_CONSTANTS = { WG: 64 };
 
+/** The tile32 kernels' row of PROGRAMS (its texture twin is the same row with other loads). */
+const TILE32: ConvProgram = {
+  // Written out statement by statement (kernels/generate_tile32.ts): on lavapipe a looped tile of the
+  // same size stays in memory and runs at half the speed. One pipeline per direction serves every
+  // shape (geometry is uniform).
+  name: "tile32",
+  directions: ["forward", "grad_input", "grad_weight"],
+  variant: "cpu",
+  when: vec4Channels,
+  suffix: "_tile32",
+  setup: () => ({ constants: TILE32_CONSTANTS, rows: 32 * TILE32_CONSTANTS.WG, cols: 32 }),
+  align: 4, // grad_weight: row blocks of 4 input channels at one tap, pixels walked four at a time
+  compiled: [TILE32_CONSTANTS],
+};
+
 /** The conv kernels, best first: a call dispatches the first row for its direction, variant and geometry. */
 const PROGRAMS: readonly ConvProgram[] = [
   {
     // The tile32 kernels with both operands read through the texture unit: on lavapipe a texture load
     // costs less than a storage-buffer load, which each invocation makes 64 of per 1 024 multiply-adds.
+    ...TILE32,
     name: "tile32tex",
-    directions: ["forward", "grad_input", "grad_weight"],
-    variant: "cpu",
     when: (g, dir) => vec4Channels(g) && textureOperandsFit(dir, g),
     suffix: "_tile32tex",
     textures: true,
-    setup: () => ({ constants: TILE32_CONSTANTS, rows: 32 * TILE32_CONSTANTS.WG, cols: 32 }),
-    align: 4,
-    compiled: [TILE32_CONSTANTS],
   },
-  {
-    // Written out statement by statement (kernels/generate_tile32.ts): on lavapipe a looped tile of the
-    // same size stays in memory and runs at half the speed. One pipeline per direction serves every
-    // shape (geometry is uniform).
-    name: "tile32",
-    directions: ["forward", "grad_input", "grad_weight"],
-    variant: "cpu",
-    when: vec4Channels,
-    suffix: "_tile32",
-    setup: () => ({ constants: TILE32_CONSTANTS, rows: 32 * TILE32_CONSTANTS.WG, cols: 32 }),
-    align: 4, // grad_weight: row blocks of 4 input channels at one tap, pixels walked four at a time
-    compiled: [TILE32_CONSTANTS],
-  },
+  TILE32,
   {
     // One image channel: a 32-channel Cin·kh·kw tile would idle. Forward: 16 channels per invocation;
     // input gradient: its one channel, Cout read as vec4.
