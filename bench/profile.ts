@@ -62,8 +62,9 @@ export const KERNEL_FAMILIES: readonly {
 }[] = [
   // The linear layers run on the conv kernels as 1×1 convolutions (core/ops/matmul.ts): by their label.
   { files: /^conv2d_/, labels: /^linear(\.|$)/, family: "linear (matmul)", measure: "flops" },
-  { files: /^conv2d_forward(_\w+)?\.wgsl$/, family: "conv forward", measure: "flops" },
-  { files: /^conv2d_grad_input(_\w+)?\.wgsl$/, family: "conv input gradient", measure: "flops" },
+  // A one-channel layer's columns count with its direction (their GEMM is a 1×1 conv, FLOPs from it).
+  { files: /^conv2d_(forward(_\w+)?|im2col_c1)\.wgsl$/, family: "conv forward", measure: "flops" },
+  { files: /^conv2d_(grad_input(_\w+)?|col2im_c1)\.wgsl$/, family: "conv input gradient", measure: "flops" },
   // The split-K partials' sum adds no GEMM FLOPs; its time counts.
   {
     files: /^conv2d_(grad_weight(_\w+)?|sum_partials)\.wgsl$/,

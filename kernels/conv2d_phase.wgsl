@@ -1,6 +1,6 @@
 // Shared WGSL, no dispatch of its own: the stride phases of the conv2d input gradient, included (see
 // core/kernel.ts) by conv2d_grad_input_looped.wgsl (so by conv2d_grad_input.wgsl and
-// conv2d_grad_input_vec4.wgsl) and conv2d_grad_input_c1.wgsl; it includes the geometry.
+// conv2d_grad_input_vec4.wgsl); it includes the geometry.
 // Only taps with ky ≡ iy + pad (mod stride) reach input row iy, so the input pixels split into
 // stride_h × stride_w phases (one per workgroup z); within a phase every pixel has the same taps
 // ky = ky0, ky0 + sh, … and oy = (iy + pad − ky) / sh exactly.
