@@ -52,11 +52,30 @@ fn weights(r: u32, cout4: u32, col4: u32) -> mat4x4<f32> {
 // An output pixel: its image's first input row and the top-left corner of its window.
 struct Pixel { row: u32, iy0: i32, ix0: i32 }
 
-fn pixel(m: u32) -> Pixel {
-  let t = m / p.out_w;
-  let iy0 = i32((t % p.out_h) * p.stride_h) - i32(p.pad_h);
-  let ix0 = i32((m % p.out_w) * p.stride_w) - i32(p.pad_w);
-  return Pixel((t / p.out_h) * p.in_h, iy0, ix0);
+fn pixel_at(c: vec3<u32>) -> Pixel {
+  return Pixel(c.z * p.in_h, i32(c.y * p.stride_h) - i32(p.pad_h), i32(c.x * p.stride_w) - i32(p.pad_w));
+}
+
+// Pixel index i as (column, row, image) over images of w × h pixels.
+fn cursor(i: u32, w: u32, h: u32) -> vec3<u32> {
+  let t = i / w;
+  return vec3<u32>(i % w, t % h, t / h);
+}
+
+// Cursor c advanced by cursor d (both with digits below w and h), carrying column into row into image.
+fn advance(c: vec3<u32>, d: vec3<u32>, w: u32, h: u32) -> vec3<u32> {
+  var x = c.x + d.x;
+  var y = c.y + d.y;
+  if (x >= w) { x -= w; y += 1u; }
+  var z = c.z + d.z;
+  if (y >= h) { y -= h; z += 1u; }
+  return vec3<u32>(x, y, z);
+}
+
+// Pixel m of the tile: the cursor's while m is a pixel, else the last pixel (clamped for loads).
+fn pixel_or(c: vec3<u32>, m: u32, pixels: u32, last: Pixel) -> Pixel {
+  if (m < pixels) { return pixel_at(c); }
+  return last;
 }
 
 // acc + Σ_k a[k]·b[k], the four K steps in order (fused multiply-adds).
@@ -64,9 +83,9 @@ fn mac(acc: vec4<f32>, a: vec4<f32>, b: mat4x4<f32>) -> vec4<f32> {
   return fma(vec4<f32>(a.w), b[3], fma(vec4<f32>(a.z), b[2], fma(vec4<f32>(a.y), b[1], fma(vec4<f32>(a.x), b[0], acc))));
 }
 
-fn store(m: u32, pixels: u32, col4: u32, cout4: u32, v: vec4<f32>) {
+fn store(m: u32, pixels: u32, col4: u32, cout4: u32, v: vec4<f32>, b: vec4<f32>) {
   if (m >= pixels || col4 >= cout4) { return; }
-  y[m * cout4 + col4] = select(v, v + bias[col4], p.has_bias != 0u);
+  y[m * cout4 + col4] = select(v, v + b, p.has_bias != 0u);
 }
 
 @compute @workgroup_size(WG)
@@ -79,23 +98,73 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   // Column blocks, clamped to the last one.
   let col0 = min(n4 + 0u, cout4 - 1u); let col1 = min(n4 + 1u, cout4 - 1u); let col2 = min(n4 + 2u, cout4 - 1u); let col3 = min(n4 + 3u, cout4 - 1u);
   let col4 = min(n4 + 4u, cout4 - 1u); let col5 = min(n4 + 5u, cout4 - 1u); let col6 = min(n4 + 6u, cout4 - 1u); let col7 = min(n4 + 7u, cout4 - 1u);
-  // Output pixels, clamped to the last one.
-  let q0 = pixel(min(m0 + 0u * WG, pixels - 1u)); let q1 = pixel(min(m0 + 1u * WG, pixels - 1u));
-  let q2 = pixel(min(m0 + 2u * WG, pixels - 1u)); let q3 = pixel(min(m0 + 3u * WG, pixels - 1u));
-  let q4 = pixel(min(m0 + 4u * WG, pixels - 1u)); let q5 = pixel(min(m0 + 5u * WG, pixels - 1u));
-  let q6 = pixel(min(m0 + 6u * WG, pixels - 1u)); let q7 = pixel(min(m0 + 7u * WG, pixels - 1u));
-  let q8 = pixel(min(m0 + 8u * WG, pixels - 1u)); let q9 = pixel(min(m0 + 9u * WG, pixels - 1u));
-  let q10 = pixel(min(m0 + 10u * WG, pixels - 1u)); let q11 = pixel(min(m0 + 11u * WG, pixels - 1u));
-  let q12 = pixel(min(m0 + 12u * WG, pixels - 1u)); let q13 = pixel(min(m0 + 13u * WG, pixels - 1u));
-  let q14 = pixel(min(m0 + 14u * WG, pixels - 1u)); let q15 = pixel(min(m0 + 15u * WG, pixels - 1u));
-  let q16 = pixel(min(m0 + 16u * WG, pixels - 1u)); let q17 = pixel(min(m0 + 17u * WG, pixels - 1u));
-  let q18 = pixel(min(m0 + 18u * WG, pixels - 1u)); let q19 = pixel(min(m0 + 19u * WG, pixels - 1u));
-  let q20 = pixel(min(m0 + 20u * WG, pixels - 1u)); let q21 = pixel(min(m0 + 21u * WG, pixels - 1u));
-  let q22 = pixel(min(m0 + 22u * WG, pixels - 1u)); let q23 = pixel(min(m0 + 23u * WG, pixels - 1u));
-  let q24 = pixel(min(m0 + 24u * WG, pixels - 1u)); let q25 = pixel(min(m0 + 25u * WG, pixels - 1u));
-  let q26 = pixel(min(m0 + 26u * WG, pixels - 1u)); let q27 = pixel(min(m0 + 27u * WG, pixels - 1u));
-  let q28 = pixel(min(m0 + 28u * WG, pixels - 1u)); let q29 = pixel(min(m0 + 29u * WG, pixels - 1u));
-  let q30 = pixel(min(m0 + 30u * WG, pixels - 1u)); let q31 = pixel(min(m0 + 31u * WG, pixels - 1u));
+  // Output pixels m0 + i·WG, clamped to the last one; the cursor steps WG pixels without dividing.
+  let last = pixel_at(cursor(pixels - 1u, p.out_w, p.out_h));
+  let wg_step = cursor(WG, p.out_w, p.out_h);
+  var c = cursor(min(m0, pixels - 1u), p.out_w, p.out_h);
+  let q0 = pixel_or(c, m0 + 0u * WG, pixels, last);
+  c = advance(c, wg_step, p.out_w, p.out_h);
+  let q1 = pixel_or(c, m0 + 1u * WG, pixels, last);
+  c = advance(c, wg_step, p.out_w, p.out_h);
+  let q2 = pixel_or(c, m0 + 2u * WG, pixels, last);
+  c = advance(c, wg_step, p.out_w, p.out_h);
+  let q3 = pixel_or(c, m0 + 3u * WG, pixels, last);
+  c = advance(c, wg_step, p.out_w, p.out_h);
+  let q4 = pixel_or(c, m0 + 4u * WG, pixels, last);
+  c = advance(c, wg_step, p.out_w, p.out_h);
+  let q5 = pixel_or(c, m0 + 5u * WG, pixels, last);
+  c = advance(c, wg_step, p.out_w, p.out_h);
+  let q6 = pixel_or(c, m0 + 6u * WG, pixels, last);
+  c = advance(c, wg_step, p.out_w, p.out_h);
+  let q7 = pixel_or(c, m0 + 7u * WG, pixels, last);
+  c = advance(c, wg_step, p.out_w, p.out_h);
+  let q8 = pixel_or(c, m0 + 8u * WG, pixels, last);
+  c = advance(c, wg_step, p.out_w, p.out_h);
+  let q9 = pixel_or(c, m0 + 9u * WG, pixels, last);
+  c = advance(c, wg_step, p.out_w, p.out_h);
+  let q10 = pixel_or(c, m0 + 10u * WG, pixels, last);
+  c = advance(c, wg_step, p.out_w, p.out_h);
+  let q11 = pixel_or(c, m0 + 11u * WG, pixels, last);
+  c = advance(c, wg_step, p.out_w, p.out_h);
+  let q12 = pixel_or(c, m0 + 12u * WG, pixels, last);
+  c = advance(c, wg_step, p.out_w, p.out_h);
+  let q13 = pixel_or(c, m0 + 13u * WG, pixels, last);
+  c = advance(c, wg_step, p.out_w, p.out_h);
+  let q14 = pixel_or(c, m0 + 14u * WG, pixels, last);
+  c = advance(c, wg_step, p.out_w, p.out_h);
+  let q15 = pixel_or(c, m0 + 15u * WG, pixels, last);
+  c = advance(c, wg_step, p.out_w, p.out_h);
+  let q16 = pixel_or(c, m0 + 16u * WG, pixels, last);
+  c = advance(c, wg_step, p.out_w, p.out_h);
+  let q17 = pixel_or(c, m0 + 17u * WG, pixels, last);
+  c = advance(c, wg_step, p.out_w, p.out_h);
+  let q18 = pixel_or(c, m0 + 18u * WG, pixels, last);
+  c = advance(c, wg_step, p.out_w, p.out_h);
+  let q19 = pixel_or(c, m0 + 19u * WG, pixels, last);
+  c = advance(c, wg_step, p.out_w, p.out_h);
+  let q20 = pixel_or(c, m0 + 20u * WG, pixels, last);
+  c = advance(c, wg_step, p.out_w, p.out_h);
+  let q21 = pixel_or(c, m0 + 21u * WG, pixels, last);
+  c = advance(c, wg_step, p.out_w, p.out_h);
+  let q22 = pixel_or(c, m0 + 22u * WG, pixels, last);
+  c = advance(c, wg_step, p.out_w, p.out_h);
+  let q23 = pixel_or(c, m0 + 23u * WG, pixels, last);
+  c = advance(c, wg_step, p.out_w, p.out_h);
+  let q24 = pixel_or(c, m0 + 24u * WG, pixels, last);
+  c = advance(c, wg_step, p.out_w, p.out_h);
+  let q25 = pixel_or(c, m0 + 25u * WG, pixels, last);
+  c = advance(c, wg_step, p.out_w, p.out_h);
+  let q26 = pixel_or(c, m0 + 26u * WG, pixels, last);
+  c = advance(c, wg_step, p.out_w, p.out_h);
+  let q27 = pixel_or(c, m0 + 27u * WG, pixels, last);
+  c = advance(c, wg_step, p.out_w, p.out_h);
+  let q28 = pixel_or(c, m0 + 28u * WG, pixels, last);
+  c = advance(c, wg_step, p.out_w, p.out_h);
+  let q29 = pixel_or(c, m0 + 29u * WG, pixels, last);
+  c = advance(c, wg_step, p.out_w, p.out_h);
+  let q30 = pixel_or(c, m0 + 30u * WG, pixels, last);
+  c = advance(c, wg_step, p.out_w, p.out_h);
+  let q31 = pixel_or(c, m0 + 31u * WG, pixels, last);
   var s0_0 = vec4<f32>(); var s0_1 = vec4<f32>(); var s0_2 = vec4<f32>(); var s0_3 = vec4<f32>(); var s0_4 = vec4<f32>(); var s0_5 = vec4<f32>(); var s0_6 = vec4<f32>(); var s0_7 = vec4<f32>();
   var s1_0 = vec4<f32>(); var s1_1 = vec4<f32>(); var s1_2 = vec4<f32>(); var s1_3 = vec4<f32>(); var s1_4 = vec4<f32>(); var s1_5 = vec4<f32>(); var s1_6 = vec4<f32>(); var s1_7 = vec4<f32>();
   var s2_0 = vec4<f32>(); var s2_1 = vec4<f32>(); var s2_2 = vec4<f32>(); var s2_3 = vec4<f32>(); var s2_4 = vec4<f32>(); var s2_5 = vec4<f32>(); var s2_6 = vec4<f32>(); var s2_7 = vec4<f32>();
@@ -242,132 +311,135 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       }
     }
   }
+  // The bias of each column block, read once.
+  let bias0 = bias[col0]; let bias1 = bias[col1]; let bias2 = bias[col2]; let bias3 = bias[col3];
+  let bias4 = bias[col4]; let bias5 = bias[col5]; let bias6 = bias[col6]; let bias7 = bias[col7];
   { let m = m0 + 0u * WG;
-    store(m, pixels, n4 + 0u, cout4, s0_0); store(m, pixels, n4 + 1u, cout4, s0_1); store(m, pixels, n4 + 2u, cout4, s0_2); store(m, pixels, n4 + 3u, cout4, s0_3);
-    store(m, pixels, n4 + 4u, cout4, s0_4); store(m, pixels, n4 + 5u, cout4, s0_5); store(m, pixels, n4 + 6u, cout4, s0_6); store(m, pixels, n4 + 7u, cout4, s0_7);
+    store(m, pixels, n4 + 0u, cout4, s0_0, bias0); store(m, pixels, n4 + 1u, cout4, s0_1, bias1); store(m, pixels, n4 + 2u, cout4, s0_2, bias2); store(m, pixels, n4 + 3u, cout4, s0_3, bias3);
+    store(m, pixels, n4 + 4u, cout4, s0_4, bias4); store(m, pixels, n4 + 5u, cout4, s0_5, bias5); store(m, pixels, n4 + 6u, cout4, s0_6, bias6); store(m, pixels, n4 + 7u, cout4, s0_7, bias7);
   }
   { let m = m0 + 1u * WG;
-    store(m, pixels, n4 + 0u, cout4, s1_0); store(m, pixels, n4 + 1u, cout4, s1_1); store(m, pixels, n4 + 2u, cout4, s1_2); store(m, pixels, n4 + 3u, cout4, s1_3);
-    store(m, pixels, n4 + 4u, cout4, s1_4); store(m, pixels, n4 + 5u, cout4, s1_5); store(m, pixels, n4 + 6u, cout4, s1_6); store(m, pixels, n4 + 7u, cout4, s1_7);
+    store(m, pixels, n4 + 0u, cout4, s1_0, bias0); store(m, pixels, n4 + 1u, cout4, s1_1, bias1); store(m, pixels, n4 + 2u, cout4, s1_2, bias2); store(m, pixels, n4 + 3u, cout4, s1_3, bias3);
+    store(m, pixels, n4 + 4u, cout4, s1_4, bias4); store(m, pixels, n4 + 5u, cout4, s1_5, bias5); store(m, pixels, n4 + 6u, cout4, s1_6, bias6); store(m, pixels, n4 + 7u, cout4, s1_7, bias7);
   }
   { let m = m0 + 2u * WG;
-    store(m, pixels, n4 + 0u, cout4, s2_0); store(m, pixels, n4 + 1u, cout4, s2_1); store(m, pixels, n4 + 2u, cout4, s2_2); store(m, pixels, n4 + 3u, cout4, s2_3);
-    store(m, pixels, n4 + 4u, cout4, s2_4); store(m, pixels, n4 + 5u, cout4, s2_5); store(m, pixels, n4 + 6u, cout4, s2_6); store(m, pixels, n4 + 7u, cout4, s2_7);
+    store(m, pixels, n4 + 0u, cout4, s2_0, bias0); store(m, pixels, n4 + 1u, cout4, s2_1, bias1); store(m, pixels, n4 + 2u, cout4, s2_2, bias2); store(m, pixels, n4 + 3u, cout4, s2_3, bias3);
+    store(m, pixels, n4 + 4u, cout4, s2_4, bias4); store(m, pixels, n4 + 5u, cout4, s2_5, bias5); store(m, pixels, n4 + 6u, cout4, s2_6, bias6); store(m, pixels, n4 + 7u, cout4, s2_7, bias7);
   }
   { let m = m0 + 3u * WG;
-    store(m, pixels, n4 + 0u, cout4, s3_0); store(m, pixels, n4 + 1u, cout4, s3_1); store(m, pixels, n4 + 2u, cout4, s3_2); store(m, pixels, n4 + 3u, cout4, s3_3);
-    store(m, pixels, n4 + 4u, cout4, s3_4); store(m, pixels, n4 + 5u, cout4, s3_5); store(m, pixels, n4 + 6u, cout4, s3_6); store(m, pixels, n4 + 7u, cout4, s3_7);
+    store(m, pixels, n4 + 0u, cout4, s3_0, bias0); store(m, pixels, n4 + 1u, cout4, s3_1, bias1); store(m, pixels, n4 + 2u, cout4, s3_2, bias2); store(m, pixels, n4 + 3u, cout4, s3_3, bias3);
+    store(m, pixels, n4 + 4u, cout4, s3_4, bias4); store(m, pixels, n4 + 5u, cout4, s3_5, bias5); store(m, pixels, n4 + 6u, cout4, s3_6, bias6); store(m, pixels, n4 + 7u, cout4, s3_7, bias7);
   }
   { let m = m0 + 4u * WG;
-    store(m, pixels, n4 + 0u, cout4, s4_0); store(m, pixels, n4 + 1u, cout4, s4_1); store(m, pixels, n4 + 2u, cout4, s4_2); store(m, pixels, n4 + 3u, cout4, s4_3);
-    store(m, pixels, n4 + 4u, cout4, s4_4); store(m, pixels, n4 + 5u, cout4, s4_5); store(m, pixels, n4 + 6u, cout4, s4_6); store(m, pixels, n4 + 7u, cout4, s4_7);
+    store(m, pixels, n4 + 0u, cout4, s4_0, bias0); store(m, pixels, n4 + 1u, cout4, s4_1, bias1); store(m, pixels, n4 + 2u, cout4, s4_2, bias2); store(m, pixels, n4 + 3u, cout4, s4_3, bias3);
+    store(m, pixels, n4 + 4u, cout4, s4_4, bias4); store(m, pixels, n4 + 5u, cout4, s4_5, bias5); store(m, pixels, n4 + 6u, cout4, s4_6, bias6); store(m, pixels, n4 + 7u, cout4, s4_7, bias7);
   }
   { let m = m0 + 5u * WG;
-    store(m, pixels, n4 + 0u, cout4, s5_0); store(m, pixels, n4 + 1u, cout4, s5_1); store(m, pixels, n4 + 2u, cout4, s5_2); store(m, pixels, n4 + 3u, cout4, s5_3);
-    store(m, pixels, n4 + 4u, cout4, s5_4); store(m, pixels, n4 + 5u, cout4, s5_5); store(m, pixels, n4 + 6u, cout4, s5_6); store(m, pixels, n4 + 7u, cout4, s5_7);
+    store(m, pixels, n4 + 0u, cout4, s5_0, bias0); store(m, pixels, n4 + 1u, cout4, s5_1, bias1); store(m, pixels, n4 + 2u, cout4, s5_2, bias2); store(m, pixels, n4 + 3u, cout4, s5_3, bias3);
+    store(m, pixels, n4 + 4u, cout4, s5_4, bias4); store(m, pixels, n4 + 5u, cout4, s5_5, bias5); store(m, pixels, n4 + 6u, cout4, s5_6, bias6); store(m, pixels, n4 + 7u, cout4, s5_7, bias7);
   }
   { let m = m0 + 6u * WG;
-    store(m, pixels, n4 + 0u, cout4, s6_0); store(m, pixels, n4 + 1u, cout4, s6_1); store(m, pixels, n4 + 2u, cout4, s6_2); store(m, pixels, n4 + 3u, cout4, s6_3);
-    store(m, pixels, n4 + 4u, cout4, s6_4); store(m, pixels, n4 + 5u, cout4, s6_5); store(m, pixels, n4 + 6u, cout4, s6_6); store(m, pixels, n4 + 7u, cout4, s6_7);
+    store(m, pixels, n4 + 0u, cout4, s6_0, bias0); store(m, pixels, n4 + 1u, cout4, s6_1, bias1); store(m, pixels, n4 + 2u, cout4, s6_2, bias2); store(m, pixels, n4 + 3u, cout4, s6_3, bias3);
+    store(m, pixels, n4 + 4u, cout4, s6_4, bias4); store(m, pixels, n4 + 5u, cout4, s6_5, bias5); store(m, pixels, n4 + 6u, cout4, s6_6, bias6); store(m, pixels, n4 + 7u, cout4, s6_7, bias7);
   }
   { let m = m0 + 7u * WG;
-    store(m, pixels, n4 + 0u, cout4, s7_0); store(m, pixels, n4 + 1u, cout4, s7_1); store(m, pixels, n4 + 2u, cout4, s7_2); store(m, pixels, n4 + 3u, cout4, s7_3);
-    store(m, pixels, n4 + 4u, cout4, s7_4); store(m, pixels, n4 + 5u, cout4, s7_5); store(m, pixels, n4 + 6u, cout4, s7_6); store(m, pixels, n4 + 7u, cout4, s7_7);
+    store(m, pixels, n4 + 0u, cout4, s7_0, bias0); store(m, pixels, n4 + 1u, cout4, s7_1, bias1); store(m, pixels, n4 + 2u, cout4, s7_2, bias2); store(m, pixels, n4 + 3u, cout4, s7_3, bias3);
+    store(m, pixels, n4 + 4u, cout4, s7_4, bias4); store(m, pixels, n4 + 5u, cout4, s7_5, bias5); store(m, pixels, n4 + 6u, cout4, s7_6, bias6); store(m, pixels, n4 + 7u, cout4, s7_7, bias7);
   }
   { let m = m0 + 8u * WG;
-    store(m, pixels, n4 + 0u, cout4, s8_0); store(m, pixels, n4 + 1u, cout4, s8_1); store(m, pixels, n4 + 2u, cout4, s8_2); store(m, pixels, n4 + 3u, cout4, s8_3);
-    store(m, pixels, n4 + 4u, cout4, s8_4); store(m, pixels, n4 + 5u, cout4, s8_5); store(m, pixels, n4 + 6u, cout4, s8_6); store(m, pixels, n4 + 7u, cout4, s8_7);
+    store(m, pixels, n4 + 0u, cout4, s8_0, bias0); store(m, pixels, n4 + 1u, cout4, s8_1, bias1); store(m, pixels, n4 + 2u, cout4, s8_2, bias2); store(m, pixels, n4 + 3u, cout4, s8_3, bias3);
+    store(m, pixels, n4 + 4u, cout4, s8_4, bias4); store(m, pixels, n4 + 5u, cout4, s8_5, bias5); store(m, pixels, n4 + 6u, cout4, s8_6, bias6); store(m, pixels, n4 + 7u, cout4, s8_7, bias7);
   }
   { let m = m0 + 9u * WG;
-    store(m, pixels, n4 + 0u, cout4, s9_0); store(m, pixels, n4 + 1u, cout4, s9_1); store(m, pixels, n4 + 2u, cout4, s9_2); store(m, pixels, n4 + 3u, cout4, s9_3);
-    store(m, pixels, n4 + 4u, cout4, s9_4); store(m, pixels, n4 + 5u, cout4, s9_5); store(m, pixels, n4 + 6u, cout4, s9_6); store(m, pixels, n4 + 7u, cout4, s9_7);
+    store(m, pixels, n4 + 0u, cout4, s9_0, bias0); store(m, pixels, n4 + 1u, cout4, s9_1, bias1); store(m, pixels, n4 + 2u, cout4, s9_2, bias2); store(m, pixels, n4 + 3u, cout4, s9_3, bias3);
+    store(m, pixels, n4 + 4u, cout4, s9_4, bias4); store(m, pixels, n4 + 5u, cout4, s9_5, bias5); store(m, pixels, n4 + 6u, cout4, s9_6, bias6); store(m, pixels, n4 + 7u, cout4, s9_7, bias7);
   }
   { let m = m0 + 10u * WG;
-    store(m, pixels, n4 + 0u, cout4, s10_0); store(m, pixels, n4 + 1u, cout4, s10_1); store(m, pixels, n4 + 2u, cout4, s10_2); store(m, pixels, n4 + 3u, cout4, s10_3);
-    store(m, pixels, n4 + 4u, cout4, s10_4); store(m, pixels, n4 + 5u, cout4, s10_5); store(m, pixels, n4 + 6u, cout4, s10_6); store(m, pixels, n4 + 7u, cout4, s10_7);
+    store(m, pixels, n4 + 0u, cout4, s10_0, bias0); store(m, pixels, n4 + 1u, cout4, s10_1, bias1); store(m, pixels, n4 + 2u, cout4, s10_2, bias2); store(m, pixels, n4 + 3u, cout4, s10_3, bias3);
+    store(m, pixels, n4 + 4u, cout4, s10_4, bias4); store(m, pixels, n4 + 5u, cout4, s10_5, bias5); store(m, pixels, n4 + 6u, cout4, s10_6, bias6); store(m, pixels, n4 + 7u, cout4, s10_7, bias7);
   }
   { let m = m0 + 11u * WG;
-    store(m, pixels, n4 + 0u, cout4, s11_0); store(m, pixels, n4 + 1u, cout4, s11_1); store(m, pixels, n4 + 2u, cout4, s11_2); store(m, pixels, n4 + 3u, cout4, s11_3);
-    store(m, pixels, n4 + 4u, cout4, s11_4); store(m, pixels, n4 + 5u, cout4, s11_5); store(m, pixels, n4 + 6u, cout4, s11_6); store(m, pixels, n4 + 7u, cout4, s11_7);
+    store(m, pixels, n4 + 0u, cout4, s11_0, bias0); store(m, pixels, n4 + 1u, cout4, s11_1, bias1); store(m, pixels, n4 + 2u, cout4, s11_2, bias2); store(m, pixels, n4 + 3u, cout4, s11_3, bias3);
+    store(m, pixels, n4 + 4u, cout4, s11_4, bias4); store(m, pixels, n4 + 5u, cout4, s11_5, bias5); store(m, pixels, n4 + 6u, cout4, s11_6, bias6); store(m, pixels, n4 + 7u, cout4, s11_7, bias7);
   }
   { let m = m0 + 12u * WG;
-    store(m, pixels, n4 + 0u, cout4, s12_0); store(m, pixels, n4 + 1u, cout4, s12_1); store(m, pixels, n4 + 2u, cout4, s12_2); store(m, pixels, n4 + 3u, cout4, s12_3);
-    store(m, pixels, n4 + 4u, cout4, s12_4); store(m, pixels, n4 + 5u, cout4, s12_5); store(m, pixels, n4 + 6u, cout4, s12_6); store(m, pixels, n4 + 7u, cout4, s12_7);
+    store(m, pixels, n4 + 0u, cout4, s12_0, bias0); store(m, pixels, n4 + 1u, cout4, s12_1, bias1); store(m, pixels, n4 + 2u, cout4, s12_2, bias2); store(m, pixels, n4 + 3u, cout4, s12_3, bias3);
+    store(m, pixels, n4 + 4u, cout4, s12_4, bias4); store(m, pixels, n4 + 5u, cout4, s12_5, bias5); store(m, pixels, n4 + 6u, cout4, s12_6, bias6); store(m, pixels, n4 + 7u, cout4, s12_7, bias7);
   }
   { let m = m0 + 13u * WG;
-    store(m, pixels, n4 + 0u, cout4, s13_0); store(m, pixels, n4 + 1u, cout4, s13_1); store(m, pixels, n4 + 2u, cout4, s13_2); store(m, pixels, n4 + 3u, cout4, s13_3);
-    store(m, pixels, n4 + 4u, cout4, s13_4); store(m, pixels, n4 + 5u, cout4, s13_5); store(m, pixels, n4 + 6u, cout4, s13_6); store(m, pixels, n4 + 7u, cout4, s13_7);
+    store(m, pixels, n4 + 0u, cout4, s13_0, bias0); store(m, pixels, n4 + 1u, cout4, s13_1, bias1); store(m, pixels, n4 + 2u, cout4, s13_2, bias2); store(m, pixels, n4 + 3u, cout4, s13_3, bias3);
+    store(m, pixels, n4 + 4u, cout4, s13_4, bias4); store(m, pixels, n4 + 5u, cout4, s13_5, bias5); store(m, pixels, n4 + 6u, cout4, s13_6, bias6); store(m, pixels, n4 + 7u, cout4, s13_7, bias7);
   }
   { let m = m0 + 14u * WG;
-    store(m, pixels, n4 + 0u, cout4, s14_0); store(m, pixels, n4 + 1u, cout4, s14_1); store(m, pixels, n4 + 2u, cout4, s14_2); store(m, pixels, n4 + 3u, cout4, s14_3);
-    store(m, pixels, n4 + 4u, cout4, s14_4); store(m, pixels, n4 + 5u, cout4, s14_5); store(m, pixels, n4 + 6u, cout4, s14_6); store(m, pixels, n4 + 7u, cout4, s14_7);
+    store(m, pixels, n4 + 0u, cout4, s14_0, bias0); store(m, pixels, n4 + 1u, cout4, s14_1, bias1); store(m, pixels, n4 + 2u, cout4, s14_2, bias2); store(m, pixels, n4 + 3u, cout4, s14_3, bias3);
+    store(m, pixels, n4 + 4u, cout4, s14_4, bias4); store(m, pixels, n4 + 5u, cout4, s14_5, bias5); store(m, pixels, n4 + 6u, cout4, s14_6, bias6); store(m, pixels, n4 + 7u, cout4, s14_7, bias7);
   }
   { let m = m0 + 15u * WG;
-    store(m, pixels, n4 + 0u, cout4, s15_0); store(m, pixels, n4 + 1u, cout4, s15_1); store(m, pixels, n4 + 2u, cout4, s15_2); store(m, pixels, n4 + 3u, cout4, s15_3);
-    store(m, pixels, n4 + 4u, cout4, s15_4); store(m, pixels, n4 + 5u, cout4, s15_5); store(m, pixels, n4 + 6u, cout4, s15_6); store(m, pixels, n4 + 7u, cout4, s15_7);
+    store(m, pixels, n4 + 0u, cout4, s15_0, bias0); store(m, pixels, n4 + 1u, cout4, s15_1, bias1); store(m, pixels, n4 + 2u, cout4, s15_2, bias2); store(m, pixels, n4 + 3u, cout4, s15_3, bias3);
+    store(m, pixels, n4 + 4u, cout4, s15_4, bias4); store(m, pixels, n4 + 5u, cout4, s15_5, bias5); store(m, pixels, n4 + 6u, cout4, s15_6, bias6); store(m, pixels, n4 + 7u, cout4, s15_7, bias7);
   }
   { let m = m0 + 16u * WG;
-    store(m, pixels, n4 + 0u, cout4, s16_0); store(m, pixels, n4 + 1u, cout4, s16_1); store(m, pixels, n4 + 2u, cout4, s16_2); store(m, pixels, n4 + 3u, cout4, s16_3);
-    store(m, pixels, n4 + 4u, cout4, s16_4); store(m, pixels, n4 + 5u, cout4, s16_5); store(m, pixels, n4 + 6u, cout4, s16_6); store(m, pixels, n4 + 7u, cout4, s16_7);
+    store(m, pixels, n4 + 0u, cout4, s16_0, bias0); store(m, pixels, n4 + 1u, cout4, s16_1, bias1); store(m, pixels, n4 + 2u, cout4, s16_2, bias2); store(m, pixels, n4 + 3u, cout4, s16_3, bias3);
+    store(m, pixels, n4 + 4u, cout4, s16_4, bias4); store(m, pixels, n4 + 5u, cout4, s16_5, bias5); store(m, pixels, n4 + 6u, cout4, s16_6, bias6); store(m, pixels, n4 + 7u, cout4, s16_7, bias7);
   }
   { let m = m0 + 17u * WG;
-    store(m, pixels, n4 + 0u, cout4, s17_0); store(m, pixels, n4 + 1u, cout4, s17_1); store(m, pixels, n4 + 2u, cout4, s17_2); store(m, pixels, n4 + 3u, cout4, s17_3);
-    store(m, pixels, n4 + 4u, cout4, s17_4); store(m, pixels, n4 + 5u, cout4, s17_5); store(m, pixels, n4 + 6u, cout4, s17_6); store(m, pixels, n4 + 7u, cout4, s17_7);
+    store(m, pixels, n4 + 0u, cout4, s17_0, bias0); store(m, pixels, n4 + 1u, cout4, s17_1, bias1); store(m, pixels, n4 + 2u, cout4, s17_2, bias2); store(m, pixels, n4 + 3u, cout4, s17_3, bias3);
+    store(m, pixels, n4 + 4u, cout4, s17_4, bias4); store(m, pixels, n4 + 5u, cout4, s17_5, bias5); store(m, pixels, n4 + 6u, cout4, s17_6, bias6); store(m, pixels, n4 + 7u, cout4, s17_7, bias7);
   }
   { let m = m0 + 18u * WG;
-    store(m, pixels, n4 + 0u, cout4, s18_0); store(m, pixels, n4 + 1u, cout4, s18_1); store(m, pixels, n4 + 2u, cout4, s18_2); store(m, pixels, n4 + 3u, cout4, s18_3);
-    store(m, pixels, n4 + 4u, cout4, s18_4); store(m, pixels, n4 + 5u, cout4, s18_5); store(m, pixels, n4 + 6u, cout4, s18_6); store(m, pixels, n4 + 7u, cout4, s18_7);
+    store(m, pixels, n4 + 0u, cout4, s18_0, bias0); store(m, pixels, n4 + 1u, cout4, s18_1, bias1); store(m, pixels, n4 + 2u, cout4, s18_2, bias2); store(m, pixels, n4 + 3u, cout4, s18_3, bias3);
+    store(m, pixels, n4 + 4u, cout4, s18_4, bias4); store(m, pixels, n4 + 5u, cout4, s18_5, bias5); store(m, pixels, n4 + 6u, cout4, s18_6, bias6); store(m, pixels, n4 + 7u, cout4, s18_7, bias7);
   }
   { let m = m0 + 19u * WG;
-    store(m, pixels, n4 + 0u, cout4, s19_0); store(m, pixels, n4 + 1u, cout4, s19_1); store(m, pixels, n4 + 2u, cout4, s19_2); store(m, pixels, n4 + 3u, cout4, s19_3);
-    store(m, pixels, n4 + 4u, cout4, s19_4); store(m, pixels, n4 + 5u, cout4, s19_5); store(m, pixels, n4 + 6u, cout4, s19_6); store(m, pixels, n4 + 7u, cout4, s19_7);
+    store(m, pixels, n4 + 0u, cout4, s19_0, bias0); store(m, pixels, n4 + 1u, cout4, s19_1, bias1); store(m, pixels, n4 + 2u, cout4, s19_2, bias2); store(m, pixels, n4 + 3u, cout4, s19_3, bias3);
+    store(m, pixels, n4 + 4u, cout4, s19_4, bias4); store(m, pixels, n4 + 5u, cout4, s19_5, bias5); store(m, pixels, n4 + 6u, cout4, s19_6, bias6); store(m, pixels, n4 + 7u, cout4, s19_7, bias7);
   }
   { let m = m0 + 20u * WG;
-    store(m, pixels, n4 + 0u, cout4, s20_0); store(m, pixels, n4 + 1u, cout4, s20_1); store(m, pixels, n4 + 2u, cout4, s20_2); store(m, pixels, n4 + 3u, cout4, s20_3);
-    store(m, pixels, n4 + 4u, cout4, s20_4); store(m, pixels, n4 + 5u, cout4, s20_5); store(m, pixels, n4 + 6u, cout4, s20_6); store(m, pixels, n4 + 7u, cout4, s20_7);
+    store(m, pixels, n4 + 0u, cout4, s20_0, bias0); store(m, pixels, n4 + 1u, cout4, s20_1, bias1); store(m, pixels, n4 + 2u, cout4, s20_2, bias2); store(m, pixels, n4 + 3u, cout4, s20_3, bias3);
+    store(m, pixels, n4 + 4u, cout4, s20_4, bias4); store(m, pixels, n4 + 5u, cout4, s20_5, bias5); store(m, pixels, n4 + 6u, cout4, s20_6, bias6); store(m, pixels, n4 + 7u, cout4, s20_7, bias7);
   }
   { let m = m0 + 21u * WG;
-    store(m, pixels, n4 + 0u, cout4, s21_0); store(m, pixels, n4 + 1u, cout4, s21_1); store(m, pixels, n4 + 2u, cout4, s21_2); store(m, pixels, n4 + 3u, cout4, s21_3);
-    store(m, pixels, n4 + 4u, cout4, s21_4); store(m, pixels, n4 + 5u, cout4, s21_5); store(m, pixels, n4 + 6u, cout4, s21_6); store(m, pixels, n4 + 7u, cout4, s21_7);
+    store(m, pixels, n4 + 0u, cout4, s21_0, bias0); store(m, pixels, n4 + 1u, cout4, s21_1, bias1); store(m, pixels, n4 + 2u, cout4, s21_2, bias2); store(m, pixels, n4 + 3u, cout4, s21_3, bias3);
+    store(m, pixels, n4 + 4u, cout4, s21_4, bias4); store(m, pixels, n4 + 5u, cout4, s21_5, bias5); store(m, pixels, n4 + 6u, cout4, s21_6, bias6); store(m, pixels, n4 + 7u, cout4, s21_7, bias7);
   }
   { let m = m0 + 22u * WG;
-    store(m, pixels, n4 + 0u, cout4, s22_0); store(m, pixels, n4 + 1u, cout4, s22_1); store(m, pixels, n4 + 2u, cout4, s22_2); store(m, pixels, n4 + 3u, cout4, s22_3);
-    store(m, pixels, n4 + 4u, cout4, s22_4); store(m, pixels, n4 + 5u, cout4, s22_5); store(m, pixels, n4 + 6u, cout4, s22_6); store(m, pixels, n4 + 7u, cout4, s22_7);
+    store(m, pixels, n4 + 0u, cout4, s22_0, bias0); store(m, pixels, n4 + 1u, cout4, s22_1, bias1); store(m, pixels, n4 + 2u, cout4, s22_2, bias2); store(m, pixels, n4 + 3u, cout4, s22_3, bias3);
+    store(m, pixels, n4 + 4u, cout4, s22_4, bias4); store(m, pixels, n4 + 5u, cout4, s22_5, bias5); store(m, pixels, n4 + 6u, cout4, s22_6, bias6); store(m, pixels, n4 + 7u, cout4, s22_7, bias7);
   }
   { let m = m0 + 23u * WG;
-    store(m, pixels, n4 + 0u, cout4, s23_0); store(m, pixels, n4 + 1u, cout4, s23_1); store(m, pixels, n4 + 2u, cout4, s23_2); store(m, pixels, n4 + 3u, cout4, s23_3);
-    store(m, pixels, n4 + 4u, cout4, s23_4); store(m, pixels, n4 + 5u, cout4, s23_5); store(m, pixels, n4 + 6u, cout4, s23_6); store(m, pixels, n4 + 7u, cout4, s23_7);
+    store(m, pixels, n4 + 0u, cout4, s23_0, bias0); store(m, pixels, n4 + 1u, cout4, s23_1, bias1); store(m, pixels, n4 + 2u, cout4, s23_2, bias2); store(m, pixels, n4 + 3u, cout4, s23_3, bias3);
+    store(m, pixels, n4 + 4u, cout4, s23_4, bias4); store(m, pixels, n4 + 5u, cout4, s23_5, bias5); store(m, pixels, n4 + 6u, cout4, s23_6, bias6); store(m, pixels, n4 + 7u, cout4, s23_7, bias7);
   }
   { let m = m0 + 24u * WG;
-    store(m, pixels, n4 + 0u, cout4, s24_0); store(m, pixels, n4 + 1u, cout4, s24_1); store(m, pixels, n4 + 2u, cout4, s24_2); store(m, pixels, n4 + 3u, cout4, s24_3);
-    store(m, pixels, n4 + 4u, cout4, s24_4); store(m, pixels, n4 + 5u, cout4, s24_5); store(m, pixels, n4 + 6u, cout4, s24_6); store(m, pixels, n4 + 7u, cout4, s24_7);
+    store(m, pixels, n4 + 0u, cout4, s24_0, bias0); store(m, pixels, n4 + 1u, cout4, s24_1, bias1); store(m, pixels, n4 + 2u, cout4, s24_2, bias2); store(m, pixels, n4 + 3u, cout4, s24_3, bias3);
+    store(m, pixels, n4 + 4u, cout4, s24_4, bias4); store(m, pixels, n4 + 5u, cout4, s24_5, bias5); store(m, pixels, n4 + 6u, cout4, s24_6, bias6); store(m, pixels, n4 + 7u, cout4, s24_7, bias7);
   }
   { let m = m0 + 25u * WG;
-    store(m, pixels, n4 + 0u, cout4, s25_0); store(m, pixels, n4 + 1u, cout4, s25_1); store(m, pixels, n4 + 2u, cout4, s25_2); store(m, pixels, n4 + 3u, cout4, s25_3);
-    store(m, pixels, n4 + 4u, cout4, s25_4); store(m, pixels, n4 + 5u, cout4, s25_5); store(m, pixels, n4 + 6u, cout4, s25_6); store(m, pixels, n4 + 7u, cout4, s25_7);
+    store(m, pixels, n4 + 0u, cout4, s25_0, bias0); store(m, pixels, n4 + 1u, cout4, s25_1, bias1); store(m, pixels, n4 + 2u, cout4, s25_2, bias2); store(m, pixels, n4 + 3u, cout4, s25_3, bias3);
+    store(m, pixels, n4 + 4u, cout4, s25_4, bias4); store(m, pixels, n4 + 5u, cout4, s25_5, bias5); store(m, pixels, n4 + 6u, cout4, s25_6, bias6); store(m, pixels, n4 + 7u, cout4, s25_7, bias7);
   }
   { let m = m0 + 26u * WG;
-    store(m, pixels, n4 + 0u, cout4, s26_0); store(m, pixels, n4 + 1u, cout4, s26_1); store(m, pixels, n4 + 2u, cout4, s26_2); store(m, pixels, n4 + 3u, cout4, s26_3);
-    store(m, pixels, n4 + 4u, cout4, s26_4); store(m, pixels, n4 + 5u, cout4, s26_5); store(m, pixels, n4 + 6u, cout4, s26_6); store(m, pixels, n4 + 7u, cout4, s26_7);
+    store(m, pixels, n4 + 0u, cout4, s26_0, bias0); store(m, pixels, n4 + 1u, cout4, s26_1, bias1); store(m, pixels, n4 + 2u, cout4, s26_2, bias2); store(m, pixels, n4 + 3u, cout4, s26_3, bias3);
+    store(m, pixels, n4 + 4u, cout4, s26_4, bias4); store(m, pixels, n4 + 5u, cout4, s26_5, bias5); store(m, pixels, n4 + 6u, cout4, s26_6, bias6); store(m, pixels, n4 + 7u, cout4, s26_7, bias7);
   }
   { let m = m0 + 27u * WG;
-    store(m, pixels, n4 + 0u, cout4, s27_0); store(m, pixels, n4 + 1u, cout4, s27_1); store(m, pixels, n4 + 2u, cout4, s27_2); store(m, pixels, n4 + 3u, cout4, s27_3);
-    store(m, pixels, n4 + 4u, cout4, s27_4); store(m, pixels, n4 + 5u, cout4, s27_5); store(m, pixels, n4 + 6u, cout4, s27_6); store(m, pixels, n4 + 7u, cout4, s27_7);
+    store(m, pixels, n4 + 0u, cout4, s27_0, bias0); store(m, pixels, n4 + 1u, cout4, s27_1, bias1); store(m, pixels, n4 + 2u, cout4, s27_2, bias2); store(m, pixels, n4 + 3u, cout4, s27_3, bias3);
+    store(m, pixels, n4 + 4u, cout4, s27_4, bias4); store(m, pixels, n4 + 5u, cout4, s27_5, bias5); store(m, pixels, n4 + 6u, cout4, s27_6, bias6); store(m, pixels, n4 + 7u, cout4, s27_7, bias7);
   }
   { let m = m0 + 28u * WG;
-    store(m, pixels, n4 + 0u, cout4, s28_0); store(m, pixels, n4 + 1u, cout4, s28_1); store(m, pixels, n4 + 2u, cout4, s28_2); store(m, pixels, n4 + 3u, cout4, s28_3);
-    store(m, pixels, n4 + 4u, cout4, s28_4); store(m, pixels, n4 + 5u, cout4, s28_5); store(m, pixels, n4 + 6u, cout4, s28_6); store(m, pixels, n4 + 7u, cout4, s28_7);
+    store(m, pixels, n4 + 0u, cout4, s28_0, bias0); store(m, pixels, n4 + 1u, cout4, s28_1, bias1); store(m, pixels, n4 + 2u, cout4, s28_2, bias2); store(m, pixels, n4 + 3u, cout4, s28_3, bias3);
+    store(m, pixels, n4 + 4u, cout4, s28_4, bias4); store(m, pixels, n4 + 5u, cout4, s28_5, bias5); store(m, pixels, n4 + 6u, cout4, s28_6, bias6); store(m, pixels, n4 + 7u, cout4, s28_7, bias7);
   }
   { let m = m0 + 29u * WG;
-    store(m, pixels, n4 + 0u, cout4, s29_0); store(m, pixels, n4 + 1u, cout4, s29_1); store(m, pixels, n4 + 2u, cout4, s29_2); store(m, pixels, n4 + 3u, cout4, s29_3);
-    store(m, pixels, n4 + 4u, cout4, s29_4); store(m, pixels, n4 + 5u, cout4, s29_5); store(m, pixels, n4 + 6u, cout4, s29_6); store(m, pixels, n4 + 7u, cout4, s29_7);
+    store(m, pixels, n4 + 0u, cout4, s29_0, bias0); store(m, pixels, n4 + 1u, cout4, s29_1, bias1); store(m, pixels, n4 + 2u, cout4, s29_2, bias2); store(m, pixels, n4 + 3u, cout4, s29_3, bias3);
+    store(m, pixels, n4 + 4u, cout4, s29_4, bias4); store(m, pixels, n4 + 5u, cout4, s29_5, bias5); store(m, pixels, n4 + 6u, cout4, s29_6, bias6); store(m, pixels, n4 + 7u, cout4, s29_7, bias7);
   }
   { let m = m0 + 30u * WG;
-    store(m, pixels, n4 + 0u, cout4, s30_0); store(m, pixels, n4 + 1u, cout4, s30_1); store(m, pixels, n4 + 2u, cout4, s30_2); store(m, pixels, n4 + 3u, cout4, s30_3);
-    store(m, pixels, n4 + 4u, cout4, s30_4); store(m, pixels, n4 + 5u, cout4, s30_5); store(m, pixels, n4 + 6u, cout4, s30_6); store(m, pixels, n4 + 7u, cout4, s30_7);
+    store(m, pixels, n4 + 0u, cout4, s30_0, bias0); store(m, pixels, n4 + 1u, cout4, s30_1, bias1); store(m, pixels, n4 + 2u, cout4, s30_2, bias2); store(m, pixels, n4 + 3u, cout4, s30_3, bias3);
+    store(m, pixels, n4 + 4u, cout4, s30_4, bias4); store(m, pixels, n4 + 5u, cout4, s30_5, bias5); store(m, pixels, n4 + 6u, cout4, s30_6, bias6); store(m, pixels, n4 + 7u, cout4, s30_7, bias7);
   }
   { let m = m0 + 31u * WG;
-    store(m, pixels, n4 + 0u, cout4, s31_0); store(m, pixels, n4 + 1u, cout4, s31_1); store(m, pixels, n4 + 2u, cout4, s31_2); store(m, pixels, n4 + 3u, cout4, s31_3);
-    store(m, pixels, n4 + 4u, cout4, s31_4); store(m, pixels, n4 + 5u, cout4, s31_5); store(m, pixels, n4 + 6u, cout4, s31_6); store(m, pixels, n4 + 7u, cout4, s31_7);
+    store(m, pixels, n4 + 0u, cout4, s31_0, bias0); store(m, pixels, n4 + 1u, cout4, s31_1, bias1); store(m, pixels, n4 + 2u, cout4, s31_2, bias2); store(m, pixels, n4 + 3u, cout4, s31_3, bias3);
+    store(m, pixels, n4 + 4u, cout4, s31_4, bias4); store(m, pixels, n4 + 5u, cout4, s31_5, bias5); store(m, pixels, n4 + 6u, cout4, s31_6, bias6); store(m, pixels, n4 + 7u, cout4, s31_7, bias7);
   }
 }

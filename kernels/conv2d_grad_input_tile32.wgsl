@@ -52,12 +52,33 @@ fn weights(w_tap: u32, ci4: u32, cout4: u32, co4: u32) -> mat4x4<f32> {
 // An input pixel of the phase: its image's first dy row, iy + pad, ix + pad, and its index in dx.
 struct Pixel { row: u32, iy: i32, ix: i32, at: u32 }
 
-fn pixel(q: u32, py: u32, px: u32, qh: u32, qw: u32) -> Pixel {
-  let t = q / qw;
-  let n = t / qh;
-  let iy = py + (t % qh) * p.stride_h;
-  let ix = px + (q % qw) * p.stride_w;
-  return Pixel(n * p.out_h, i32(iy + p.pad_h), i32(ix + p.pad_w), (n * p.in_h + iy) * p.in_w + ix);
+// The phase's pixel at cursor c = (qx, qy, n) of phase (py, px).
+fn pixel_at(c: vec3<u32>, py: u32, px: u32) -> Pixel {
+  let iy = py + c.y * p.stride_h;
+  let ix = px + c.x * p.stride_w;
+  return Pixel(c.z * p.out_h, i32(iy + p.pad_h), i32(ix + p.pad_w), (c.z * p.in_h + iy) * p.in_w + ix);
+}
+
+// Pixel index i as (column, row, image) over images of w × h pixels.
+fn cursor(i: u32, w: u32, h: u32) -> vec3<u32> {
+  let t = i / w;
+  return vec3<u32>(i % w, t % h, t / h);
+}
+
+// Cursor c advanced by cursor d (both with digits below w and h), carrying column into row into image.
+fn advance(c: vec3<u32>, d: vec3<u32>, w: u32, h: u32) -> vec3<u32> {
+  var x = c.x + d.x;
+  var y = c.y + d.y;
+  if (x >= w) { x -= w; y += 1u; }
+  var z = c.z + d.z;
+  if (y >= h) { y -= h; z += 1u; }
+  return vec3<u32>(x, y, z);
+}
+
+// Phase pixel q of the tile: the cursor's while q is a pixel, else the last pixel (clamped for loads).
+fn pixel_or(c: vec3<u32>, q: u32, pixels: u32, last: Pixel, py: u32, px: u32) -> Pixel {
+  if (q < pixels) { return pixel_at(c, py, px); }
+  return last;
 }
 
 // acc + Σ_k a[k]·b[k], the four K steps in order (fused multiply-adds).
@@ -65,9 +86,9 @@ fn mac(acc: vec4<f32>, a: vec4<f32>, b: mat4x4<f32>) -> vec4<f32> {
   return fma(vec4<f32>(a.w), b[3], fma(vec4<f32>(a.z), b[2], fma(vec4<f32>(a.y), b[1], fma(vec4<f32>(a.x), b[0], acc))));
 }
 
-fn store(q: Pixel, ok: bool, ci4: u32, cin4: u32, v: vec4<f32>) {
+fn store(q: Pixel, ok: bool, ci4: u32, cin4: u32, v: vec4<f32>, b: vec4<f32>) {
   if (!ok || ci4 >= cin4) { return; }
-  dx[q.at * cin4 + ci4] = select(v, v + bias[ci4], p.has_bias != 0u);
+  dx[q.at * cin4 + ci4] = select(v, v + b, p.has_bias != 0u);
 }
 
 @compute @workgroup_size(WG)
@@ -85,23 +106,74 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   // Column blocks (input channels), clamped to the last one.
   let col0 = min(n4 + 0u, cin4 - 1u); let col1 = min(n4 + 1u, cin4 - 1u); let col2 = min(n4 + 2u, cin4 - 1u); let col3 = min(n4 + 3u, cin4 - 1u);
   let col4 = min(n4 + 4u, cin4 - 1u); let col5 = min(n4 + 5u, cin4 - 1u); let col6 = min(n4 + 6u, cin4 - 1u); let col7 = min(n4 + 7u, cin4 - 1u);
-  // Input pixels of the phase, clamped to the last one.
-  let q0 = pixel(min(first + 0u * WG, pixels - 1u), py, px, qh, qw); let q1 = pixel(min(first + 1u * WG, pixels - 1u), py, px, qh, qw);
-  let q2 = pixel(min(first + 2u * WG, pixels - 1u), py, px, qh, qw); let q3 = pixel(min(first + 3u * WG, pixels - 1u), py, px, qh, qw);
-  let q4 = pixel(min(first + 4u * WG, pixels - 1u), py, px, qh, qw); let q5 = pixel(min(first + 5u * WG, pixels - 1u), py, px, qh, qw);
-  let q6 = pixel(min(first + 6u * WG, pixels - 1u), py, px, qh, qw); let q7 = pixel(min(first + 7u * WG, pixels - 1u), py, px, qh, qw);
-  let q8 = pixel(min(first + 8u * WG, pixels - 1u), py, px, qh, qw); let q9 = pixel(min(first + 9u * WG, pixels - 1u), py, px, qh, qw);
-  let q10 = pixel(min(first + 10u * WG, pixels - 1u), py, px, qh, qw); let q11 = pixel(min(first + 11u * WG, pixels - 1u), py, px, qh, qw);
-  let q12 = pixel(min(first + 12u * WG, pixels - 1u), py, px, qh, qw); let q13 = pixel(min(first + 13u * WG, pixels - 1u), py, px, qh, qw);
-  let q14 = pixel(min(first + 14u * WG, pixels - 1u), py, px, qh, qw); let q15 = pixel(min(first + 15u * WG, pixels - 1u), py, px, qh, qw);
-  let q16 = pixel(min(first + 16u * WG, pixels - 1u), py, px, qh, qw); let q17 = pixel(min(first + 17u * WG, pixels - 1u), py, px, qh, qw);
-  let q18 = pixel(min(first + 18u * WG, pixels - 1u), py, px, qh, qw); let q19 = pixel(min(first + 19u * WG, pixels - 1u), py, px, qh, qw);
-  let q20 = pixel(min(first + 20u * WG, pixels - 1u), py, px, qh, qw); let q21 = pixel(min(first + 21u * WG, pixels - 1u), py, px, qh, qw);
-  let q22 = pixel(min(first + 22u * WG, pixels - 1u), py, px, qh, qw); let q23 = pixel(min(first + 23u * WG, pixels - 1u), py, px, qh, qw);
-  let q24 = pixel(min(first + 24u * WG, pixels - 1u), py, px, qh, qw); let q25 = pixel(min(first + 25u * WG, pixels - 1u), py, px, qh, qw);
-  let q26 = pixel(min(first + 26u * WG, pixels - 1u), py, px, qh, qw); let q27 = pixel(min(first + 27u * WG, pixels - 1u), py, px, qh, qw);
-  let q28 = pixel(min(first + 28u * WG, pixels - 1u), py, px, qh, qw); let q29 = pixel(min(first + 29u * WG, pixels - 1u), py, px, qh, qw);
-  let q30 = pixel(min(first + 30u * WG, pixels - 1u), py, px, qh, qw); let q31 = pixel(min(first + 31u * WG, pixels - 1u), py, px, qh, qw);
+  // Input pixels first + i·WG of the phase, clamped to the last one; the cursor steps WG pixels
+  // without dividing.
+  let last = pixel_at(cursor(pixels - 1u, qw, qh), py, px);
+  let wg_step = cursor(WG, qw, qh);
+  var c = cursor(min(first, pixels - 1u), qw, qh);
+  let q0 = pixel_or(c, first + 0u * WG, pixels, last, py, px);
+  c = advance(c, wg_step, qw, qh);
+  let q1 = pixel_or(c, first + 1u * WG, pixels, last, py, px);
+  c = advance(c, wg_step, qw, qh);
+  let q2 = pixel_or(c, first + 2u * WG, pixels, last, py, px);
+  c = advance(c, wg_step, qw, qh);
+  let q3 = pixel_or(c, first + 3u * WG, pixels, last, py, px);
+  c = advance(c, wg_step, qw, qh);
+  let q4 = pixel_or(c, first + 4u * WG, pixels, last, py, px);
+  c = advance(c, wg_step, qw, qh);
+  let q5 = pixel_or(c, first + 5u * WG, pixels, last, py, px);
+  c = advance(c, wg_step, qw, qh);
+  let q6 = pixel_or(c, first + 6u * WG, pixels, last, py, px);
+  c = advance(c, wg_step, qw, qh);
+  let q7 = pixel_or(c, first + 7u * WG, pixels, last, py, px);
+  c = advance(c, wg_step, qw, qh);
+  let q8 = pixel_or(c, first + 8u * WG, pixels, last, py, px);
+  c = advance(c, wg_step, qw, qh);
+  let q9 = pixel_or(c, first + 9u * WG, pixels, last, py, px);
+  c = advance(c, wg_step, qw, qh);
+  let q10 = pixel_or(c, first + 10u * WG, pixels, last, py, px);
+  c = advance(c, wg_step, qw, qh);
+  let q11 = pixel_or(c, first + 11u * WG, pixels, last, py, px);
+  c = advance(c, wg_step, qw, qh);
+  let q12 = pixel_or(c, first + 12u * WG, pixels, last, py, px);
+  c = advance(c, wg_step, qw, qh);
+  let q13 = pixel_or(c, first + 13u * WG, pixels, last, py, px);
+  c = advance(c, wg_step, qw, qh);
+  let q14 = pixel_or(c, first + 14u * WG, pixels, last, py, px);
+  c = advance(c, wg_step, qw, qh);
+  let q15 = pixel_or(c, first + 15u * WG, pixels, last, py, px);
+  c = advance(c, wg_step, qw, qh);
+  let q16 = pixel_or(c, first + 16u * WG, pixels, last, py, px);
+  c = advance(c, wg_step, qw, qh);
+  let q17 = pixel_or(c, first + 17u * WG, pixels, last, py, px);
+  c = advance(c, wg_step, qw, qh);
+  let q18 = pixel_or(c, first + 18u * WG, pixels, last, py, px);
+  c = advance(c, wg_step, qw, qh);
+  let q19 = pixel_or(c, first + 19u * WG, pixels, last, py, px);
+  c = advance(c, wg_step, qw, qh);
+  let q20 = pixel_or(c, first + 20u * WG, pixels, last, py, px);
+  c = advance(c, wg_step, qw, qh);
+  let q21 = pixel_or(c, first + 21u * WG, pixels, last, py, px);
+  c = advance(c, wg_step, qw, qh);
+  let q22 = pixel_or(c, first + 22u * WG, pixels, last, py, px);
+  c = advance(c, wg_step, qw, qh);
+  let q23 = pixel_or(c, first + 23u * WG, pixels, last, py, px);
+  c = advance(c, wg_step, qw, qh);
+  let q24 = pixel_or(c, first + 24u * WG, pixels, last, py, px);
+  c = advance(c, wg_step, qw, qh);
+  let q25 = pixel_or(c, first + 25u * WG, pixels, last, py, px);
+  c = advance(c, wg_step, qw, qh);
+  let q26 = pixel_or(c, first + 26u * WG, pixels, last, py, px);
+  c = advance(c, wg_step, qw, qh);
+  let q27 = pixel_or(c, first + 27u * WG, pixels, last, py, px);
+  c = advance(c, wg_step, qw, qh);
+  let q28 = pixel_or(c, first + 28u * WG, pixels, last, py, px);
+  c = advance(c, wg_step, qw, qh);
+  let q29 = pixel_or(c, first + 29u * WG, pixels, last, py, px);
+  c = advance(c, wg_step, qw, qh);
+  let q30 = pixel_or(c, first + 30u * WG, pixels, last, py, px);
+  c = advance(c, wg_step, qw, qh);
+  let q31 = pixel_or(c, first + 31u * WG, pixels, last, py, px);
   var s0_0 = vec4<f32>(); var s0_1 = vec4<f32>(); var s0_2 = vec4<f32>(); var s0_3 = vec4<f32>(); var s0_4 = vec4<f32>(); var s0_5 = vec4<f32>(); var s0_6 = vec4<f32>(); var s0_7 = vec4<f32>();
   var s1_0 = vec4<f32>(); var s1_1 = vec4<f32>(); var s1_2 = vec4<f32>(); var s1_3 = vec4<f32>(); var s1_4 = vec4<f32>(); var s1_5 = vec4<f32>(); var s1_6 = vec4<f32>(); var s1_7 = vec4<f32>();
   var s2_0 = vec4<f32>(); var s2_1 = vec4<f32>(); var s2_2 = vec4<f32>(); var s2_3 = vec4<f32>(); var s2_4 = vec4<f32>(); var s2_5 = vec4<f32>(); var s2_6 = vec4<f32>(); var s2_7 = vec4<f32>();
@@ -252,132 +324,135 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       }
     }
   }
+  // The bias of each column block, read once.
+  let bias0 = bias[col0]; let bias1 = bias[col1]; let bias2 = bias[col2]; let bias3 = bias[col3];
+  let bias4 = bias[col4]; let bias5 = bias[col5]; let bias6 = bias[col6]; let bias7 = bias[col7];
   { let ok = first + 0u * WG < pixels;
-    store(q0, ok, n4 + 0u, cin4, s0_0); store(q0, ok, n4 + 1u, cin4, s0_1); store(q0, ok, n4 + 2u, cin4, s0_2); store(q0, ok, n4 + 3u, cin4, s0_3);
-    store(q0, ok, n4 + 4u, cin4, s0_4); store(q0, ok, n4 + 5u, cin4, s0_5); store(q0, ok, n4 + 6u, cin4, s0_6); store(q0, ok, n4 + 7u, cin4, s0_7);
+    store(q0, ok, n4 + 0u, cin4, s0_0, bias0); store(q0, ok, n4 + 1u, cin4, s0_1, bias1); store(q0, ok, n4 + 2u, cin4, s0_2, bias2); store(q0, ok, n4 + 3u, cin4, s0_3, bias3);
+    store(q0, ok, n4 + 4u, cin4, s0_4, bias4); store(q0, ok, n4 + 5u, cin4, s0_5, bias5); store(q0, ok, n4 + 6u, cin4, s0_6, bias6); store(q0, ok, n4 + 7u, cin4, s0_7, bias7);
   }
   { let ok = first + 1u * WG < pixels;
-    store(q1, ok, n4 + 0u, cin4, s1_0); store(q1, ok, n4 + 1u, cin4, s1_1); store(q1, ok, n4 + 2u, cin4, s1_2); store(q1, ok, n4 + 3u, cin4, s1_3);
-    store(q1, ok, n4 + 4u, cin4, s1_4); store(q1, ok, n4 + 5u, cin4, s1_5); store(q1, ok, n4 + 6u, cin4, s1_6); store(q1, ok, n4 + 7u, cin4, s1_7);
+    store(q1, ok, n4 + 0u, cin4, s1_0, bias0); store(q1, ok, n4 + 1u, cin4, s1_1, bias1); store(q1, ok, n4 + 2u, cin4, s1_2, bias2); store(q1, ok, n4 + 3u, cin4, s1_3, bias3);
+    store(q1, ok, n4 + 4u, cin4, s1_4, bias4); store(q1, ok, n4 + 5u, cin4, s1_5, bias5); store(q1, ok, n4 + 6u, cin4, s1_6, bias6); store(q1, ok, n4 + 7u, cin4, s1_7, bias7);
   }
   { let ok = first + 2u * WG < pixels;
-    store(q2, ok, n4 + 0u, cin4, s2_0); store(q2, ok, n4 + 1u, cin4, s2_1); store(q2, ok, n4 + 2u, cin4, s2_2); store(q2, ok, n4 + 3u, cin4, s2_3);
-    store(q2, ok, n4 + 4u, cin4, s2_4); store(q2, ok, n4 + 5u, cin4, s2_5); store(q2, ok, n4 + 6u, cin4, s2_6); store(q2, ok, n4 + 7u, cin4, s2_7);
+    store(q2, ok, n4 + 0u, cin4, s2_0, bias0); store(q2, ok, n4 + 1u, cin4, s2_1, bias1); store(q2, ok, n4 + 2u, cin4, s2_2, bias2); store(q2, ok, n4 + 3u, cin4, s2_3, bias3);
+    store(q2, ok, n4 + 4u, cin4, s2_4, bias4); store(q2, ok, n4 + 5u, cin4, s2_5, bias5); store(q2, ok, n4 + 6u, cin4, s2_6, bias6); store(q2, ok, n4 + 7u, cin4, s2_7, bias7);
   }
   { let ok = first + 3u * WG < pixels;
-    store(q3, ok, n4 + 0u, cin4, s3_0); store(q3, ok, n4 + 1u, cin4, s3_1); store(q3, ok, n4 + 2u, cin4, s3_2); store(q3, ok, n4 + 3u, cin4, s3_3);
-    store(q3, ok, n4 + 4u, cin4, s3_4); store(q3, ok, n4 + 5u, cin4, s3_5); store(q3, ok, n4 + 6u, cin4, s3_6); store(q3, ok, n4 + 7u, cin4, s3_7);
+    store(q3, ok, n4 + 0u, cin4, s3_0, bias0); store(q3, ok, n4 + 1u, cin4, s3_1, bias1); store(q3, ok, n4 + 2u, cin4, s3_2, bias2); store(q3, ok, n4 + 3u, cin4, s3_3, bias3);
+    store(q3, ok, n4 + 4u, cin4, s3_4, bias4); store(q3, ok, n4 + 5u, cin4, s3_5, bias5); store(q3, ok, n4 + 6u, cin4, s3_6, bias6); store(q3, ok, n4 + 7u, cin4, s3_7, bias7);
   }
   { let ok = first + 4u * WG < pixels;
-    store(q4, ok, n4 + 0u, cin4, s4_0); store(q4, ok, n4 + 1u, cin4, s4_1); store(q4, ok, n4 + 2u, cin4, s4_2); store(q4, ok, n4 + 3u, cin4, s4_3);
-    store(q4, ok, n4 + 4u, cin4, s4_4); store(q4, ok, n4 + 5u, cin4, s4_5); store(q4, ok, n4 + 6u, cin4, s4_6); store(q4, ok, n4 + 7u, cin4, s4_7);
+    store(q4, ok, n4 + 0u, cin4, s4_0, bias0); store(q4, ok, n4 + 1u, cin4, s4_1, bias1); store(q4, ok, n4 + 2u, cin4, s4_2, bias2); store(q4, ok, n4 + 3u, cin4, s4_3, bias3);
+    store(q4, ok, n4 + 4u, cin4, s4_4, bias4); store(q4, ok, n4 + 5u, cin4, s4_5, bias5); store(q4, ok, n4 + 6u, cin4, s4_6, bias6); store(q4, ok, n4 + 7u, cin4, s4_7, bias7);
   }
   { let ok = first + 5u * WG < pixels;
-    store(q5, ok, n4 + 0u, cin4, s5_0); store(q5, ok, n4 + 1u, cin4, s5_1); store(q5, ok, n4 + 2u, cin4, s5_2); store(q5, ok, n4 + 3u, cin4, s5_3);
-    store(q5, ok, n4 + 4u, cin4, s5_4); store(q5, ok, n4 + 5u, cin4, s5_5); store(q5, ok, n4 + 6u, cin4, s5_6); store(q5, ok, n4 + 7u, cin4, s5_7);
+    store(q5, ok, n4 + 0u, cin4, s5_0, bias0); store(q5, ok, n4 + 1u, cin4, s5_1, bias1); store(q5, ok, n4 + 2u, cin4, s5_2, bias2); store(q5, ok, n4 + 3u, cin4, s5_3, bias3);
+    store(q5, ok, n4 + 4u, cin4, s5_4, bias4); store(q5, ok, n4 + 5u, cin4, s5_5, bias5); store(q5, ok, n4 + 6u, cin4, s5_6, bias6); store(q5, ok, n4 + 7u, cin4, s5_7, bias7);
   }
   { let ok = first + 6u * WG < pixels;
-    store(q6, ok, n4 + 0u, cin4, s6_0); store(q6, ok, n4 + 1u, cin4, s6_1); store(q6, ok, n4 + 2u, cin4, s6_2); store(q6, ok, n4 + 3u, cin4, s6_3);
-    store(q6, ok, n4 + 4u, cin4, s6_4); store(q6, ok, n4 + 5u, cin4, s6_5); store(q6, ok, n4 + 6u, cin4, s6_6); store(q6, ok, n4 + 7u, cin4, s6_7);
+    store(q6, ok, n4 + 0u, cin4, s6_0, bias0); store(q6, ok, n4 + 1u, cin4, s6_1, bias1); store(q6, ok, n4 + 2u, cin4, s6_2, bias2); store(q6, ok, n4 + 3u, cin4, s6_3, bias3);
+    store(q6, ok, n4 + 4u, cin4, s6_4, bias4); store(q6, ok, n4 + 5u, cin4, s6_5, bias5); store(q6, ok, n4 + 6u, cin4, s6_6, bias6); store(q6, ok, n4 + 7u, cin4, s6_7, bias7);
   }
   { let ok = first + 7u * WG < pixels;
-    store(q7, ok, n4 + 0u, cin4, s7_0); store(q7, ok, n4 + 1u, cin4, s7_1); store(q7, ok, n4 + 2u, cin4, s7_2); store(q7, ok, n4 + 3u, cin4, s7_3);
-    store(q7, ok, n4 + 4u, cin4, s7_4); store(q7, ok, n4 + 5u, cin4, s7_5); store(q7, ok, n4 + 6u, cin4, s7_6); store(q7, ok, n4 + 7u, cin4, s7_7);
+    store(q7, ok, n4 + 0u, cin4, s7_0, bias0); store(q7, ok, n4 + 1u, cin4, s7_1, bias1); store(q7, ok, n4 + 2u, cin4, s7_2, bias2); store(q7, ok, n4 + 3u, cin4, s7_3, bias3);
+    store(q7, ok, n4 + 4u, cin4, s7_4, bias4); store(q7, ok, n4 + 5u, cin4, s7_5, bias5); store(q7, ok, n4 + 6u, cin4, s7_6, bias6); store(q7, ok, n4 + 7u, cin4, s7_7, bias7);
   }
   { let ok = first + 8u * WG < pixels;
-    store(q8, ok, n4 + 0u, cin4, s8_0); store(q8, ok, n4 + 1u, cin4, s8_1); store(q8, ok, n4 + 2u, cin4, s8_2); store(q8, ok, n4 + 3u, cin4, s8_3);
-    store(q8, ok, n4 + 4u, cin4, s8_4); store(q8, ok, n4 + 5u, cin4, s8_5); store(q8, ok, n4 + 6u, cin4, s8_6); store(q8, ok, n4 + 7u, cin4, s8_7);
+    store(q8, ok, n4 + 0u, cin4, s8_0, bias0); store(q8, ok, n4 + 1u, cin4, s8_1, bias1); store(q8, ok, n4 + 2u, cin4, s8_2, bias2); store(q8, ok, n4 + 3u, cin4, s8_3, bias3);
+    store(q8, ok, n4 + 4u, cin4, s8_4, bias4); store(q8, ok, n4 + 5u, cin4, s8_5, bias5); store(q8, ok, n4 + 6u, cin4, s8_6, bias6); store(q8, ok, n4 + 7u, cin4, s8_7, bias7);
   }
   { let ok = first + 9u * WG < pixels;
-    store(q9, ok, n4 + 0u, cin4, s9_0); store(q9, ok, n4 + 1u, cin4, s9_1); store(q9, ok, n4 + 2u, cin4, s9_2); store(q9, ok, n4 + 3u, cin4, s9_3);
-    store(q9, ok, n4 + 4u, cin4, s9_4); store(q9, ok, n4 + 5u, cin4, s9_5); store(q9, ok, n4 + 6u, cin4, s9_6); store(q9, ok, n4 + 7u, cin4, s9_7);
+    store(q9, ok, n4 + 0u, cin4, s9_0, bias0); store(q9, ok, n4 + 1u, cin4, s9_1, bias1); store(q9, ok, n4 + 2u, cin4, s9_2, bias2); store(q9, ok, n4 + 3u, cin4, s9_3, bias3);
+    store(q9, ok, n4 + 4u, cin4, s9_4, bias4); store(q9, ok, n4 + 5u, cin4, s9_5, bias5); store(q9, ok, n4 + 6u, cin4, s9_6, bias6); store(q9, ok, n4 + 7u, cin4, s9_7, bias7);
   }
   { let ok = first + 10u * WG < pixels;
-    store(q10, ok, n4 + 0u, cin4, s10_0); store(q10, ok, n4 + 1u, cin4, s10_1); store(q10, ok, n4 + 2u, cin4, s10_2); store(q10, ok, n4 + 3u, cin4, s10_3);
-    store(q10, ok, n4 + 4u, cin4, s10_4); store(q10, ok, n4 + 5u, cin4, s10_5); store(q10, ok, n4 + 6u, cin4, s10_6); store(q10, ok, n4 + 7u, cin4, s10_7);
+    store(q10, ok, n4 + 0u, cin4, s10_0, bias0); store(q10, ok, n4 + 1u, cin4, s10_1, bias1); store(q10, ok, n4 + 2u, cin4, s10_2, bias2); store(q10, ok, n4 + 3u, cin4, s10_3, bias3);
+    store(q10, ok, n4 + 4u, cin4, s10_4, bias4); store(q10, ok, n4 + 5u, cin4, s10_5, bias5); store(q10, ok, n4 + 6u, cin4, s10_6, bias6); store(q10, ok, n4 + 7u, cin4, s10_7, bias7);
   }
   { let ok = first + 11u * WG < pixels;
-    store(q11, ok, n4 + 0u, cin4, s11_0); store(q11, ok, n4 + 1u, cin4, s11_1); store(q11, ok, n4 + 2u, cin4, s11_2); store(q11, ok, n4 + 3u, cin4, s11_3);
-    store(q11, ok, n4 + 4u, cin4, s11_4); store(q11, ok, n4 + 5u, cin4, s11_5); store(q11, ok, n4 + 6u, cin4, s11_6); store(q11, ok, n4 + 7u, cin4, s11_7);
+    store(q11, ok, n4 + 0u, cin4, s11_0, bias0); store(q11, ok, n4 + 1u, cin4, s11_1, bias1); store(q11, ok, n4 + 2u, cin4, s11_2, bias2); store(q11, ok, n4 + 3u, cin4, s11_3, bias3);
+    store(q11, ok, n4 + 4u, cin4, s11_4, bias4); store(q11, ok, n4 + 5u, cin4, s11_5, bias5); store(q11, ok, n4 + 6u, cin4, s11_6, bias6); store(q11, ok, n4 + 7u, cin4, s11_7, bias7);
   }
   { let ok = first + 12u * WG < pixels;
-    store(q12, ok, n4 + 0u, cin4, s12_0); store(q12, ok, n4 + 1u, cin4, s12_1); store(q12, ok, n4 + 2u, cin4, s12_2); store(q12, ok, n4 + 3u, cin4, s12_3);
-    store(q12, ok, n4 + 4u, cin4, s12_4); store(q12, ok, n4 + 5u, cin4, s12_5); store(q12, ok, n4 + 6u, cin4, s12_6); store(q12, ok, n4 + 7u, cin4, s12_7);
+    store(q12, ok, n4 + 0u, cin4, s12_0, bias0); store(q12, ok, n4 + 1u, cin4, s12_1, bias1); store(q12, ok, n4 + 2u, cin4, s12_2, bias2); store(q12, ok, n4 + 3u, cin4, s12_3, bias3);
+    store(q12, ok, n4 + 4u, cin4, s12_4, bias4); store(q12, ok, n4 + 5u, cin4, s12_5, bias5); store(q12, ok, n4 + 6u, cin4, s12_6, bias6); store(q12, ok, n4 + 7u, cin4, s12_7, bias7);
   }
   { let ok = first + 13u * WG < pixels;
-    store(q13, ok, n4 + 0u, cin4, s13_0); store(q13, ok, n4 + 1u, cin4, s13_1); store(q13, ok, n4 + 2u, cin4, s13_2); store(q13, ok, n4 + 3u, cin4, s13_3);
-    store(q13, ok, n4 + 4u, cin4, s13_4); store(q13, ok, n4 + 5u, cin4, s13_5); store(q13, ok, n4 + 6u, cin4, s13_6); store(q13, ok, n4 + 7u, cin4, s13_7);
+    store(q13, ok, n4 + 0u, cin4, s13_0, bias0); store(q13, ok, n4 + 1u, cin4, s13_1, bias1); store(q13, ok, n4 + 2u, cin4, s13_2, bias2); store(q13, ok, n4 + 3u, cin4, s13_3, bias3);
+    store(q13, ok, n4 + 4u, cin4, s13_4, bias4); store(q13, ok, n4 + 5u, cin4, s13_5, bias5); store(q13, ok, n4 + 6u, cin4, s13_6, bias6); store(q13, ok, n4 + 7u, cin4, s13_7, bias7);
   }
   { let ok = first + 14u * WG < pixels;
-    store(q14, ok, n4 + 0u, cin4, s14_0); store(q14, ok, n4 + 1u, cin4, s14_1); store(q14, ok, n4 + 2u, cin4, s14_2); store(q14, ok, n4 + 3u, cin4, s14_3);
-    store(q14, ok, n4 + 4u, cin4, s14_4); store(q14, ok, n4 + 5u, cin4, s14_5); store(q14, ok, n4 + 6u, cin4, s14_6); store(q14, ok, n4 + 7u, cin4, s14_7);
+    store(q14, ok, n4 + 0u, cin4, s14_0, bias0); store(q14, ok, n4 + 1u, cin4, s14_1, bias1); store(q14, ok, n4 + 2u, cin4, s14_2, bias2); store(q14, ok, n4 + 3u, cin4, s14_3, bias3);
+    store(q14, ok, n4 + 4u, cin4, s14_4, bias4); store(q14, ok, n4 + 5u, cin4, s14_5, bias5); store(q14, ok, n4 + 6u, cin4, s14_6, bias6); store(q14, ok, n4 + 7u, cin4, s14_7, bias7);
   }
   { let ok = first + 15u * WG < pixels;
-    store(q15, ok, n4 + 0u, cin4, s15_0); store(q15, ok, n4 + 1u, cin4, s15_1); store(q15, ok, n4 + 2u, cin4, s15_2); store(q15, ok, n4 + 3u, cin4, s15_3);
-    store(q15, ok, n4 + 4u, cin4, s15_4); store(q15, ok, n4 + 5u, cin4, s15_5); store(q15, ok, n4 + 6u, cin4, s15_6); store(q15, ok, n4 + 7u, cin4, s15_7);
+    store(q15, ok, n4 + 0u, cin4, s15_0, bias0); store(q15, ok, n4 + 1u, cin4, s15_1, bias1); store(q15, ok, n4 + 2u, cin4, s15_2, bias2); store(q15, ok, n4 + 3u, cin4, s15_3, bias3);
+    store(q15, ok, n4 + 4u, cin4, s15_4, bias4); store(q15, ok, n4 + 5u, cin4, s15_5, bias5); store(q15, ok, n4 + 6u, cin4, s15_6, bias6); store(q15, ok, n4 + 7u, cin4, s15_7, bias7);
   }
   { let ok = first + 16u * WG < pixels;
-    store(q16, ok, n4 + 0u, cin4, s16_0); store(q16, ok, n4 + 1u, cin4, s16_1); store(q16, ok, n4 + 2u, cin4, s16_2); store(q16, ok, n4 + 3u, cin4, s16_3);
-    store(q16, ok, n4 + 4u, cin4, s16_4); store(q16, ok, n4 + 5u, cin4, s16_5); store(q16, ok, n4 + 6u, cin4, s16_6); store(q16, ok, n4 + 7u, cin4, s16_7);
+    store(q16, ok, n4 + 0u, cin4, s16_0, bias0); store(q16, ok, n4 + 1u, cin4, s16_1, bias1); store(q16, ok, n4 + 2u, cin4, s16_2, bias2); store(q16, ok, n4 + 3u, cin4, s16_3, bias3);
+    store(q16, ok, n4 + 4u, cin4, s16_4, bias4); store(q16, ok, n4 + 5u, cin4, s16_5, bias5); store(q16, ok, n4 + 6u, cin4, s16_6, bias6); store(q16, ok, n4 + 7u, cin4, s16_7, bias7);
   }
   { let ok = first + 17u * WG < pixels;
-    store(q17, ok, n4 + 0u, cin4, s17_0); store(q17, ok, n4 + 1u, cin4, s17_1); store(q17, ok, n4 + 2u, cin4, s17_2); store(q17, ok, n4 + 3u, cin4, s17_3);
-    store(q17, ok, n4 + 4u, cin4, s17_4); store(q17, ok, n4 + 5u, cin4, s17_5); store(q17, ok, n4 + 6u, cin4, s17_6); store(q17, ok, n4 + 7u, cin4, s17_7);
+    store(q17, ok, n4 + 0u, cin4, s17_0, bias0); store(q17, ok, n4 + 1u, cin4, s17_1, bias1); store(q17, ok, n4 + 2u, cin4, s17_2, bias2); store(q17, ok, n4 + 3u, cin4, s17_3, bias3);
+    store(q17, ok, n4 + 4u, cin4, s17_4, bias4); store(q17, ok, n4 + 5u, cin4, s17_5, bias5); store(q17, ok, n4 + 6u, cin4, s17_6, bias6); store(q17, ok, n4 + 7u, cin4, s17_7, bias7);
   }
   { let ok = first + 18u * WG < pixels;
-    store(q18, ok, n4 + 0u, cin4, s18_0); store(q18, ok, n4 + 1u, cin4, s18_1); store(q18, ok, n4 + 2u, cin4, s18_2); store(q18, ok, n4 + 3u, cin4, s18_3);
-    store(q18, ok, n4 + 4u, cin4, s18_4); store(q18, ok, n4 + 5u, cin4, s18_5); store(q18, ok, n4 + 6u, cin4, s18_6); store(q18, ok, n4 + 7u, cin4, s18_7);
+    store(q18, ok, n4 + 0u, cin4, s18_0, bias0); store(q18, ok, n4 + 1u, cin4, s18_1, bias1); store(q18, ok, n4 + 2u, cin4, s18_2, bias2); store(q18, ok, n4 + 3u, cin4, s18_3, bias3);
+    store(q18, ok, n4 + 4u, cin4, s18_4, bias4); store(q18, ok, n4 + 5u, cin4, s18_5, bias5); store(q18, ok, n4 + 6u, cin4, s18_6, bias6); store(q18, ok, n4 + 7u, cin4, s18_7, bias7);
   }
   { let ok = first + 19u * WG < pixels;
-    store(q19, ok, n4 + 0u, cin4, s19_0); store(q19, ok, n4 + 1u, cin4, s19_1); store(q19, ok, n4 + 2u, cin4, s19_2); store(q19, ok, n4 + 3u, cin4, s19_3);
-    store(q19, ok, n4 + 4u, cin4, s19_4); store(q19, ok, n4 + 5u, cin4, s19_5); store(q19, ok, n4 + 6u, cin4, s19_6); store(q19, ok, n4 + 7u, cin4, s19_7);
+    store(q19, ok, n4 + 0u, cin4, s19_0, bias0); store(q19, ok, n4 + 1u, cin4, s19_1, bias1); store(q19, ok, n4 + 2u, cin4, s19_2, bias2); store(q19, ok, n4 + 3u, cin4, s19_3, bias3);
+    store(q19, ok, n4 + 4u, cin4, s19_4, bias4); store(q19, ok, n4 + 5u, cin4, s19_5, bias5); store(q19, ok, n4 + 6u, cin4, s19_6, bias6); store(q19, ok, n4 + 7u, cin4, s19_7, bias7);
   }
   { let ok = first + 20u * WG < pixels;
-    store(q20, ok, n4 + 0u, cin4, s20_0); store(q20, ok, n4 + 1u, cin4, s20_1); store(q20, ok, n4 + 2u, cin4, s20_2); store(q20, ok, n4 + 3u, cin4, s20_3);
-    store(q20, ok, n4 + 4u, cin4, s20_4); store(q20, ok, n4 + 5u, cin4, s20_5); store(q20, ok, n4 + 6u, cin4, s20_6); store(q20, ok, n4 + 7u, cin4, s20_7);
+    store(q20, ok, n4 + 0u, cin4, s20_0, bias0); store(q20, ok, n4 + 1u, cin4, s20_1, bias1); store(q20, ok, n4 + 2u, cin4, s20_2, bias2); store(q20, ok, n4 + 3u, cin4, s20_3, bias3);
+    store(q20, ok, n4 + 4u, cin4, s20_4, bias4); store(q20, ok, n4 + 5u, cin4, s20_5, bias5); store(q20, ok, n4 + 6u, cin4, s20_6, bias6); store(q20, ok, n4 + 7u, cin4, s20_7, bias7);
   }
   { let ok = first + 21u * WG < pixels;
-    store(q21, ok, n4 + 0u, cin4, s21_0); store(q21, ok, n4 + 1u, cin4, s21_1); store(q21, ok, n4 + 2u, cin4, s21_2); store(q21, ok, n4 + 3u, cin4, s21_3);
-    store(q21, ok, n4 + 4u, cin4, s21_4); store(q21, ok, n4 + 5u, cin4, s21_5); store(q21, ok, n4 + 6u, cin4, s21_6); store(q21, ok, n4 + 7u, cin4, s21_7);
+    store(q21, ok, n4 + 0u, cin4, s21_0, bias0); store(q21, ok, n4 + 1u, cin4, s21_1, bias1); store(q21, ok, n4 + 2u, cin4, s21_2, bias2); store(q21, ok, n4 + 3u, cin4, s21_3, bias3);
+    store(q21, ok, n4 + 4u, cin4, s21_4, bias4); store(q21, ok, n4 + 5u, cin4, s21_5, bias5); store(q21, ok, n4 + 6u, cin4, s21_6, bias6); store(q21, ok, n4 + 7u, cin4, s21_7, bias7);
   }
   { let ok = first + 22u * WG < pixels;
-    store(q22, ok, n4 + 0u, cin4, s22_0); store(q22, ok, n4 + 1u, cin4, s22_1); store(q22, ok, n4 + 2u, cin4, s22_2); store(q22, ok, n4 + 3u, cin4, s22_3);
-    store(q22, ok, n4 + 4u, cin4, s22_4); store(q22, ok, n4 + 5u, cin4, s22_5); store(q22, ok, n4 + 6u, cin4, s22_6); store(q22, ok, n4 + 7u, cin4, s22_7);
+    store(q22, ok, n4 + 0u, cin4, s22_0, bias0); store(q22, ok, n4 + 1u, cin4, s22_1, bias1); store(q22, ok, n4 + 2u, cin4, s22_2, bias2); store(q22, ok, n4 + 3u, cin4, s22_3, bias3);
+    store(q22, ok, n4 + 4u, cin4, s22_4, bias4); store(q22, ok, n4 + 5u, cin4, s22_5, bias5); store(q22, ok, n4 + 6u, cin4, s22_6, bias6); store(q22, ok, n4 + 7u, cin4, s22_7, bias7);
   }
   { let ok = first + 23u * WG < pixels;
-    store(q23, ok, n4 + 0u, cin4, s23_0); store(q23, ok, n4 + 1u, cin4, s23_1); store(q23, ok, n4 + 2u, cin4, s23_2); store(q23, ok, n4 + 3u, cin4, s23_3);
-    store(q23, ok, n4 + 4u, cin4, s23_4); store(q23, ok, n4 + 5u, cin4, s23_5); store(q23, ok, n4 + 6u, cin4, s23_6); store(q23, ok, n4 + 7u, cin4, s23_7);
+    store(q23, ok, n4 + 0u, cin4, s23_0, bias0); store(q23, ok, n4 + 1u, cin4, s23_1, bias1); store(q23, ok, n4 + 2u, cin4, s23_2, bias2); store(q23, ok, n4 + 3u, cin4, s23_3, bias3);
+    store(q23, ok, n4 + 4u, cin4, s23_4, bias4); store(q23, ok, n4 + 5u, cin4, s23_5, bias5); store(q23, ok, n4 + 6u, cin4, s23_6, bias6); store(q23, ok, n4 + 7u, cin4, s23_7, bias7);
   }
   { let ok = first + 24u * WG < pixels;
-    store(q24, ok, n4 + 0u, cin4, s24_0); store(q24, ok, n4 + 1u, cin4, s24_1); store(q24, ok, n4 + 2u, cin4, s24_2); store(q24, ok, n4 + 3u, cin4, s24_3);
-    store(q24, ok, n4 + 4u, cin4, s24_4); store(q24, ok, n4 + 5u, cin4, s24_5); store(q24, ok, n4 + 6u, cin4, s24_6); store(q24, ok, n4 + 7u, cin4, s24_7);
+    store(q24, ok, n4 + 0u, cin4, s24_0, bias0); store(q24, ok, n4 + 1u, cin4, s24_1, bias1); store(q24, ok, n4 + 2u, cin4, s24_2, bias2); store(q24, ok, n4 + 3u, cin4, s24_3, bias3);
+    store(q24, ok, n4 + 4u, cin4, s24_4, bias4); store(q24, ok, n4 + 5u, cin4, s24_5, bias5); store(q24, ok, n4 + 6u, cin4, s24_6, bias6); store(q24, ok, n4 + 7u, cin4, s24_7, bias7);
   }
   { let ok = first + 25u * WG < pixels;
-    store(q25, ok, n4 + 0u, cin4, s25_0); store(q25, ok, n4 + 1u, cin4, s25_1); store(q25, ok, n4 + 2u, cin4, s25_2); store(q25, ok, n4 + 3u, cin4, s25_3);
-    store(q25, ok, n4 + 4u, cin4, s25_4); store(q25, ok, n4 + 5u, cin4, s25_5); store(q25, ok, n4 + 6u, cin4, s25_6); store(q25, ok, n4 + 7u, cin4, s25_7);
+    store(q25, ok, n4 + 0u, cin4, s25_0, bias0); store(q25, ok, n4 + 1u, cin4, s25_1, bias1); store(q25, ok, n4 + 2u, cin4, s25_2, bias2); store(q25, ok, n4 + 3u, cin4, s25_3, bias3);
+    store(q25, ok, n4 + 4u, cin4, s25_4, bias4); store(q25, ok, n4 + 5u, cin4, s25_5, bias5); store(q25, ok, n4 + 6u, cin4, s25_6, bias6); store(q25, ok, n4 + 7u, cin4, s25_7, bias7);
   }
   { let ok = first + 26u * WG < pixels;
-    store(q26, ok, n4 + 0u, cin4, s26_0); store(q26, ok, n4 + 1u, cin4, s26_1); store(q26, ok, n4 + 2u, cin4, s26_2); store(q26, ok, n4 + 3u, cin4, s26_3);
-    store(q26, ok, n4 + 4u, cin4, s26_4); store(q26, ok, n4 + 5u, cin4, s26_5); store(q26, ok, n4 + 6u, cin4, s26_6); store(q26, ok, n4 + 7u, cin4, s26_7);
+    store(q26, ok, n4 + 0u, cin4, s26_0, bias0); store(q26, ok, n4 + 1u, cin4, s26_1, bias1); store(q26, ok, n4 + 2u, cin4, s26_2, bias2); store(q26, ok, n4 + 3u, cin4, s26_3, bias3);
+    store(q26, ok, n4 + 4u, cin4, s26_4, bias4); store(q26, ok, n4 + 5u, cin4, s26_5, bias5); store(q26, ok, n4 + 6u, cin4, s26_6, bias6); store(q26, ok, n4 + 7u, cin4, s26_7, bias7);
   }
   { let ok = first + 27u * WG < pixels;
-    store(q27, ok, n4 + 0u, cin4, s27_0); store(q27, ok, n4 + 1u, cin4, s27_1); store(q27, ok, n4 + 2u, cin4, s27_2); store(q27, ok, n4 + 3u, cin4, s27_3);
-    store(q27, ok, n4 + 4u, cin4, s27_4); store(q27, ok, n4 + 5u, cin4, s27_5); store(q27, ok, n4 + 6u, cin4, s27_6); store(q27, ok, n4 + 7u, cin4, s27_7);
+    store(q27, ok, n4 + 0u, cin4, s27_0, bias0); store(q27, ok, n4 + 1u, cin4, s27_1, bias1); store(q27, ok, n4 + 2u, cin4, s27_2, bias2); store(q27, ok, n4 + 3u, cin4, s27_3, bias3);
+    store(q27, ok, n4 + 4u, cin4, s27_4, bias4); store(q27, ok, n4 + 5u, cin4, s27_5, bias5); store(q27, ok, n4 + 6u, cin4, s27_6, bias6); store(q27, ok, n4 + 7u, cin4, s27_7, bias7);
   }
   { let ok = first + 28u * WG < pixels;
-    store(q28, ok, n4 + 0u, cin4, s28_0); store(q28, ok, n4 + 1u, cin4, s28_1); store(q28, ok, n4 + 2u, cin4, s28_2); store(q28, ok, n4 + 3u, cin4, s28_3);
-    store(q28, ok, n4 + 4u, cin4, s28_4); store(q28, ok, n4 + 5u, cin4, s28_5); store(q28, ok, n4 + 6u, cin4, s28_6); store(q28, ok, n4 + 7u, cin4, s28_7);
+    store(q28, ok, n4 + 0u, cin4, s28_0, bias0); store(q28, ok, n4 + 1u, cin4, s28_1, bias1); store(q28, ok, n4 + 2u, cin4, s28_2, bias2); store(q28, ok, n4 + 3u, cin4, s28_3, bias3);
+    store(q28, ok, n4 + 4u, cin4, s28_4, bias4); store(q28, ok, n4 + 5u, cin4, s28_5, bias5); store(q28, ok, n4 + 6u, cin4, s28_6, bias6); store(q28, ok, n4 + 7u, cin4, s28_7, bias7);
   }
   { let ok = first + 29u * WG < pixels;
-    store(q29, ok, n4 + 0u, cin4, s29_0); store(q29, ok, n4 + 1u, cin4, s29_1); store(q29, ok, n4 + 2u, cin4, s29_2); store(q29, ok, n4 + 3u, cin4, s29_3);
-    store(q29, ok, n4 + 4u, cin4, s29_4); store(q29, ok, n4 + 5u, cin4, s29_5); store(q29, ok, n4 + 6u, cin4, s29_6); store(q29, ok, n4 + 7u, cin4, s29_7);
+    store(q29, ok, n4 + 0u, cin4, s29_0, bias0); store(q29, ok, n4 + 1u, cin4, s29_1, bias1); store(q29, ok, n4 + 2u, cin4, s29_2, bias2); store(q29, ok, n4 + 3u, cin4, s29_3, bias3);
+    store(q29, ok, n4 + 4u, cin4, s29_4, bias4); store(q29, ok, n4 + 5u, cin4, s29_5, bias5); store(q29, ok, n4 + 6u, cin4, s29_6, bias6); store(q29, ok, n4 + 7u, cin4, s29_7, bias7);
   }
   { let ok = first + 30u * WG < pixels;
-    store(q30, ok, n4 + 0u, cin4, s30_0); store(q30, ok, n4 + 1u, cin4, s30_1); store(q30, ok, n4 + 2u, cin4, s30_2); store(q30, ok, n4 + 3u, cin4, s30_3);
-    store(q30, ok, n4 + 4u, cin4, s30_4); store(q30, ok, n4 + 5u, cin4, s30_5); store(q30, ok, n4 + 6u, cin4, s30_6); store(q30, ok, n4 + 7u, cin4, s30_7);
+    store(q30, ok, n4 + 0u, cin4, s30_0, bias0); store(q30, ok, n4 + 1u, cin4, s30_1, bias1); store(q30, ok, n4 + 2u, cin4, s30_2, bias2); store(q30, ok, n4 + 3u, cin4, s30_3, bias3);
+    store(q30, ok, n4 + 4u, cin4, s30_4, bias4); store(q30, ok, n4 + 5u, cin4, s30_5, bias5); store(q30, ok, n4 + 6u, cin4, s30_6, bias6); store(q30, ok, n4 + 7u, cin4, s30_7, bias7);
   }
   { let ok = first + 31u * WG < pixels;
-    store(q31, ok, n4 + 0u, cin4, s31_0); store(q31, ok, n4 + 1u, cin4, s31_1); store(q31, ok, n4 + 2u, cin4, s31_2); store(q31, ok, n4 + 3u, cin4, s31_3);
-    store(q31, ok, n4 + 4u, cin4, s31_4); store(q31, ok, n4 + 5u, cin4, s31_5); store(q31, ok, n4 + 6u, cin4, s31_6); store(q31, ok, n4 + 7u, cin4, s31_7);
+    store(q31, ok, n4 + 0u, cin4, s31_0, bias0); store(q31, ok, n4 + 1u, cin4, s31_1, bias1); store(q31, ok, n4 + 2u, cin4, s31_2, bias2); store(q31, ok, n4 + 3u, cin4, s31_3, bias3);
+    store(q31, ok, n4 + 4u, cin4, s31_4, bias4); store(q31, ok, n4 + 5u, cin4, s31_5, bias5); store(q31, ok, n4 + 6u, cin4, s31_6, bias6); store(q31, ok, n4 + 7u, cin4, s31_7, bias7);
   }
 }

@@ -110,6 +110,27 @@ function source(lines: string[]): string {
 
 // ------------------------------------------------------------------ shared WGSL
 
+/**
+ * A pixel index as a cursor of mixed-radix digits (x, y, z) = (column, row, image) over w × h
+ * images, and its advance by another cursor: the tile's rows are WG pixels apart, so after one
+ * decomposition of the first row (and of WG) each further row costs additions, not divisions.
+ */
+const CURSOR = `// Pixel index i as (column, row, image) over images of w × h pixels.
+fn cursor(i: u32, w: u32, h: u32) -> vec3<u32> {
+  let t = i / w;
+  return vec3<u32>(i % w, t % h, t / h);
+}
+
+// Cursor c advanced by cursor d (both with digits below w and h), carrying column into row into image.
+fn advance(c: vec3<u32>, d: vec3<u32>, w: u32, h: u32) -> vec3<u32> {
+  var x = c.x + d.x;
+  var y = c.y + d.y;
+  if (x >= w) { x -= w; y += 1u; }
+  var z = c.z + d.z;
+  if (y >= h) { y -= h; z += 1u; }
+  return vec3<u32>(x, y, z);
+}`;
+
 const MAC = `// acc + Σ_k a[k]·b[k], the four K steps in order (fused multiply-adds).
 fn mac(acc: vec4<f32>, a: vec4<f32>, b: mat4x4<f32>) -> vec4<f32> {
   return fma(vec4<f32>(a.w), b[3], fma(vec4<f32>(a.z), b[2], fma(vec4<f32>(a.y), b[1], fma(vec4<f32>(a.x), b[0], acc))));
@@ -214,18 +235,23 @@ const FORWARD_FUNCTIONS = `@group(0) @binding(3) var<storage, read> bias: array<
 // An output pixel: its image's first input row and the top-left corner of its window.
 struct Pixel { row: u32, iy0: i32, ix0: i32 }
 
-fn pixel(m: u32) -> Pixel {
-  let t = m / p.out_w;
-  let iy0 = i32((t % p.out_h) * p.stride_h) - i32(p.pad_h);
-  let ix0 = i32((m % p.out_w) * p.stride_w) - i32(p.pad_w);
-  return Pixel((t / p.out_h) * p.in_h, iy0, ix0);
+fn pixel_at(c: vec3<u32>) -> Pixel {
+  return Pixel(c.z * p.in_h, i32(c.y * p.stride_h) - i32(p.pad_h), i32(c.x * p.stride_w) - i32(p.pad_w));
+}
+
+${CURSOR}
+
+// Pixel m of the tile: the cursor's while m is a pixel, else the last pixel (clamped for loads).
+fn pixel_or(c: vec3<u32>, m: u32, pixels: u32, last: Pixel) -> Pixel {
+  if (m < pixels) { return pixel_at(c); }
+  return last;
 }
 
 ${MAC}
 
-fn store(m: u32, pixels: u32, col4: u32, cout4: u32, v: vec4<f32>) {
+fn store(m: u32, pixels: u32, col4: u32, cout4: u32, v: vec4<f32>, b: vec4<f32>) {
   if (m >= pixels || col4 >= cout4) { return; }
-  y[m * cout4 + col4] = select(v, v + bias[col4], p.has_bias != 0u);
+  y[m * cout4 + col4] = select(v, v + b, p.has_bias != 0u);
 }
 
 @compute @workgroup_size(WG)
@@ -244,8 +270,14 @@ function forwardKernel(o: Operands): string {
     o.texture ? FORWARD_TEXTURE_LOADS : FORWARD_BUFFER_LOADS,
     FORWARD_FUNCTIONS,
     ...perColumnBlock("  ", (j) => `let col${j} = min(n4 + ${j}u, cout4 - 1u);`),
-    "  // Output pixels, clamped to the last one.",
-    ...spellOut(TILE_ROWS, 2, "  ", (i) => `let q${i} = pixel(min(m0 + ${i}u * WG, pixels - 1u));`),
+    "  // Output pixels m0 + i·WG, clamped to the last one; the cursor steps WG pixels without dividing.",
+    "  let last = pixel_at(cursor(pixels - 1u, p.out_w, p.out_h));",
+    "  let wg_step = cursor(WG, p.out_w, p.out_h);",
+    "  var c = cursor(min(m0, pixels - 1u), p.out_w, p.out_h);",
+    ...range(TILE_ROWS).flatMap((i) => [
+      `  let q${i} = pixel_or(c, m0 + ${i}u * WG, pixels, last);`,
+      ...(i + 1 < TILE_ROWS ? ["  c = advance(c, wg_step, p.out_w, p.out_h);"] : []),
+    ]),
     ...declareAccumulators(pixelAccumulators()),
     "  for (var ky = 0u; ky < p.kernel_h; ky++) {",
     "    for (var kx = 0u; kx < p.kernel_w; kx++) {",
@@ -261,9 +293,14 @@ function forwardKernel(o: Operands): string {
     "      }",
     "    }",
     "  }",
+    "  // The bias of each column block, read once.",
+    ...perColumnBlock("  ", (j) => `let bias${j} = bias[col${j}];`),
     ...range(TILE_ROWS).flatMap((i) => [
       `  { let m = m0 + ${i}u * WG;`,
-      ...perColumnBlock("    ", (j) => `store(m, pixels, n4 + ${j}u, cout4, ${pixelAccumulator(i, j)});`),
+      ...perColumnBlock(
+        "    ",
+        (j) => `store(m, pixels, n4 + ${j}u, cout4, ${pixelAccumulator(i, j)}, bias${j});`,
+      ),
       "  }",
     ]),
     "}",
@@ -353,19 +390,26 @@ const GRAD_INPUT_FUNCTIONS = `@group(0) @binding(3) var<storage, read> bias: arr
 // An input pixel of the phase: its image's first dy row, iy + pad, ix + pad, and its index in dx.
 struct Pixel { row: u32, iy: i32, ix: i32, at: u32 }
 
-fn pixel(q: u32, py: u32, px: u32, qh: u32, qw: u32) -> Pixel {
-  let t = q / qw;
-  let n = t / qh;
-  let iy = py + (t % qh) * p.stride_h;
-  let ix = px + (q % qw) * p.stride_w;
-  return Pixel(n * p.out_h, i32(iy + p.pad_h), i32(ix + p.pad_w), (n * p.in_h + iy) * p.in_w + ix);
+// The phase's pixel at cursor c = (qx, qy, n) of phase (py, px).
+fn pixel_at(c: vec3<u32>, py: u32, px: u32) -> Pixel {
+  let iy = py + c.y * p.stride_h;
+  let ix = px + c.x * p.stride_w;
+  return Pixel(c.z * p.out_h, i32(iy + p.pad_h), i32(ix + p.pad_w), (c.z * p.in_h + iy) * p.in_w + ix);
+}
+
+${CURSOR}
+
+// Phase pixel q of the tile: the cursor's while q is a pixel, else the last pixel (clamped for loads).
+fn pixel_or(c: vec3<u32>, q: u32, pixels: u32, last: Pixel, py: u32, px: u32) -> Pixel {
+  if (q < pixels) { return pixel_at(c, py, px); }
+  return last;
 }
 
 ${MAC}
 
-fn store(q: Pixel, ok: bool, ci4: u32, cin4: u32, v: vec4<f32>) {
+fn store(q: Pixel, ok: bool, ci4: u32, cin4: u32, v: vec4<f32>, b: vec4<f32>) {
   if (!ok || ci4 >= cin4) { return; }
-  dx[q.at * cin4 + ci4] = select(v, v + bias[ci4], p.has_bias != 0u);
+  dx[q.at * cin4 + ci4] = select(v, v + b, p.has_bias != 0u);
 }
 
 @compute @workgroup_size(WG)
@@ -383,16 +427,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   // Column blocks (input channels), clamped to the last one.`;
 
 function gradInputKernel(o: Operands): string {
-  const clampedPixel = (i: number) =>
-    `let q${i} = pixel(min(first + ${i}u * WG, pixels - 1u), py, px, qh, qw);`;
   return source([
     header(GRAD_INPUT_HEADER + (o.texture ? GRAD_INPUT_TEXTURES : "")),
     params("has_bias"),
     o.texture ? GRAD_INPUT_TEXTURE_LOADS : GRAD_INPUT_BUFFER_LOADS,
     GRAD_INPUT_FUNCTIONS,
     ...perColumnBlock("  ", (j) => `let col${j} = min(n4 + ${j}u, cin4 - 1u);`),
-    "  // Input pixels of the phase, clamped to the last one.",
-    ...spellOut(TILE_ROWS, 2, "  ", clampedPixel),
+    "  // Input pixels first + i·WG of the phase, clamped to the last one; the cursor steps WG pixels",
+    "  // without dividing.",
+    "  let last = pixel_at(cursor(pixels - 1u, qw, qh), py, px);",
+    "  let wg_step = cursor(WG, qw, qh);",
+    "  var c = cursor(min(first, pixels - 1u), qw, qh);",
+    ...range(TILE_ROWS).flatMap((i) => [
+      `  let q${i} = pixel_or(c, first + ${i}u * WG, pixels, last, py, px);`,
+      ...(i + 1 < TILE_ROWS ? ["  c = advance(c, wg_step, qw, qh);"] : []),
+    ]),
     ...declareAccumulators(pixelAccumulators()),
     "  // The first tap of this phase: ky ≡ py + pad (mod stride).",
     "  let ky0 = (py + p.pad_h) % p.stride_h;",
@@ -410,9 +459,14 @@ function gradInputKernel(o: Operands): string {
     "      }",
     "    }",
     "  }",
+    "  // The bias of each column block, read once.",
+    ...perColumnBlock("  ", (j) => `let bias${j} = bias[col${j}];`),
     ...range(TILE_ROWS).flatMap((i) => [
       `  { let ok = first + ${i}u * WG < pixels;`,
-      ...perColumnBlock("    ", (j) => `store(q${i}, ok, n4 + ${j}u, cin4, ${pixelAccumulator(i, j)});`),
+      ...perColumnBlock(
+        "    ",
+        (j) => `store(q${i}, ok, n4 + ${j}u, cin4, ${pixelAccumulator(i, j)}, bias${j});`,
+      ),
       "  }",
     ]),
     "}",
