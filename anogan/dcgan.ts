@@ -120,10 +120,14 @@ export class Generator extends T.Module {
   }
 }
 
-/** A layer as the forward passes of G and D use it. */
+/** A layer as the forward passes of G and D use it: its activation, if given, in the same op. */
 interface Layer {
-  forward(x: T.Tensor): T.Tensor;
+  forward(x: T.Tensor, activation?: T.Activation): T.Tensor;
 }
+
+const RELU: T.Activation = { op: "relu" };
+const TANH: T.Activation = { op: "tanh" };
+const LEAKY_RELU: T.Activation = { op: "leakyRelu", alpha: LEAKY_SLOPE };
 
 /**
  * G's forward pass over its layers: project → [N, 4, 4, c0] → BN, ReLU, then each up-convolution
@@ -142,8 +146,10 @@ function generate(
   let h = T.reshape(project.forward(z), [z.shape[0], 4, 4, c0]);
   h = T.relu(normed(projectNorm, h));
   ups.forEach((up, i) => {
-    h = up.forward(h);
-    h = i < ups.length - 1 ? T.relu(normed(norms[i], h)) : T.tanh(h);
+    const act = i < ups.length - 1 ? RELU : TANH;
+    // Without batch norm between them (the last layer, or norms folded), the layer applies it.
+    const norm = norms[i];
+    h = norm ? T.activate(norm.forward(up.forward(h)), act) : up.forward(h, act);
   });
   return h;
 }
@@ -183,10 +189,9 @@ export abstract class ConvStack extends T.Module {
 function convStack(x: T.Tensor, downs: readonly Layer[], norms: readonly (Layer | null)[]): T.Tensor {
   let h = x;
   downs.forEach((down, i) => {
-    h = down.forward(h);
+    // Without batch norm between them (the first layer, or norms folded), the conv applies it.
     const bn = norms[i];
-    if (bn) h = bn.forward(h);
-    h = T.leakyRelu(h, LEAKY_SLOPE);
+    h = bn ? T.activate(bn.forward(down.forward(h)), LEAKY_RELU) : down.forward(h, LEAKY_RELU);
   });
   return h;
 }

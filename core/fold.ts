@@ -16,7 +16,7 @@
 
 import { noGrad } from "./autograd.ts";
 import { step, Tensor } from "./tensor.ts";
-import { add, broadcastTo, copy, div, mul, sqrt, sub } from "./ops/elementwise.ts";
+import { activate, type Activation, add, broadcastTo, copy, div, mul, sqrt, sub } from "./ops/elementwise.ts";
 import { linear } from "./ops/matmul.ts";
 import { conv2d, type Conv2dOptions, convTranspose2d, type ConvTranspose2dOptions } from "./ops/conv.ts";
 import { BatchNorm2d, Conv2d, ConvTranspose2d, Linear } from "./nn.ts";
@@ -33,11 +33,14 @@ export class FoldedLayer {
     readonly options: Conv2dOptions & ConvTranspose2dOptions = {},
   ) {}
 
-  forward(x: Tensor): Tensor {
+  /** The layer, then `activation` if given (a conv's in one op, a linear layer's after it). */
+  forward(x: Tensor, activation?: Activation): Tensor {
     const bias = this.bias ?? undefined;
-    if (this.kind === "conv2d") return conv2d(x, this.weight, bias, this.options);
-    if (this.kind === "convTranspose2d") return convTranspose2d(x, this.weight, bias, this.options);
-    return linear(x, this.weight, bias);
+    const opts = { ...this.options, activation };
+    if (this.kind === "conv2d") return conv2d(x, this.weight, bias, opts);
+    if (this.kind === "convTranspose2d") return convTranspose2d(x, this.weight, bias, opts);
+    const y = linear(x, this.weight, bias);
+    return activation ? activate(y, activation) : y;
   }
 
   dispose(): void {

@@ -12,6 +12,7 @@ import {
   type Pair,
   toTorchConvWeight,
 } from "./ops/conv.ts";
+import { type Activation } from "./ops/elementwise.ts";
 import { batchNorm2d } from "./ops/batchnorm.ts";
 import { type HostTensor } from "./io/safetensors.ts";
 
@@ -240,8 +241,9 @@ export class Conv2d extends Module {
     this.options = { stride: opts.stride, padding: opts.padding };
   }
 
-  forward(x: Tensor): Tensor {
-    return conv2d(x, this.weight, this.bias ?? undefined, this.options);
+  /** The convolution, then `activation` if given (one op: see Conv2dOptions.activation). */
+  forward(x: Tensor, activation?: Activation): Tensor {
+    return conv2d(x, this.weight, this.bias ?? undefined, { ...this.options, activation });
   }
 }
 
@@ -274,8 +276,9 @@ export class ConvTranspose2d extends Module {
     this.options = { stride: opts.stride, padding: opts.padding, outputPadding: opts.outputPadding };
   }
 
-  forward(x: Tensor): Tensor {
-    return convTranspose2d(x, this.weight, this.bias ?? undefined, this.options);
+  /** The transposed convolution, then `activation` if given (one op: see Conv2dOptions.activation). */
+  forward(x: Tensor, activation?: Activation): Tensor {
+    return convTranspose2d(x, this.weight, this.bias ?? undefined, { ...this.options, activation });
   }
 }
 

@@ -9,7 +9,8 @@
 // Bindings: 0 uniform Params (conv2d geometry: in_* is dx's shape, out_* is dy's; `last` is has_bias);
 // 1 cols [N·OH·OW, T] (read), T = kh·kw rounded up to a multiple of 4; 2 bias [1] (read; ignored unless
 // has_bias); 3 dx [N,H,W,1] (write).
-// Includes: conv2d_geometry.wgsl (Params).
+// Includes: conv2d_geometry.wgsl (Params), activation.wgsl (the output stage: bias, then the
+// activation act, none when 0 — convTranspose2d forward followed by tanh).
 // Layout: invocation (x, y, z) of the grid is input pixel (n = z, iy = y, ix = x); the taps that reach
 // it are those with ky ≡ iy + ph (mod sh) and kx ≡ ix + pw (mod sw), visited in (ky, kx) order with
 // the output position stepping back by one per tap: two divisions per axis, none per tap. The bias is
@@ -18,6 +19,7 @@
 // Dispatch: (ceil(W / WG), H, N).
 
 //!include conv2d_geometry.wgsl
+//!include activation.wgsl
 @group(0) @binding(1) var<storage, read> cols: array<f32>;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
@@ -50,5 +52,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     oy -= 1;
   }
   if (has_bias()) { s += bias[0]; }
-  dx[(n * p.in_h + iy) * p.in_w + ix] = s;
+  dx[(n * p.in_h + iy) * p.in_w + ix] = activate(p.act, p.act_alpha, s);
 }

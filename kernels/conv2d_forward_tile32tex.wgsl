@@ -10,6 +10,7 @@
 // (the tap loops are outside the channel loop, so they cost little); no workgroup memory, no barriers.
 // Bindings: 0 uniform Params; 1 x [N,H,W,Cin/4] vec4 (read); 2 w [kh,kw,Cin,Cout/4] vec4 (read);
 // 3 bias [Cout/4] vec4 (read; ignored unless has_bias); 4 y [N,OH,OW,Cout/4] vec4 (write).
+// Output stage: bias, then ReLU or LeakyReLU where act says so (activation.wgsl), written once.
 // Layout: pixel r of invocation l is m0 + r·WG + l; column block j is the workgroup's 8·wid.y + j.
 // Pixels and column blocks past the end are clamped to the last valid one for loads and not
 // written. Each output sums over taps in order, then over Cin in order (mac: four channels at a
@@ -27,9 +28,10 @@ struct Params {
   batch: u32, in_h: u32, in_w: u32, in_c: u32,
   out_h: u32, out_w: u32, out_c: u32, has_bias: u32,
   kernel_h: u32, kernel_w: u32, stride_h: u32, stride_w: u32,
-  pad_h: u32, pad_w: u32, _p0: u32, _p1: u32,
+  pad_h: u32, pad_w: u32, act: u32, act_alpha: f32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
+//!include activation.wgsl
 @group(0) @binding(1) var x: texture_2d<f32>;
 @group(0) @binding(2) var w: texture_2d<f32>;
 
@@ -93,7 +95,7 @@ fn mac(acc: vec4<f32>, a: vec4<f32>, b: mat4x4<f32>) -> vec4<f32> {
 
 fn store(m: u32, pixels: u32, col4: u32, cout4: u32, v: vec4<f32>, b: vec4<f32>) {
   if (m >= pixels || col4 >= cout4) { return; }
-  y[m * cout4 + col4] = select(v, v + b, p.has_bias != 0u);
+  y[m * cout4 + col4] = rectify4(p.act, p.act_alpha, select(v, v + b, p.has_bias != 0u));
 }
 
 @compute @workgroup_size(WG)

@@ -4,14 +4,16 @@
 // the looped scalar and vec4 kernels too). The generated *_tile32.wgsl kernels write the same Params out.
 // Binding 0: the uniform Params, filled by core/ops/conv.ts (geometryParams). in_* is the shape of the
 // conv2d's input (x, or dx in the input gradient), out_* that of its output (y, or dy); `last` is
-// has_bias (forward and input gradient) or chunk (weight gradient: output pixels per split-K chunk).
+// has_bias (forward and input gradient) or chunk (weight gradient: output pixels per split-K chunk);
+// act and act_alpha are the activation of an output stage that applies one (activation.wgsl; only
+// conv2d_col2im_c1.wgsl does among these), 0 elsewhere.
 // Functions: integer index math only (pixel windows, taps, bounds); no floating-point operations.
 
 struct Params {
   batch: u32, in_h: u32, in_w: u32, in_c: u32,
   out_h: u32, out_w: u32, out_c: u32, last: u32,
   kernel_h: u32, kernel_w: u32, stride_h: u32, stride_w: u32,
-  pad_h: u32, pad_w: u32, _p0: u32, _p1: u32,
+  pad_h: u32, pad_w: u32, act: u32, act_alpha: f32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 

@@ -10,6 +10,8 @@
 // Bindings: 0 uniform Params (conv2d geometry: in_* is dx's shape, out_* is dy's); 1 dy
 // [N,OH,OW,Cout/4] vec4 (read); 2 w [kh,kw,Cin,Cout/4] vec4 (read); 3 bias [Cin/4] vec4 (read;
 // ignored unless has_bias); 4 dx [N,H,W,Cin/4] vec4 (write).
+// Output stage: bias, then ReLU or LeakyReLU where act says so (activation.wgsl), written once (the
+// forward of convTranspose2d followed by its activation).
 // Layout: workgroup z is the stride phase (py, px) = (z / sw, z % sw); pixel r of invocation l is
 // first + r·WG + l among the phase's N·⌈(H−py)/sh⌉·⌈(W−px)/sw⌉ pixels; column block j is 8·wid.y + j.
 // Out-of-range pixels and column blocks are clamped for loads and not written. Each dx element sums
@@ -20,9 +22,10 @@ struct Params {
   batch: u32, in_h: u32, in_w: u32, in_c: u32,
   out_h: u32, out_w: u32, out_c: u32, has_bias: u32,
   kernel_h: u32, kernel_w: u32, stride_h: u32, stride_w: u32,
-  pad_h: u32, pad_w: u32, _p0: u32, _p1: u32,
+  pad_h: u32, pad_w: u32, act: u32, act_alpha: f32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
+//!include activation.wgsl
 @group(0) @binding(1) var<storage, read> dy: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;
 
@@ -88,7 +91,7 @@ fn mac(acc: vec4<f32>, a: vec4<f32>, b: mat4x4<f32>) -> vec4<f32> {
 
 fn store(q: Pixel, ok: bool, ci4: u32, cin4: u32, v: vec4<f32>, b: vec4<f32>) {
   if (!ok || ci4 >= cin4) { return; }
-  dx[q.at * cin4 + ci4] = select(v, v + b, p.has_bias != 0u);
+  dx[q.at * cin4 + ci4] = rectify4(p.act, p.act_alpha, select(v, v + b, p.has_bias != 0u));
 }
 
 @compute @workgroup_size(WG)

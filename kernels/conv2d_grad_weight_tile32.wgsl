@@ -22,7 +22,7 @@ struct Params {
   batch: u32, in_h: u32, in_w: u32, in_c: u32,
   out_h: u32, out_w: u32, out_c: u32, chunk: u32,
   kernel_h: u32, kernel_w: u32, stride_h: u32, stride_w: u32,
-  pad_h: u32, pad_w: u32, _p0: u32, _p1: u32,
+  pad_h: u32, pad_w: u32, act: u32, act_alpha: f32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;

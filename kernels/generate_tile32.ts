@@ -136,16 +136,23 @@ fn mac(acc: vec4<f32>, a: vec4<f32>, b: mat4x4<f32>) -> vec4<f32> {
   return fma(vec4<f32>(a.w), b[3], fma(vec4<f32>(a.z), b[2], fma(vec4<f32>(a.y), b[1], fma(vec4<f32>(a.x), b[0], acc))));
 }`;
 
-/** The conv2d geometry uniform; the one free slot is the kernel's own (has_bias or chunk). */
+/**
+ * The conv2d geometry uniform; the one free slot is the kernel's own (has_bias or chunk). The last
+ * two are the activation of the output stage (activation.wgsl's code, LeakyReLU's slope: ReLU and
+ * LeakyReLU are applied, anything else is not), which the weight gradient ignores.
+ */
 function params(extraField: string): string {
   return `struct Params {
   batch: u32, in_h: u32, in_w: u32, in_c: u32,
   out_h: u32, out_w: u32, out_c: u32, ${extraField}: u32,
   kernel_h: u32, kernel_w: u32, stride_h: u32, stride_w: u32,
-  pad_h: u32, pad_w: u32, _p0: u32, _p1: u32,
+  pad_h: u32, pad_w: u32, act: u32, act_alpha: f32,
 }
 @group(0) @binding(0) var<uniform> p: Params;`;
 }
+
+/** The include of the activations, for the kernels whose output stage applies one. */
+const ACTIVATION_INCLUDE = "//!include activation.wgsl";
 
 /** The header comment, opened by the note that the file is generated. */
 function header(text: string): string {
@@ -166,6 +173,7 @@ const FORWARD_HEADER =
 // (the tap loops are outside the channel loop, so they cost little); no workgroup memory, no barriers.
 // Bindings: 0 uniform Params; 1 x [N,H,W,Cin/4] vec4 (read); 2 w [kh,kw,Cin,Cout/4] vec4 (read);
 // 3 bias [Cout/4] vec4 (read; ignored unless has_bias); 4 y [N,OH,OW,Cout/4] vec4 (write).
+// Output stage: bias, then ReLU or LeakyReLU where act says so (activation.wgsl), written once.
 // Layout: pixel r of invocation l is m0 + r·WG + l; column block j is the workgroup's 8·wid.y + j.
 // Pixels and column blocks past the end are clamped to the last valid one for loads and not
 // written. Each output sums over taps in order, then over Cin in order (mac: four channels at a
@@ -251,7 +259,7 @@ ${MAC}
 
 fn store(m: u32, pixels: u32, col4: u32, cout4: u32, v: vec4<f32>, b: vec4<f32>) {
   if (m >= pixels || col4 >= cout4) { return; }
-  y[m * cout4 + col4] = select(v, v + b, p.has_bias != 0u);
+  y[m * cout4 + col4] = rectify4(p.act, p.act_alpha, select(v, v + b, p.has_bias != 0u));
 }
 
 @compute @workgroup_size(WG)
@@ -267,6 +275,7 @@ function forwardKernel(o: Operands): string {
   return source([
     header(FORWARD_HEADER + (o.texture ? FORWARD_TEXTURES : "")),
     params("has_bias"),
+    ACTIVATION_INCLUDE,
     o.texture ? FORWARD_TEXTURE_LOADS : FORWARD_BUFFER_LOADS,
     FORWARD_FUNCTIONS,
     ...perColumnBlock("  ", (j) => `let col${j} = min(n4 + ${j}u, cout4 - 1u);`),
@@ -321,6 +330,8 @@ const GRAD_INPUT_HEADER =
 // Bindings: 0 uniform Params (conv2d geometry: in_* is dx's shape, out_* is dy's); 1 dy
 // [N,OH,OW,Cout/4] vec4 (read); 2 w [kh,kw,Cin,Cout/4] vec4 (read); 3 bias [Cin/4] vec4 (read;
 // ignored unless has_bias); 4 dx [N,H,W,Cin/4] vec4 (write).
+// Output stage: bias, then ReLU or LeakyReLU where act says so (activation.wgsl), written once (the
+// forward of convTranspose2d followed by its activation).
 // Layout: workgroup z is the stride phase (py, px) = (z / sw, z % sw); pixel r of invocation l is
 // first + r·WG + l among the phase's N·⌈(H−py)/sh⌉·⌈(W−px)/sw⌉ pixels; column block j is 8·wid.y + j.
 // Out-of-range pixels and column blocks are clamped for loads and not written. Each dx element sums
@@ -409,7 +420,7 @@ ${MAC}
 
 fn store(q: Pixel, ok: bool, ci4: u32, cin4: u32, v: vec4<f32>, b: vec4<f32>) {
   if (!ok || ci4 >= cin4) { return; }
-  dx[q.at * cin4 + ci4] = select(v, v + b, p.has_bias != 0u);
+  dx[q.at * cin4 + ci4] = rectify4(p.act, p.act_alpha, select(v, v + b, p.has_bias != 0u));
 }
 
 @compute @workgroup_size(WG)
@@ -430,6 +441,7 @@ function gradInputKernel(o: Operands): string {
   return source([
     header(GRAD_INPUT_HEADER + (o.texture ? GRAD_INPUT_TEXTURES : "")),
     params("has_bias"),
+    ACTIVATION_INCLUDE,
     o.texture ? GRAD_INPUT_TEXTURE_LOADS : GRAD_INPUT_BUFFER_LOADS,
     GRAD_INPUT_FUNCTIONS,
     ...perColumnBlock("  ", (j) => `let col${j} = min(n4 + ${j}u, cin4 - 1u);`),

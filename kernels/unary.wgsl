@@ -5,24 +5,14 @@
 // Bindings: 0 uniform Params (unary_ops.wgsl); 1 x: array<f32> (read); 2 y: array<f32> (write).
 // Flat, any layout.
 // Dispatch: ceil(n / WG) workgroups over x, spilling into y (index = x + y * num_workgroups.x * WG).
-// Includes: unary_ops.wgsl (the op codes and Params, shared with unary_grad.wgsl), flat.wgsl (the
-// entry point).
+// Includes: unary_ops.wgsl (the op codes and Params, shared with unary_grad.wgsl), activation.wgsl
+// (ReLU, LeakyReLU and tanh, shared with the conv kernels' output stage), flat.wgsl (the entry point).
 
 //!include unary_ops.wgsl
+//!include activation.wgsl
 //!include flat.wgsl
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
-
-// tanh from exp(-2|x|), with a series near 0 where 1 - e^(-2|x|) cancels.
-fn stable_tanh(v: f32) -> f32 {
-  let a = abs(v);
-  if (a < 0.0625) {
-    let a2 = a * a;
-    return v * (1.0 + a2 * (-1.0 / 3.0 + a2 * (2.0 / 15.0 + a2 * (-17.0 / 315.0))));
-  }
-  let e = exp(-2.0 * a);
-  return sign(v) * (1.0 - e) / (1.0 + e);
-}
 
 fn stable_sigmoid(v: f32) -> f32 {
   let e = exp(-abs(v));
@@ -38,8 +28,8 @@ fn f(v: f32, i: u32) -> f32 {
     case LOG: { return log(v); }
     case SQRT: { return sqrt(v); }
     case CLAMP: { return min(max(v, p.lo), p.hi); }
-    case RELU: { return max(v, 0.0); }
-    case LEAKY_RELU: { return select(p.alpha * v, v, v > 0.0); }
+    case RELU: { return relu(v); }
+    case LEAKY_RELU: { return leaky_relu(v, p.alpha); }
     case TANH: { return stable_tanh(v); }
     case SIGMOID: { return stable_sigmoid(v); }
     case SCALE: { return p.alpha * v; }

@@ -43,10 +43,24 @@ function oracle(c: ConvCase, x: Float64Array, w: Float64Array, b: Float64Array |
     : O.convTranspose2d(x, c.x, w, weightShape(c), b, args);
 }
 
-function run(c: ConvCase, x: T.Tensor, w: T.Tensor, b?: T.Tensor): T.Tensor {
-  return c.kind === "conv2d"
-    ? T.conv2d(x, w, b, { stride: c.stride, padding: c.padding })
-    : T.convTranspose2d(x, w, b, { stride: c.stride, padding: c.padding, outputPadding: c.outputPadding });
+/** The layer; with `act`, the layer with its activation as one op (`fused`) or followed by it. */
+function run(
+  c: ConvCase,
+  x: T.Tensor,
+  w: T.Tensor,
+  b?: T.Tensor,
+  act?: { activation: T.Activation; fused: boolean },
+): T.Tensor {
+  const activation = act?.fused ? act.activation : undefined;
+  const y = c.kind === "conv2d"
+    ? T.conv2d(x, w, b, { stride: c.stride, padding: c.padding, activation })
+    : T.convTranspose2d(x, w, b, {
+      stride: c.stride,
+      padding: c.padding,
+      outputPadding: c.outputPadding,
+      activation,
+    });
+  return act && !act.fused ? T.activate(y, act.activation) : y;
 }
 
 /** Hands NaN-filled buffers to the next allocations of these sizes, to catch unwritten elements. */
@@ -62,6 +76,7 @@ function poisonPool(sizes: number[]): void {
 async function runCase(
   c: ConvCase,
   data: { x: Float32Array; w: Float32Array; b: Float32Array | null; gy: Float32Array },
+  act?: { activation: T.Activation; fused: boolean },
 ) {
   const x = T.Tensor.from(Float32Array.from(data.x), c.x);
   const w = T.Tensor.from(Float32Array.from(data.w), weightShape(c));
@@ -69,7 +84,7 @@ async function runCase(
   for (const t of [x, w, b]) if (t) t.requiresGrad = true;
   const outSize = data.gy.length;
   poisonPool([outSize, x.size, w.size, outSize * 4]);
-  const y = run(c, x, w, b);
+  const y = run(c, x, w, b, act);
   const out = await y.read();
   poisonPool([x.size, w.size, w.size * 8]);
   T.backward(y, T.Tensor.from(Float32Array.from(data.gy), y.shape));
@@ -333,6 +348,58 @@ Deno.test("one-channel layers (cpu): conv2d from and convTranspose2d to one chan
     }, r);
   } finally {
     T.setConvVariant(null);
+  }
+});
+
+/** A case's output shape [N, OH, OW, Cout]. */
+function outputShape(c: ConvCase): number[] {
+  const [n, h, w] = c.x;
+  const size = (i: number) =>
+    c.kind === "conv2d"
+      ? Math.floor((i + 2 * c.padding - c.kernel) / c.stride) + 1
+      : (i - 1) * c.stride - 2 * c.padding + c.kernel + c.outputPadding;
+  return [n, size(h), size(w), c.outC];
+}
+
+Deno.test("a conv with its activation as one op gives the bits of the conv, then the activation", async () => {
+  const r = new TestRng(707);
+  const activations: T.Activation[] = [{ op: "relu" }, { op: "leakyRelu", alpha: 0.2 }, { op: "tanh" }];
+  const base = { kernel: 5, stride: 2, padding: 2, outputPadding: 0, bias: true };
+  const cases: ConvCase[] = [
+    { ...base, kind: "conv2d", x: [3, 9, 9, 8], outC: 12 }, // tile32 forward: its output stage
+    { ...base, kind: "convTranspose2d", x: [3, 5, 5, 8], outC: 4, outputPadding: 1 }, // tile32 input gradient
+    { ...base, kind: "conv2d", x: [2, 11, 11, 1], outC: 8 }, // one channel: the 1×1 forward's
+    { ...base, kind: "convTranspose2d", x: [2, 6, 6, 8], outC: 1, outputPadding: 1 }, // col2im's
+    { ...base, kind: "conv2d", x: [2, 7, 7, 3], outC: 5 }, // scalar kernels: applied after
+  ];
+  for (const variant of ["cpu", "gpu"] as const) {
+    T.setConvVariant(variant);
+    try {
+      for (const c of cases) {
+        for (const activation of activations) {
+          const what = `${variant} ${describeCase(c)} ${activation.op}`;
+          const n = O_size(outputShape(c));
+          const data = {
+            x: Float32Array.from(r.normal(O_size(c.x))),
+            w: Float32Array.from(r.normal(O_size(weightShape(c)))),
+            b: Float32Array.from(r.normal(c.outC)),
+            gy: Float32Array.from(r.normal(n)),
+          };
+          const fused = await runCase(c, data, { activation, fused: true });
+          const after = await runCase(c, data, { activation, fused: false });
+          const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
+          assert.deepEqual(bits(fused.out), bits(after.out), `${what}: forward`);
+          fused.grads.forEach((g, i) =>
+            assert.deepEqual(bits(g), bits(after.grads[i]), `${what}: gradient ${i}`)
+          );
+          // The activation did something: the output is not the layer's alone.
+          const plain = await runCase(c, data);
+          assert.notDeepEqual(bits(fused.out), bits(plain.out), `${what}: activation applied`);
+        }
+      }
+    } finally {
+      T.setConvVariant(null);
+    }
   }
 });
 

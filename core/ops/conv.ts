@@ -35,13 +35,25 @@ import { type Constants, grid1d, KernelCompileError, type KernelDef, onInit, Par
 import { record } from "../autograd.ts";
 import { shapeString, Tensor } from "../tensor.ts";
 import { sum } from "./reduce.ts";
-import { fill_ } from "./elementwise.ts";
+import {
+  activateKernel,
+  type Activation,
+  activationGradKernel,
+  activationParams,
+  fill_,
+} from "./elementwise.ts";
 
 export type Pair = number | readonly [number, number];
 
 export interface Conv2dOptions {
   stride?: Pair;
   padding?: Pair;
+  /**
+   * An activation applied to the output (after the bias), as one op: the kernels that can apply it
+   * in their output stage write the activation once; the others apply it after. The same bits as the
+   * activation applied to the layer's output either way, and its gradient comes from the output.
+   */
+  activation?: Activation;
 }
 
 export interface ConvTranspose2dOptions extends Conv2dOptions {
@@ -52,12 +64,36 @@ export interface ConvTranspose2dOptions extends Conv2dOptions {
 /** x [N,H,W,Cin] ⊛ weight [kh,kw,Cin,Cout] (+ bias [Cout]) → [N,OH,OW,Cout]. */
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor, opts: Conv2dOptions = {}): Tensor {
   const g = conv2dGeometry(x, weight, bias, opts);
-  const y = convForwardKernel(x, weight, bias ?? null, g, "conv2d.forward");
-  return record(y, "conv2d", bias ? [x, weight, bias] : [x, weight], (gy, needs) => [
-    needs[0] ? convGradInputKernel(gy, weight, null, g, "conv2d.gradInput") : null,
-    needs[1] ? convGradWeightKernel(x, gy, g, "conv2d.gradWeight") : null,
-    needs[2] ? sum(gy, [0, 1, 2]) : null,
-  ]);
+  const act = opts.activation;
+  const y = convForwardKernel(x, weight, bias ?? null, g, "conv2d.forward", act);
+  return record(
+    y,
+    "conv2d",
+    bias ? [x, weight, bias] : [x, weight],
+    (gy, needs) =>
+      throughActivation(act, y, gy, (gz) => [
+        needs[0] ? convGradInputKernel(gz, weight, null, g, "conv2d.gradInput") : null,
+        needs[1] ? convGradWeightKernel(x, gz, g, "conv2d.gradWeight") : null,
+        needs[2] ? sum(gz, [0, 1, 2]) : null,
+      ]),
+  );
+}
+
+/**
+ * A layer's backward behind its activation: `grads` of the pre-activation gradient gz = gy · a′(y)
+ * (gy itself without an activation), gz released once they are recorded.
+ */
+function throughActivation(
+  act: Activation | undefined,
+  y: Tensor,
+  gy: Tensor,
+  grads: (gz: Tensor) => (Tensor | null)[],
+): (Tensor | null)[] {
+  if (!act) return grads(gy);
+  const gz = activationGradKernel(act, y, gy);
+  const out = grads(gz);
+  gz.dispose();
+  return out;
 }
 
 /** x [N,H,W,Cin] with weight [kh,kw,Cout,Cin] (+ bias [Cout]) → [N,OH,OW,Cout], the adjoint of conv2d. */
@@ -68,12 +104,19 @@ export function convTranspose2d(
   opts: ConvTranspose2dOptions = {},
 ): Tensor {
   const g = convTranspose2dGeometry(x, weight, bias, opts);
-  const y = convGradInputKernel(x, weight, bias ?? null, g, "convTranspose2d.forward");
-  return record(y, "convTranspose2d", bias ? [x, weight, bias] : [x, weight], (gy, needs) => [
-    needs[0] ? convForwardKernel(gy, weight, null, g, "convTranspose2d.gradInput") : null,
-    needs[1] ? convGradWeightKernel(gy, x, g, "convTranspose2d.gradWeight") : null,
-    needs[2] ? sum(gy, [0, 1, 2]) : null,
-  ]);
+  const act = opts.activation;
+  const y = convGradInputKernel(x, weight, bias ?? null, g, "convTranspose2d.forward", act);
+  return record(
+    y,
+    "convTranspose2d",
+    bias ? [x, weight, bias] : [x, weight],
+    (gy, needs) =>
+      throughActivation(act, y, gy, (gz) => [
+        needs[0] ? convForwardKernel(gz, weight, null, g, "convTranspose2d.gradInput") : null,
+        needs[1] ? convGradWeightKernel(gz, x, g, "convTranspose2d.gradWeight") : null,
+        needs[2] ? sum(gz, [0, 1, 2]) : null,
+      ]),
+  );
 }
 
 // ---- geometry and argument checks ----------------------------------------------------------------
@@ -401,6 +444,8 @@ interface ConvProgram {
   when?: (g: ConvGeometry, dir: Direction) => boolean;
   /** Its two GEMM operands (bindings 1 and 2) are read as textures (`textureOperands`). */
   textures?: boolean;
+  /** Forward and input gradient: its output stage applies ReLU and LeakyReLU (Params act, act_alpha). */
+  rectifies?: boolean;
   /** The kernel file is conv2d_<direction><suffix>.wgsl. */
   suffix: string;
   setup: (call: ConvCall) => Setup;
@@ -429,6 +474,7 @@ const TILE32: ConvProgram = {
   variant: "cpu",
   when: vec4Channels,
   suffix: "_tile32",
+  rectifies: true,
   setup: () => ({ constants: TILE32_CONSTANTS, rows: 32 * TILE32_CONSTANTS.WG, cols: 32 }),
   align: 4, // grad_weight: row blocks of 4 input channels at one tap, pixels walked four at a time
   compiled: [TILE32_CONSTANTS],
@@ -530,7 +576,14 @@ function convProgram(dir: Direction, g: ConvGeometry) {
   const s = p.setup({ dir, g, gemm, variant });
   const grid: [number, number] = [Math.ceil(gemm.rows / s.rows), Math.ceil(gemm.cols / s.cols)];
   const def = kernelDef(dir, p.suffix, s.constants, p.textures);
-  return { def, grid, gemm, align: p.align ?? 1, textures: p.textures ?? false };
+  return {
+    def,
+    grid,
+    gemm,
+    align: p.align ?? 1,
+    textures: p.textures ?? false,
+    rectifies: p.rectifies ?? false,
+  };
 }
 
 /**
@@ -570,7 +623,8 @@ export function variantOnlyKernels(variant: ConvVariant): KernelDef[] {
   );
 }
 
-function geometryParams(g: ConvGeometry, last: number): Params {
+function geometryParams(g: ConvGeometry, last: number, act?: Activation): Params {
+  const { code, alpha } = act ? activationParams(act) : { code: 0, alpha: 0 };
   return new Params().u32(
     g.batch,
     g.inH,
@@ -586,51 +640,69 @@ function geometryParams(g: ConvGeometry, last: number): Params {
     g.strideW,
     g.padH,
     g.padW,
-    0,
-    0,
-  );
+    code,
+  ).f32(alpha);
 }
 
-/** conv2d forward: x [N,inH,inW,inC], w [kh,kw,inC,outC] → [N,outH,outW,outC]. */
+/** The activation a program applies in its output stage: ReLU or LeakyReLU on the tile kernels. */
+function stageActivation(
+  program: { rectifies: boolean },
+  act: Activation | undefined,
+): Activation | undefined {
+  return program.rectifies && act && act.op !== "tanh" ? act : undefined;
+}
+
+/** y, or its activation where the kernel that wrote y did not apply it (y is then released). */
+function activatedAfter(y: Tensor, act: Activation | undefined, fused: Activation | undefined): Tensor {
+  if (!act || fused) return y;
+  const out = activateKernel(y, act);
+  y.dispose();
+  return out;
+}
+
+/**
+ * conv2d forward: x [N,inH,inW,inC], w [kh,kw,inC,outC] → [N,outH,outW,outC] (+ bias [outC]), then
+ * `act` if given (in the output stage where the kernel has one).
+ */
 export function convForwardKernel(
   x: Tensor,
   w: Tensor,
   bias: Tensor | null,
   g: ConvGeometry,
   label: string,
+  act?: Activation,
 ): Tensor {
-  if (viaColumns(g)) return columnsForward(x, w, bias, g, label);
+  if (viaColumns(g)) return columnsForward(x, w, bias, g, label, act);
   const y = Tensor.empty([g.batch, g.outH, g.outW, g.outC]);
   const program = convProgram("forward", g);
   const rest = [(bias ?? w).buffer, y.buffer];
-  dispatchConv(
-    "forward",
-    g,
-    program,
-    [x, w],
-    rest,
-    geometryParams(g, bias ? 1 : 0),
-    [...program.grid, 1],
-    label,
-  );
-  return y;
+  const fused = stageActivation(program, act);
+  const params = geometryParams(g, bias ? 1 : 0, fused);
+  dispatchConv("forward", g, program, [x, w], rest, params, [...program.grid, 1], label);
+  return activatedAfter(y, act, fused);
 }
 
-/** conv2d input gradient: dy [N,outH,outW,outC], w [kh,kw,inC,outC] → [N,inH,inW,inC] (+ bias [inC]). */
+/**
+ * conv2d input gradient: dy [N,outH,outW,outC], w [kh,kw,inC,outC] → [N,inH,inW,inC] (+ bias [inC]),
+ * then `act` if given (convTranspose2d forward and its activation).
+ */
 export function convGradInputKernel(
   dy: Tensor,
   w: Tensor,
   bias: Tensor | null,
   g: ConvGeometry,
   label: string,
+  act?: Activation,
 ): Tensor {
-  if (viaColumns(g)) return columnsGradInput(dy, w, bias, g, label);
+  if (viaColumns(g)) return columnsGradInput(dy, w, bias, g, label, act);
   const dx = Tensor.empty([g.batch, g.inH, g.inW, g.inC]);
   const program = convProgram("grad_input", g);
   const rest = [(bias ?? w).buffer, dx.buffer];
   const grid: [number, number, number] = [...program.grid, g.strideH * g.strideW];
-  dispatchConv("grad_input", g, program, [dy, w], rest, geometryParams(g, bias ? 1 : 0), grid, label);
-  return dx;
+  const fused = stageActivation(program, act);
+  const params = geometryParams(g, bias ? 1 : 0, fused);
+  dispatchConv("grad_input", g, program, [dy, w], rest, params, grid, label);
+  return activatedAfter(dx, act, fused);
 }
 
 /** Pixels per split-K chunk never fall below this (partials cost memory and a second pass). */
@@ -718,18 +790,31 @@ function columns(x: Tensor, g: ConvGeometry, label: string): Tensor {
 }
 
 /** Columns [N,OH,OW,taps] added back into an image [N,H,W,1] (+ bias [1]). */
-function fromColumns(cols: Tensor, bias: Tensor | null, g: ConvGeometry, label: string): Tensor {
+function fromColumns(
+  cols: Tensor,
+  bias: Tensor | null,
+  g: ConvGeometry,
+  label: string,
+  act: Activation | undefined,
+): Tensor {
   const dx = Tensor.empty([g.batch, g.inH, g.inW, 1]);
   const def = { file: "conv2d_col2im_c1.wgsl", constants: { WG: 16 }, storage: 3, writes: [2] };
-  const params = geometryParams(g, bias ? 1 : 0);
+  const params = geometryParams(g, bias ? 1 : 0, act);
   const grid: [number, number, number] = [Math.ceil(g.inW / 16), g.inH, g.batch];
   rt().dispatch(def, [cols.buffer, (bias ?? cols).buffer, dx.buffer], params, grid, `${label}.col2im`);
   return dx;
 }
 
-function columnsForward(x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry, label: string): Tensor {
+function columnsForward(
+  x: Tensor,
+  w: Tensor,
+  bias: Tensor | null,
+  g: ConvGeometry,
+  label: string,
+  act: Activation | undefined,
+): Tensor {
   const cols = columns(x, g, label), wc = columnsWeight(w, g);
-  const y = convForwardKernel(cols, wc, bias, columnsGeometry(g), label);
+  const y = convForwardKernel(cols, wc, bias, columnsGeometry(g), label, act);
   cols.dispose();
   wc.dispose();
   return y;
@@ -741,10 +826,11 @@ function columnsGradInput(
   bias: Tensor | null,
   g: ConvGeometry,
   label: string,
+  act: Activation | undefined,
 ): Tensor {
   const wc = columnsWeight(w, g);
   const dcols = convGradInputKernel(dy, wc, null, columnsGeometry(g), label);
-  const dx = fromColumns(dcols, bias, g, label);
+  const dx = fromColumns(dcols, bias, g, label, act);
   wc.dispose();
   dcols.dispose();
   return dx;

@@ -76,6 +76,39 @@ export const tanh = (x: Tensor): Tensor => unary("tanh", x);
 export const sigmoid = (x: Tensor): Tensor => unary("sigmoid", x);
 /** max(α·x, x) for α < 1: PyTorch's LeakyReLU (gradient α where x ≤ 0). */
 export const leakyRelu = (x: Tensor, alpha = 0.01): Tensor => unary("leakyRelu", x, { alpha });
+/** The activations a layer's output stage may apply (kernels/activation.wgsl), LeakyReLU with its slope. */
+export type Activation = { op: "relu" | "tanh" } | { op: "leakyRelu"; alpha: number };
+
+/** An activation's code in kernels/activation.wgsl (the same as its elementwise op's) and its slope. */
+export function activationParams(a: Activation): { code: number; alpha: number } {
+  return { code: UNARY[a.op], alpha: a.op === "leakyRelu" ? a.alpha : 0 };
+}
+
+/** The activation `a` of x, as its elementwise op (on the tape). */
+export function activate(x: Tensor, a: Activation): Tensor {
+  return a.op === "leakyRelu" ? leakyRelu(x, a.alpha) : unary(a.op, x);
+}
+
+/** The activation `a` of x into a new tensor, no tape (a layer's output stage, applied after it). */
+export function activateKernel(x: Tensor, a: Activation): Tensor {
+  const y = Tensor.empty(x.shape);
+  unaryKernel(a.op, x, y, { alpha: activationParams(a).alpha });
+  return y;
+}
+
+/**
+ * gy · a′ from the activation's output y alone, no tape: the backward of a layer whose output stage
+ * applied `a`. ReLU and LeakyReLU test y > 0, which holds exactly where x > 0; tanh's derivative is
+ * 1 − y² either way: the same bits as the elementwise op's gradient from x.
+ */
+export function activationGradKernel(a: Activation, y: Tensor, gy: Tensor): Tensor {
+  const gx = Tensor.empty(y.shape);
+  const def = { file: "unary_grad.wgsl", constants: { OP: UNARY[a.op], WG }, storage: 4, writes: [3] };
+  const params = unaryParams(y.size, { alpha: activationParams(a).alpha });
+  launchFlat(def, [y.buffer, y.buffer, gy.buffer, gx.buffer], params, y.size, `${a.op}.grad`);
+  return gx;
+}
+
 /** α·x. */
 export const scale = (x: Tensor, alpha: number): Tensor => unary("scale", x, { alpha });
 /** sign(x) ∈ {-1, 0, 1}; not differentiable (its gradient is 0 almost everywhere). */
