@@ -62,6 +62,8 @@ export const KERNEL_FAMILIES: readonly {
 }[] = [
   // The linear layers run on the conv kernels as 1×1 convolutions (core/ops/matmul.ts): by their label.
   { files: /^conv2d_/, labels: /^linear(\.|$)/, family: "linear (matmul)", measure: "flops" },
+  // …and on gemv.wgsl where they have one output or one input, with transposes where they have few rows.
+  { files: /^(gemv|transpose)\.wgsl$/, labels: /^linear(\.|$)/, family: "linear (matmul)", measure: "flops" },
   // A one-channel layer's columns count with its direction (their GEMM is a 1×1 conv, FLOPs from it).
   { files: /^conv2d_(forward(_\w+)?|im2col_c1)\.wgsl$/, family: "conv forward", measure: "flops" },
   { files: /^conv2d_(grad_input(_\w+)?|col2im_c1)\.wgsl$/, family: "conv input gradient", measure: "flops" },
@@ -100,6 +102,10 @@ function flopsOf(d: DispatchRecord): number {
   if (/^conv2d_(forward|grad_input|grad_weight)/.test(d.def.file)) {
     const [batch, , , inC, outH, outW, outC, , kH, kW] = u;
     return 2 * batch * outH * outW * outC * inC * kH * kW;
+  }
+  if (d.def.file === "gemv.wgsl") {
+    const [rows, k, n] = u;
+    return d.def.entry === "outer" ? rows * n : 2 * rows * k * n;
   }
   return 0;
 }
@@ -371,6 +377,22 @@ export async function profileStep(step: () => () => void, reps: number): Promise
     for (let i = 0; i < reps; i++) timedMs.push(await replay.timed());
     replay.destroy();
   }
+  // A group of recorded items encoded alone into one submit and waited for: ms per replay, less an
+  // empty submit's round trip. A wait ends at a device poll (~11 ms apart on lavapipe under Deno): a
+  // group that runs for less than REPLAY_MS is replayed `times` times over in one submit, so that the
+  // wait's granularity stays small beside what is timed.
+  const replayAlone = async (group: Recorded[]) => {
+    const replay = replayer(runtime, group);
+    const [once] = await timeSubmits(device, () => replay.submit(), 1);
+    const times = Math.min(
+      MAX_TIMES,
+      Math.ceil(REPLAY_MS / Math.max(once - emptySubmitMs, REPLAY_MS / MAX_TIMES)),
+    );
+    const samplesMs = (await timeSubmits(device, () => replay.submit(times), reps))
+      .map((ms) => Math.max(0, ms - emptySubmitMs) / times);
+    replay.destroy();
+    return { samplesMs, times };
+  };
   const families: FamilyFigures[] = [];
   for (const family of FAMILY_ORDER) {
     const group = byFamily.get(family);
@@ -380,20 +402,7 @@ export async function profileStep(step: () => () => void, reps: number): Promise
     if (timestamps && dispatches.length > 0) {
       const at = new Set(dispatches.map((d) => allDispatches.indexOf(d)));
       samplesMs = timedMs.map((ms) => ms.reduce((n, x, k) => n + (at.has(k) ? x : 0), 0));
-    } else {
-      const replay = replayer(runtime, group);
-      // A wait ends at a device poll (~11 ms apart on lavapipe under Deno): a family that runs for
-      // less than REPLAY_MS is replayed `times` times over in one submit, so that the wait's
-      // granularity stays small beside what is timed.
-      const [once] = await timeSubmits(device, () => replay.submit(), 1);
-      times = Math.min(
-        MAX_TIMES,
-        Math.ceil(REPLAY_MS / Math.max(once - emptySubmitMs, REPLAY_MS / MAX_TIMES)),
-      );
-      samplesMs = (await timeSubmits(device, () => replay.submit(times), reps))
-        .map((ms) => Math.max(0, ms - emptySubmitMs) / times!);
-      replay.destroy();
-    }
+    } else ({ samplesMs, times } = await replayAlone(group));
     const ms = median(samplesMs);
     const measure = dispatches.length === 0
       ? "bytes"
@@ -437,6 +446,13 @@ export async function profileStep(step: () => () => void, reps: number): Promise
     l.dispatches++;
     if (timestamps) l.ms = (l.ms ?? 0) + median(timedMs.map((ms) => ms[k]));
   });
+  if (!timestamps) {
+    // Each label's dispatches replayed alone, as the families are.
+    for (const [label, l] of Object.entries(labels)) {
+      const group = items.filter((r) => "dispatch" in r && r.dispatch.label === label);
+      l.ms = median((await replayAlone(group)).samplesMs);
+    }
+  }
   const adapterHas = runtime.gpu.adapter.features.has("timestamp-query") ? "offers" : "lacks";
   return {
     method: timestamps
@@ -493,7 +509,26 @@ export function profileTable(p: StepProfile): string {
     } ms).`,
     `Method: ${p.method}.`,
   ];
-  return [markdownTable(["family", "dispatches", "ms", "share", "GFLOP/s or GB/s"], rows), "", ...notes].join(
-    "\n",
-  );
+  const byLabel = Object.entries(p.labels)
+    .filter(([, l]) => l.ms !== undefined)
+    .sort(([, a], [, b]) => b.ms! - a.ms!)
+    .slice(0, LABELS_SHOWN)
+    .map((
+      [label, l],
+    ) => [label, `${l.dispatches}`, l.ms!.toFixed(1), `${(100 * l.ms! / p.stepMs).toFixed(1)}%`]);
+  const labelTable = byLabel.length === 0 ? [] : [
+    "",
+    `The ${byLabel.length} longest labels (each label's dispatches timed alone, as the families are):`,
+    "",
+    markdownTable(["label", "dispatches", "ms", "share"], byLabel),
+  ];
+  return [
+    markdownTable(["family", "dispatches", "ms", "share", "GFLOP/s or GB/s"], rows),
+    "",
+    ...notes,
+    ...labelTable,
+  ].join("\n");
 }
+
+/** Rows of the by-label table. */
+const LABELS_SHOWN = 20;

@@ -313,6 +313,45 @@ for (const [name, spec] of Object.entries(SPECS)) {
   });
 }
 
+// The linear layers' routes (core/ops/matmul.ts): one output (a row-times-vector tree; its weight
+// gradient, one row, by columns; its input gradient, an inner size of 1, as an outer product), and few
+// rows with many outputs (computed transposed). Each route's kernels must run, and match the oracle.
+Deno.test("linear: one output, one input row, an inner size of 1 and few rows match the float64 oracle by their own kernels", async () => {
+  const r = new TestRng(1729);
+  const cases: { shapes: [number, number][]; kernels: string[] }[] = [
+    { shapes: [[6, 40], [1, 40]], kernels: ["gemv.wgsl:rows", "gemv.wgsl:columns", "gemv.wgsl:outer"] },
+    { shapes: [[70, 8], [1, 8]], kernels: ["gemv.wgsl:rows", "gemv.wgsl:columns", "gemv.wgsl:outer"] },
+    { shapes: [[5, 12], [600, 12]], kernels: ["transpose.wgsl:main"] },
+    { shapes: [[3, 7], [45, 7]], kernels: ["transpose.wgsl:main"] },
+  ];
+  for (const { shapes: [[B, I], [Out]], kernels } of cases) {
+    for (const withBias of [false, true]) {
+      const shapes = withBias ? [[B, I], [Out, I], [Out]] : [[B, I], [Out, I]];
+      const c: Case = { shapes, data: shapes.map((s) => r.normal(O.size(s))), args: {} };
+      const ran = new Set<string>();
+      T.rt().profiler = {
+        dispatch: (d) => void ran.add(`${d.def.file}:${d.def.entry ?? "main"}`),
+        copy: () => {},
+        submitted: () => {},
+      };
+      try {
+        await check(
+          "linear",
+          SPECS.linear,
+          c,
+          r.normal(B * Out),
+          withBias ? "with a bias" : "without a bias",
+        );
+      } finally {
+        T.rt().profiler = null;
+      }
+      for (const k of kernels) {
+        assert.ok(ran.has(k), `linear [${B},${I}]·[${Out},${I}]ᵀ: ${k} did not run (${[...ran]})`);
+      }
+    }
+  }
+});
+
 // ---- PyTorch fixtures ---------------------------------------------------------------------------
 
 const fixture = await T.readSafetensors(new URL("../fixtures/ops.safetensors", import.meta.url).pathname);

@@ -26,16 +26,22 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
   return record(y, "reshape", [x], (gy) => [gy.view(x.shape)]);
 }
 
-function transposeKernel(x: Tensor): Tensor {
+/** x [R, C] → [C, R], no tape; with `bias` [R], out[c, r] = x[r, c] + bias[r]. */
+export function transposeKernel(x: Tensor, bias?: Tensor, label = "transpose"): Tensor {
   const [R, C] = x.shape;
+  if (bias && bias.size !== R) {
+    throw new Error(
+      `transpose: bias ${shapeString(bias.shape)} does not match ${R} rows of ${shapeString(x.shape)}`,
+    );
+  }
   const y = Tensor.empty([C, R]);
-  const def = { file: "transpose.wgsl", storage: 2, writes: [1] };
+  const def = { file: "transpose.wgsl", storage: 3, writes: [2] };
   rt().dispatch(
     def,
-    [x.buffer, y.buffer],
-    new Params().u32(R, C),
-    [Math.ceil(C / 8), Math.ceil(R / 8)],
-    "transpose",
+    [x.buffer, (bias ?? x).buffer, y.buffer],
+    new Params().u32(R, C, bias ? 1 : 0),
+    [Math.ceil(C / 32), Math.ceil(R / 32)],
+    label,
   );
   return y;
 }
