@@ -142,14 +142,13 @@ function generate(
   ups: readonly Layer[],
   norms: readonly (Layer | null)[],
 ): T.Tensor {
-  const normed = (norm: Layer | null | undefined, h: T.Tensor) => (norm ? norm.forward(h) : h);
+  // Batch norm applies the activation after it; where it is folded away, the layer before does.
   let h = T.reshape(project.forward(z), [z.shape[0], 4, 4, c0]);
-  h = T.relu(normed(projectNorm, h));
+  h = projectNorm ? projectNorm.forward(h, RELU) : T.relu(h);
   ups.forEach((up, i) => {
     const act = i < ups.length - 1 ? RELU : TANH;
-    // Without batch norm between them (the last layer, or norms folded), the layer applies it.
     const norm = norms[i];
-    h = norm ? T.activate(norm.forward(up.forward(h)), act) : up.forward(h, act);
+    h = norm ? norm.forward(up.forward(h), act) : up.forward(h, act);
   });
   return h;
 }
@@ -189,9 +188,10 @@ export abstract class ConvStack extends T.Module {
 function convStack(x: T.Tensor, downs: readonly Layer[], norms: readonly (Layer | null)[]): T.Tensor {
   let h = x;
   downs.forEach((down, i) => {
-    // Without batch norm between them (the first layer, or norms folded), the conv applies it.
+    // Batch norm applies the activation after it; without one (the first layer, or norms folded), the
+    // conv does.
     const bn = norms[i];
-    h = bn ? T.activate(bn.forward(down.forward(h)), LEAKY_RELU) : down.forward(h, LEAKY_RELU);
+    h = bn ? bn.forward(down.forward(h), LEAKY_RELU) : down.forward(h, LEAKY_RELU);
   });
   return h;
 }

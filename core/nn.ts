@@ -305,7 +305,8 @@ export class BatchNorm2d extends Module {
     this.numBatchesTracked = this.registerBuffer("num_batches_tracked", Tensor.from([0], []));
   }
 
-  forward(x: Tensor): Tensor {
+  /** Batch norm of x, then `activation` if given, in the same op (core/ops/batchnorm.ts). */
+  forward(x: Tensor, activation?: Activation): Tensor {
     return batchNorm2d(x, this.weight, this.bias, {
       training: this.training,
       runningMean: this.runningMean,
@@ -313,6 +314,7 @@ export class BatchNorm2d extends Module {
       numBatchesTracked: this.numBatchesTracked,
       momentum: this.opts.momentum,
       eps: this.opts.eps,
+      activation,
     });
   }
 }

@@ -10,24 +10,47 @@
 //                  out = partial [chunks, 2, C] (merged by batchnorm_finish.wgsl);
 //   grad_partial   per chunk k, Σ dy and Σ dy·(x − mean) per channel, mean = coef row 0 →
 //                  out = partial [chunks, 2, C] (summed by batchnorm_grad_finish.wgsl);
-//   apply          MODE 0 (output): out = (x − mean)·s + t, with coef rows (mean, s = γ·rstd, ·, t = β);
-//                  MODE 1 (input gradient, training): out = a·dy + b·(x − mean) + c, with coef rows
+//   apply          MODE 0 (output): out = act((x − mean)·s + t), with coef rows (mean, s = γ·rstd, ·,
+//                  t = β);
+//                  MODE 1 (input gradient, training): out = a·dy′ + b·(x − mean) + c, with coef rows
 //                  (mean, a, b, c) from batchnorm_grad_finish.wgsl;
-//                  MODE 2 (input gradient, eval): out = a·dy, a = coef row 1 = γ·rstd.
+//                  MODE 2 (input gradient, eval): out = a·dy′, a = coef row 1 = γ·rstd.
+// Batch norm and its activation as one op: where Params act is ReLU or LeakyReLU (activation.wgsl's
+// codes), the output is activated as it is written, and the backward passes take dy′ = dy·act′ from
+// the activated output y (y > 0 exactly where the normalised value is): the formulas and so the bits
+// of the elementwise op and its gradient (unary.wgsl, unary_grad.wgsl). With act 0, dy′ = dy.
 // Constants: WG (workgroup size); MODE (apply only).
 // Bindings: 0 uniform Params (batchnorm_params.wgsl); 1 x [R, C] (read; not by apply MODE 2); 2 dy
 // [R, C] (read; grad_partial, apply MODE 1, 2); 3 coef [4, C] (read; not by stats_partial); 4 out
-// (write): partial [chunks, 2, C] or [R, C].
+// (write): partial [chunks, 2, C] or [R, C]; 5 y [R, C], the activated output (read by grad_partial
+// and apply MODE 1, 2 where act is not 0).
 // Dispatch: invocation e = (k or row block)·groups + g, one per chunk (partials) or per block of
 // block_rows rows (apply) and channel group; ceil(invocations / WG) workgroups over x, spilling into y
 // (grid1d in core/kernel.ts).
-// Includes: batchnorm_params.wgsl (binding 0).
+// Includes: batchnorm_params.wgsl (binding 0), activation.wgsl (the codes).
 
 //!include batchnorm_params.wgsl
+//!include activation.wgsl
 @group(0) @binding(1) var<storage, read> x: array<V>;
 @group(0) @binding(2) var<storage, read> dy: array<V>;
 @group(0) @binding(3) var<storage, read> coef: array<V>;
 @group(0) @binding(4) var<storage, read_write> out: array<V>;
+@group(0) @binding(5) var<storage, read> y: array<V>;
+
+// The activation of the output stage: ReLU or LeakyReLU as activation.wgsl computes them, else v.
+fn act(v: V) -> V {
+  if (p.act == ACT_RELU) { return max(v, V(0.0)); }
+  if (p.act == ACT_LEAKY_RELU) { return select(p.act_alpha * v, v, v > V(0.0)); }
+  return v;
+}
+
+// dy′ = dy·act′ at element i, from the activated output (unary_grad.wgsl's formulas); dy without one.
+fn dy_at(i: u32) -> V {
+  let g = dy[i];
+  if (p.act == ACT_RELU) { return select(V(0.0), g, y[i] > V(0.0)); }
+  if (p.act == ACT_LEAKY_RELU) { return select(p.act_alpha * g, g, y[i] > V(0.0)); }
+  return g;
+}
 
 fn invocation(gid: vec3<u32>, nw: vec3<u32>) -> u32 {
   return gid.x + gid.y * nw.x * WG;
@@ -75,7 +98,7 @@ fn grad_partial(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
   var sum_dy_xc = V(0.0);
   for (var r = c.r0; r < c.r1; r++) {
     let i = r * p.groups + c.g;
-    let gy = dy[i];
+    let gy = dy_at(i);
     sum_dy += gy;
     sum_dy_xc += gy * (x[i] - mean);
   }
@@ -96,19 +119,19 @@ fn apply(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
     let t = coef[3u * p.groups + g];
     for (var r = r0; r < r1; r++) {
       let i = r * p.groups + g;
-      out[i] = (x[i] - mean) * a + t;
+      out[i] = act((x[i] - mean) * a + t);
     }
   } else if (MODE == 1u) {
     let b = coef[2u * p.groups + g];
     let c = coef[3u * p.groups + g];
     for (var r = r0; r < r1; r++) {
       let i = r * p.groups + g;
-      out[i] = a * dy[i] + b * (x[i] - mean) + c;
+      out[i] = a * dy_at(i) + b * (x[i] - mean) + c;
     }
   } else {
     for (var r = r0; r < r1; r++) {
       let i = r * p.groups + g;
-      out[i] = a * dy[i];
+      out[i] = a * dy_at(i);
     }
   }
 }

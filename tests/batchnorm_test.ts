@@ -253,6 +253,57 @@ Deno.test("BatchNorm2d matches PyTorch: 3 training steps (outputs, gradients, ru
   bn.dispose();
 });
 
+Deno.test("batch norm and its activation as one op give the bits of the activation after it, with no activation pass where fused", async () => {
+  const r = new TestRng(23);
+  const activations: T.Activation[] = [{ op: "relu" }, { op: "leakyRelu", alpha: 0.2 }, { op: "tanh" }];
+  // C = 12: vec4 channel groups; C = 6: one channel per load.
+  for (const shape of [[3, 5, 7, 12], [4, 6, 5, 6]]) {
+    const C = shape[3], n = shape.reduce((a, b) => a * b, 1);
+    for (const training of [true, false]) {
+      for (const activation of activations) {
+        const x = r.normal(n).map((v) => 2 * v + 0.3), gy = r.normal(n);
+        const gamma = r.normal(C).map((v) => 1 + 0.3 * v), beta = r.normal(C);
+        const run = async (fused: boolean) => {
+          const xt = T.Tensor.from(f32(x), shape), g = T.Tensor.from(f32(gamma), [C]);
+          const b = T.Tensor.from(f32(beta), [C]);
+          for (const t of [xt, g, b]) t.requiresGrad = true;
+          const state = {
+            training,
+            runningMean: T.Tensor.from(f32(r.normal(C).map(() => 0.1)), [C]),
+            runningVar: T.Tensor.from(f32(gamma.map(() => 1.5)), [C]),
+          };
+          T.resetDispatchCounts();
+          const y = fused
+            ? T.batchNorm2d(xt, g, b, { ...state, activation })
+            : T.activate(T.batchNorm2d(xt, g, b, state), activation);
+          T.backward(y, T.Tensor.from(f32(gy), shape));
+          const counts = new Map(T.dispatchCounts);
+          const values = await Promise.all([y, xt.grad!, g.grad!, b.grad!].map((t) => t.read()));
+          return { values, counts };
+        };
+        const after = await run(false), fused = await run(true);
+        const what = `[${shape}] ${training ? "training" : "eval"} ${activation.op}`;
+        ["output", "dx", "dγ", "dβ"].forEach((name, i) =>
+          assert.deepEqual(
+            fused.values[i],
+            after.values[i],
+            `${what}: ${name} differs from the activation after batch norm`,
+          )
+        );
+        const passes = (counts: Map<string, number>) =>
+          (counts.get(activation.op) ?? 0) + (counts.get(`${activation.op}.grad`) ?? 0);
+        assert.equal(
+          passes(after.counts),
+          2,
+          `${what}: the unfused run applies the activation and its gradient`,
+        );
+        const fusable = activation.op !== "tanh";
+        assert.equal(passes(fused.counts), fusable ? 0 : 2, `${what}: activation passes of the fused op`);
+      }
+    }
+  }
+});
+
 Deno.test("frozen BatchNorm2d in eval mode dispatches no reduction in backward, only the input gradient", async () => {
   const bn = new T.BatchNorm2d(5).eval().requiresGrad(false);
   const x = T.Tensor.from(new T.Rng(3).normal(2 * 3 * 3 * 5), [2, 3, 3, 5]);

@@ -18,6 +18,7 @@
 import { grid1d, type KernelDef, Params, rt } from "../kernel.ts";
 import { record } from "../autograd.ts";
 import { shapeString, Tensor } from "../tensor.ts";
+import { activateKernel, type Activation, activationGradKernel, activationParams } from "./elementwise.ts";
 
 export interface BatchNormOptions {
   /** Batch statistics (true) or running statistics (false). */
@@ -29,22 +30,41 @@ export interface BatchNormOptions {
   numBatchesTracked?: Tensor;
   momentum?: number;
   eps?: number;
+  /**
+   * The activation after batch norm, in the same op: ReLU and LeakyReLU are applied as the output is
+   * written and their gradient taken inside the backward passes (no pass of their own), others after;
+   * the bits of the elementwise op after batch norm either way.
+   */
+  activation?: Activation;
 }
 
-/** batchNorm2d(x [N,H,W,C], γ [C], β [C]) → [N,H,W,C]; see the file comment for the semantics. */
+/**
+ * batchNorm2d(x [N,H,W,C], γ [C], β [C]) → [N,H,W,C], then `opts.activation` if given; see the file
+ * comment for the semantics.
+ */
 export function batchNorm2d(x: Tensor, gamma: Tensor, beta: Tensor, opts: BatchNormOptions): Tensor {
   const { rows, channels } = checkBatchNorm(x, gamma, beta, opts);
   const layout = batchNormLayout(rows, channels);
+  const act = opts.activation;
+  const fused = act && (act.op === "relu" || act.op === "leakyRelu") ? act : undefined;
   const coef = batchNormStats(x, gamma, beta, layout, opts); // [4, C]: mean, γ·rstd, rstd, β
-  const y = batchNormApply(0, x, null, coef, layout, "batchNorm2d.forward");
+  const normed = batchNormApply(0, x, null, null, coef, layout, fused, "batchNorm2d.forward");
+  const y = act && !fused ? activateKernel(normed, act) : normed;
+  if (y !== normed) normed.dispose();
   return record(y, "batchNorm2d", [x, gamma, beta], (gy, needs) => {
+    // The gradient of the normalised values: inside the passes below where the activation was fused.
+    const gz = act && !fused ? activationGradKernel(act, y, gy) : gy;
+    const out = fused ? y : null;
     const trainingDx = needs[0] && opts.training; // batch statistics depend on x: needs the sums
-    const sums = trainingDx || needs[1] || needs[2] ? batchNormGradSums(x, gy, coef, layout) : null;
+    const sums = trainingDx || needs[1] || needs[2]
+      ? batchNormGradSums(x, gz, out, coef, layout, fused)
+      : null;
     const gx = needs[0]
       ? opts.training
-        ? batchNormApply(1, x, gy, sums!.gradCoef, layout, "batchNorm2d.gradInput")
-        : batchNormApply(2, x, gy, coef, layout, "batchNorm2d.gradInput")
+        ? batchNormApply(1, x, gz, out, sums!.gradCoef, layout, fused, "batchNorm2d.gradInput")
+        : batchNormApply(2, x, gz, out, coef, layout, fused, "batchNorm2d.gradInput")
       : null;
+    if (gz !== gy) gz.dispose();
     sums?.gradCoef.dispose();
     if (sums && !needs[1]) sums.gradGamma.dispose();
     if (sums && !needs[2]) sums.gradBeta.dispose();
@@ -119,34 +139,43 @@ function rowParams(l: RowLayout): Params {
   return new Params().u32(l.rows, l.channels, l.groups, l.chunkRows, l.chunks, BLOCK_ROWS);
 }
 
+/** A pass over the rows: the layout, then the fused activation's code and slope (0 without one). */
+function passParams(l: RowLayout, act: Activation | undefined): Params {
+  const { code, alpha } = act ? activationParams(act) : { code: 0, alpha: 0 };
+  return rowParams(l).u32(0, 0).f32(0, 0).u32(code).f32(alpha);
+}
+
 /** A pass of batchnorm_rows.wgsl (MODE only matters to "apply"; the module needs it defined). */
 function rowKernel(l: RowLayout, entry: string, mode = 0): KernelDef {
   return {
     file: l.lanes === 4 ? "batchnorm_rows_vec4.wgsl" : "batchnorm_rows_f32.wgsl",
     entry,
     constants: { MODE: mode, WG },
-    storage: 4,
+    storage: 5,
     writes: [3],
   };
 }
 
 /**
  * Per-chunk sums over the rows → [chunks, 2, C]: "stats_partial" (chunk mean, Σ (x − chunk mean)²) or
- * "grad_partial" (Σdy, Σdy·(x − mean), the mean being row 0 of `coef`).
+ * "grad_partial" (Σdy′, Σdy′·(x − mean), the mean being row 0 of `coef`; dy′ = dy·act′ from the
+ * activated output y where `act` was fused, dy itself otherwise).
  */
 function batchNormPartial(
   entry: "stats_partial" | "grad_partial",
   x: Tensor,
   dy: Tensor | null,
+  y: Tensor | null,
   coef: Tensor | null,
   l: RowLayout,
+  act: Activation | undefined,
   label: string,
 ): Tensor {
   const partial = Tensor.empty([l.chunks, 2, l.channels]);
   // Unused bindings get a buffer that the dispatch only reads.
-  const buffers = [x.buffer, (dy ?? x).buffer, (coef ?? x).buffer, partial.buffer];
+  const buffers = [x.buffer, (dy ?? x).buffer, (coef ?? x).buffer, partial.buffer, (y ?? x).buffer];
   const groups = grid1d(Math.ceil((l.chunks * l.groups) / WG));
-  rt().dispatch(rowKernel(l, entry), buffers, rowParams(l), groups, label);
+  rt().dispatch(rowKernel(l, entry), buffers, passParams(l, act), groups, label);
   return partial;
 }
 
@@ -162,7 +191,7 @@ function batchNormStats(
   opts: BatchNormOptions,
 ): Tensor {
   const partial = opts.training
-    ? batchNormPartial("stats_partial", x, null, null, l, "batchNorm2d.stats")
+    ? batchNormPartial("stats_partial", x, null, null, null, l, undefined, "batchNorm2d.stats")
     : null;
   const coef = Tensor.empty([4, l.channels]);
   const update = opts.training && opts.runningMean !== undefined && opts.runningVar !== undefined;
@@ -193,11 +222,18 @@ function batchNormStats(
 }
 
 /**
- * dγ = Σdy·x̂ and dβ = Σdy, each [C], and the training-mode input gradient's coefficients [4, C]:
- * chunk partials, then a fixed-order sum over the chunks.
+ * dγ = Σdy′·x̂ and dβ = Σdy′, each [C], and the training-mode input gradient's coefficients [4, C]:
+ * chunk partials, then a fixed-order sum over the chunks (dy′ as in batchNormPartial).
  */
-function batchNormGradSums(x: Tensor, dy: Tensor, coef: Tensor, l: RowLayout) {
-  const partial = batchNormPartial("grad_partial", x, dy, coef, l, "batchNorm2d.gradSums");
+function batchNormGradSums(
+  x: Tensor,
+  dy: Tensor,
+  y: Tensor | null,
+  coef: Tensor,
+  l: RowLayout,
+  act: Activation | undefined,
+) {
+  const partial = batchNormPartial("grad_partial", x, dy, y, coef, l, act, "batchNorm2d.gradSums");
   const gradCoef = Tensor.empty([4, l.channels]);
   const gradGamma = Tensor.empty([l.channels]), gradBeta = Tensor.empty([l.channels]);
   const def = { file: "batchnorm_grad_finish.wgsl", constants: { WG }, storage: 5, writes: [2, 3, 4] };
@@ -207,18 +243,23 @@ function batchNormGradSums(x: Tensor, dy: Tensor, coef: Tensor, l: RowLayout) {
   return { gradCoef, gradGamma, gradBeta };
 }
 
-/** The elementwise pass: y (MODE 0), the input gradient in training (MODE 1) or eval mode (MODE 2). */
+/**
+ * The elementwise pass: y = act(x̂·γ + β) (MODE 0), the input gradient in training (MODE 1) or eval
+ * mode (MODE 2), from dy′ (batchNormPartial) where `act` was fused.
+ */
 function batchNormApply(
   mode: 0 | 1 | 2,
   x: Tensor,
   dy: Tensor | null,
+  y: Tensor | null,
   coef: Tensor,
   l: RowLayout,
+  act: Activation | undefined,
   label: string,
 ): Tensor {
   const out = Tensor.empty(x.shape);
-  const buffers = [x.buffer, (dy ?? x).buffer, coef.buffer, out.buffer];
+  const buffers = [x.buffer, (dy ?? x).buffer, coef.buffer, out.buffer, (y ?? x).buffer];
   const groups = grid1d(Math.ceil((Math.ceil(l.rows / BLOCK_ROWS) * l.groups) / WG));
-  rt().dispatch(rowKernel(l, "apply", mode), buffers, rowParams(l), groups, label);
+  rt().dispatch(rowKernel(l, "apply", mode), buffers, passParams(l, act), groups, label);
   return out;
 }
