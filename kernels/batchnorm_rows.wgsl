@@ -15,15 +15,15 @@
 //                  MODE 1 (input gradient, training): out = a·dy′ + b·(x − mean) + c, with coef rows
 //                  (mean, a, b, c) from batchnorm_grad_finish.wgsl;
 //                  MODE 2 (input gradient, eval): out = a·dy′, a = coef row 1 = γ·rstd.
-// Batch norm and its activation as one op: where Params act is ReLU or LeakyReLU (activation.wgsl's
-// codes), the output is activated as it is written, and the backward passes take dy′ = dy·act′ from
+// Batch norm and its activation as one op: where the constant ACT is ReLU or LeakyReLU (activation.wgsl's
+// codes; Params act_alpha the slope), the output is activated as it is written, and the backward passes take dy′ = dy·act′ from
 // the activated output y (y > 0 exactly where the normalised value is): the formulas and so the bits
-// of the elementwise op and its gradient (unary.wgsl, unary_grad.wgsl). With act 0, dy′ = dy.
-// Constants: WG (workgroup size); MODE (apply only).
+// of the elementwise op and its gradient (unary.wgsl, unary_grad.wgsl). With ACT 0, dy′ = dy.
+// Constants: WG (workgroup size); MODE (apply only); ACT (apply and grad_partial).
 // Bindings: 0 uniform Params (batchnorm_params.wgsl); 1 x [R, C] (read; not by apply MODE 2); 2 dy
 // [R, C] (read; grad_partial, apply MODE 1, 2); 3 coef [4, C] (read; not by stats_partial); 4 out
 // (write): partial [chunks, 2, C] or [R, C]; 5 y [R, C], the activated output (read by grad_partial
-// and apply MODE 1, 2 where act is not 0).
+// and apply MODE 1, 2 where ACT is not 0).
 // Dispatch: invocation e = (k or row block)·groups + g, one per chunk (partials) or per block of
 // block_rows rows (apply) and channel group; ceil(invocations / WG) workgroups over x, spilling into y
 // (grid1d in core/kernel.ts).
@@ -39,16 +39,16 @@
 
 // The activation of the output stage: ReLU or LeakyReLU as activation.wgsl computes them, else v.
 fn act(v: V) -> V {
-  if (p.act == ACT_RELU) { return max(v, V(0.0)); }
-  if (p.act == ACT_LEAKY_RELU) { return select(p.act_alpha * v, v, v > V(0.0)); }
+  if (ACT == ACT_RELU) { return max(v, V(0.0)); }
+  if (ACT == ACT_LEAKY_RELU) { return select(p.act_alpha * v, v, v > V(0.0)); }
   return v;
 }
 
 // dy′ = dy·act′ at element i, from the activated output (unary_grad.wgsl's formulas); dy without one.
 fn dy_at(i: u32) -> V {
   let g = dy[i];
-  if (p.act == ACT_RELU) { return select(V(0.0), g, y[i] > V(0.0)); }
-  if (p.act == ACT_LEAKY_RELU) { return select(p.act_alpha * g, g, y[i] > V(0.0)); }
+  if (ACT == ACT_RELU) { return select(V(0.0), g, y[i] > V(0.0)); }
+  if (ACT == ACT_LEAKY_RELU) { return select(p.act_alpha * g, g, y[i] > V(0.0)); }
   return g;
 }
 

@@ -139,18 +139,21 @@ function rowParams(l: RowLayout): Params {
   return new Params().u32(l.rows, l.channels, l.groups, l.chunkRows, l.chunks, BLOCK_ROWS);
 }
 
-/** A pass over the rows: the layout, then the fused activation's code and slope (0 without one). */
+/** A pass over the rows: the layout, then the fused activation's slope (0 without one). */
 function passParams(l: RowLayout, act: Activation | undefined): Params {
-  const { code, alpha } = act ? activationParams(act) : { code: 0, alpha: 0 };
-  return rowParams(l).u32(0, 0).f32(0, 0).u32(code).f32(alpha);
+  return rowParams(l).u32(0, 0).f32(0, 0).u32(0).f32(act ? activationParams(act).alpha : 0);
 }
 
-/** A pass of batchnorm_rows.wgsl (MODE only matters to "apply"; the module needs it defined). */
-function rowKernel(l: RowLayout, entry: string, mode = 0): KernelDef {
+/**
+ * A pass of batchnorm_rows.wgsl (MODE only matters to "apply", ACT to "apply" and "grad_partial"; the
+ * module needs both defined). The activation is a constant: a branch on a uniform costs lavapipe as much
+ * as the pass's arithmetic.
+ */
+function rowKernel(l: RowLayout, entry: string, mode = 0, act?: Activation): KernelDef {
   return {
     file: l.lanes === 4 ? "batchnorm_rows_vec4.wgsl" : "batchnorm_rows_f32.wgsl",
     entry,
-    constants: { MODE: mode, WG },
+    constants: { MODE: mode, ACT: act ? activationParams(act).code : 0, WG },
     storage: 5,
     writes: [3],
   };
@@ -175,7 +178,7 @@ function batchNormPartial(
   // Unused bindings get a buffer that the dispatch only reads.
   const buffers = [x.buffer, (dy ?? x).buffer, (coef ?? x).buffer, partial.buffer, (y ?? x).buffer];
   const groups = grid1d(Math.ceil((l.chunks * l.groups) / WG));
-  rt().dispatch(rowKernel(l, entry), buffers, passParams(l, act), groups, label);
+  rt().dispatch(rowKernel(l, entry, 0, act), buffers, passParams(l, act), groups, label);
   return partial;
 }
 
@@ -260,6 +263,6 @@ function batchNormApply(
   const out = Tensor.empty(x.shape);
   const buffers = [x.buffer, (dy ?? x).buffer, coef.buffer, out.buffer, (y ?? x).buffer];
   const groups = grid1d(Math.ceil((Math.ceil(l.rows / BLOCK_ROWS) * l.groups) / WG));
-  rt().dispatch(rowKernel(l, "apply", mode), buffers, passParams(l, act), groups, label);
+  rt().dispatch(rowKernel(l, "apply", mode, act), buffers, passParams(l, act), groups, label);
   return out;
 }
