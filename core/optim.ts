@@ -85,11 +85,12 @@ export class Adam extends Optimizer {
         this.eps,
         this.weightDecay,
       );
+      // adam.wgsl updates four values per invocation.
       this.launch(
         "adam.wgsl",
         [p.buffer, p.grad.buffer, this.#m[i].buffer, this.#v[i].buffer],
         params,
-        p.size,
+        Math.ceil(p.size / 4),
         "adam",
       );
     });

@@ -11,6 +11,7 @@ struct Params {
   weight_decay: f32, first: u32, nesterov: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
+alias V = f32;
 //!include optim_grad.wgsl
 //!include flat.wgsl
 @group(0) @binding(3) var<storage, read_write> buf: array<f32>;
