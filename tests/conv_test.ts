@@ -323,20 +323,21 @@ Deno.test("one-channel layers (cpu): conv2d from and convTranspose2d to one chan
       const c = randomCase(r, k % 2 === 0 ? "conv2d" : "convTranspose2d");
       // conv2d: x has one channel; convTranspose2d: the output has one (its input gradient is conv2d
       // forward from one channel). The other side has a multiple of 4 channels, as the kernels need.
-      // The forward and input gradient run on the layer's columns, the weight gradient on its own kernel.
+      // All three directions run on the layer's columns: the weight gradient as the 1×1 weight
+      // gradient of dy against them (the GEMM kernel with texture operands, as the columns fit).
       const one: ConvCase = c.kind === "conv2d"
         ? { ...c, x: [c.x[0], c.x[1], c.x[2], 1], outC: 4 * r.int(1, 5) }
         // No bias: its gradient, a plain sum over one channel, is checked elsewhere and can cancel.
         : { ...c, x: [c.x[0], c.x[1], c.x[2], 4 * r.int(1, 5)], outC: 1, bias: false };
       assert.deepEqual(
         caseKernels(one).sort(),
-        ["conv2d_col2im_c1.wgsl", "conv2d_grad_weight_c1.wgsl", "conv2d_im2col_c1.wgsl"],
+        ["conv2d_col2im_c1.wgsl", "conv2d_grad_weight_tile32tex.wgsl", "conv2d_im2col_c1.wgsl"],
         describeCase(one),
       );
       await checkAgainstOracle(one, r);
     }
-    // 32 and 64 channels on the other side (the weight gradient's 8- and 16-group forms), and split-K
-    // chunks that start inside an image (1 995 output pixels in 7 chunks).
+    // 32 and 64 channels on the other side, and split-K chunks that start inside an image (1 995
+    // output pixels).
     const base = { kernel: 5, stride: 2, padding: 2, outputPadding: 0, bias: false };
     await checkAgainstOracle({ ...base, kind: "conv2d", x: [5, 41, 37, 1], outC: 64 }, r);
     await checkAgainstOracle({

@@ -42,6 +42,7 @@ import {
   activationParams,
   fill_,
 } from "./elementwise.ts";
+import { transposeKernel } from "./shape.ts";
 
 export type Pair = number | readonly [number, number];
 
@@ -390,14 +391,9 @@ function vec4Channels(g: ConvGeometry): boolean {
   return g.inC % 4 === 0 && g.outC % 4 === 0;
 }
 
-/** One image channel and Cout a multiple of 4: the columns route and the *_c1 weight gradient. */
+/** One image channel and Cout a multiple of 4: the columns route (conv2d_im2col_c1.wgsl). */
 function oneChannel(g: ConvGeometry): boolean {
   return g.inC === 1 && g.outC % 4 === 0;
-}
-
-/** Channel groups of 4 per lane in the one-channel weight gradient: fewer for narrow outputs. */
-function oneChannelGroups(outC: number): number {
-  return outC >= 64 ? 16 : outC >= 32 ? 8 : 4;
 }
 
 export type Direction = "forward" | "grad_input" | "grad_weight";
@@ -493,20 +489,6 @@ const PROGRAMS: readonly ConvProgram[] = [
   },
   TILE32,
   {
-    // One image channel, weight gradient: a lane per tap (one workgroup holds them all), all walking the
-    // same pixels, 4·GROUPS channels each.
-    name: "c1_taps",
-    directions: ["grad_weight"],
-    variant: "cpu",
-    when: (g) => oneChannel(g) && g.kernelH * g.kernelW <= 64,
-    suffix: "_c1",
-    setup: ({ g }) => {
-      const constants = { WG: g.kernelH * g.kernelW <= 32 ? 32 : 64, GROUPS: oneChannelGroups(g.outC) };
-      return { constants, rows: constants.WG, cols: 4 * constants.GROUPS };
-    },
-    compiled: [32, 64].flatMap((WG) => [4, 8, 16].map((GROUPS) => ({ WG, GROUPS }))),
-  },
-  {
     // Cin and Cout multiples of 4: channels read as vec4 (fewer, wider loads). No weight-gradient twin.
     name: "vec4",
     directions: ["forward", "grad_input"],
@@ -560,7 +542,9 @@ function textureOperandsFit(dir: Direction, g: ConvGeometry): boolean {
 
 /** The kernel file a call dispatches (for tests and profiles); on the columns route, its column kernel. */
 export function convKernelFile(dir: Direction, g: ConvGeometry): string {
-  if (dir !== "grad_weight" && viaColumns(g)) {
+  if (viaColumns(g)) {
+    // The weight gradient's GEMM runs on the columns' transposed geometry (columnsGradWeight).
+    if (dir === "grad_weight") return convProgram(dir, columnsGradWeightGeometry(g)).def.file;
     return dir === "forward" ? "conv2d_im2col_c1.wgsl" : "conv2d_col2im_c1.wgsl";
   }
   return convProgram(dir, g).def.file;
@@ -727,6 +711,7 @@ export function gradWeightSplit(
 
 /** conv2d weight gradient: x [N,inH,inW,inC], dy [N,outH,outW,outC] → [kh,kw,inC,outC]. */
 export function convGradWeightKernel(x: Tensor, dy: Tensor, g: ConvGeometry, label: string): Tensor {
+  if (viaColumns(g)) return columnsGradWeight(x, dy, g, label);
   const dw = Tensor.empty([g.kernelH, g.kernelW, g.inC, g.outC]);
   const program = convProgram("grad_weight", g);
   const { grid, gemm: { rows }, align } = program;
@@ -751,7 +736,9 @@ export function convGradWeightKernel(x: Tensor, dy: Tensor, g: ConvGeometry, lab
 // kernels would be mostly idle. Instead, on the "cpu" variant, the taps become channels: the image's
 // columns (kh·kw values per output pixel, rounded up to a multiple of 4 with zeros,
 // conv2d_im2col_c1.wgsl) go through a 1×1 conv on the tile32 kernels, and the input gradient adds
-// the columns back into the image (conv2d_col2im_c1.wgsl). Every sum keeps a fixed order.
+// the columns back into the image (conv2d_col2im_c1.wgsl). The weight gradient is the 1×1 weight
+// gradient of dy against the columns, transposed: Cout rows (taps would be 7 of a tile's 128 row
+// blocks). Every sum keeps a fixed order.
 
 /** A one-channel image on the "cpu" variant: the layer runs on its columns. */
 function viaColumns(g: ConvGeometry): boolean {
@@ -834,4 +821,29 @@ function columnsGradInput(
   wc.dispose();
   dcols.dispose();
   return dx;
+}
+
+/**
+ * dw [kh,kw,1,Cout] = Σ over pixels of x's columns ⊗ dy, as the 1×1 weight gradient dwᵀ [Cout, taps]
+ * (dy's channels as its rows, the columns' taps as its columns), transposed, the rounding-up taps
+ * dropped.
+ */
+function columnsGradWeight(x: Tensor, dy: Tensor, g: ConvGeometry, label: string): Tensor {
+  const cols = columns(x, g, label);
+  const taps = columnTaps(g), outC = g.outC;
+  const dwT = convGradWeightKernel(dy, cols, columnsGradWeightGeometry(g), label).reshapeOwned([outC, taps]);
+  cols.dispose();
+  const dwTaps = transposeKernel(dwT, undefined, `${label}.transpose`);
+  dwT.dispose();
+  const dw = Tensor.empty([g.kernelH, g.kernelW, 1, outC]);
+  rt().copy(dwTaps.buffer, 0, dw.buffer, 0, dw.size * 4);
+  dwTaps.dispose();
+  return dw;
+}
+
+/** The 1×1 weight gradient of columnsGradWeight: dy's Cout channels against the columns' taps. */
+function columnsGradWeightGeometry(g: ConvGeometry): ConvGeometry {
+  const { batch, outH, outW, outC } = g;
+  const one = { kernelH: 1, kernelW: 1, strideH: 1, strideW: 1, padH: 0, padW: 0 };
+  return { batch, inH: outH, inW: outW, inC: outC, outH, outW, outC: columnTaps(g), ...one };
 }
