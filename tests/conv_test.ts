@@ -323,23 +323,39 @@ Deno.test("one-channel layers (cpu): conv2d from and convTranspose2d to one chan
       const c = randomCase(r, k % 2 === 0 ? "conv2d" : "convTranspose2d");
       // conv2d: x has one channel; convTranspose2d: the output has one (its input gradient is conv2d
       // forward from one channel). The other side has a multiple of 4 channels, as the kernels need.
-      // All three directions run on the layer's columns: the weight gradient as the 1×1 weight
-      // gradient of dy against them (the GEMM kernel with texture operands, as the columns fit).
+      // The forward and input gradient run on the layer's columns; the weight gradient of these narrow
+      // layers (Cout < 64) on its own kernel.
       const one: ConvCase = c.kind === "conv2d"
         ? { ...c, x: [c.x[0], c.x[1], c.x[2], 1], outC: 4 * r.int(1, 5) }
         // No bias: its gradient, a plain sum over one channel, is checked elsewhere and can cancel.
         : { ...c, x: [c.x[0], c.x[1], c.x[2], 4 * r.int(1, 5)], outC: 1, bias: false };
       assert.deepEqual(
         caseKernels(one).sort(),
-        ["conv2d_col2im_c1.wgsl", "conv2d_grad_weight_tile32tex.wgsl", "conv2d_im2col_c1.wgsl"],
+        ["conv2d_col2im_c1.wgsl", "conv2d_grad_weight_c1.wgsl", "conv2d_im2col_c1.wgsl"],
         describeCase(one),
       );
       await checkAgainstOracle(one, r);
     }
-    // 32 and 64 channels on the other side, and split-K chunks that start inside an image (1 995
-    // output pixels).
+    // 32 and 64 channels on the other side (the lane-per-tap kernel's 8-group form; from 64 channels
+    // the weight gradient runs on the columns too, as the 1×1 weight gradient of dy against them,
+    // transposed), and split-K chunks that start inside an image (1 995 output pixels).
     const base = { kernel: 5, stride: 2, padding: 2, outputPadding: 0, bias: false };
-    await checkAgainstOracle({ ...base, kind: "conv2d", x: [5, 41, 37, 1], outC: 64 }, r);
+    const wide: ConvCase = { ...base, kind: "conv2d", x: [5, 41, 37, 1], outC: 64 };
+    const wideT: ConvCase = {
+      ...base,
+      kind: "convTranspose2d",
+      x: [3, 9, 11, 64],
+      outC: 1,
+      outputPadding: 1,
+    };
+    for (const c of [wide, wideT]) {
+      assert.deepEqual(
+        caseKernels(c).sort(),
+        ["conv2d_col2im_c1.wgsl", "conv2d_grad_weight_tile32tex.wgsl", "conv2d_im2col_c1.wgsl"],
+        describeCase(c),
+      );
+      await checkAgainstOracle(c, r);
+    }
     await checkAgainstOracle({
       ...base,
       kind: "convTranspose2d",

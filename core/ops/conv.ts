@@ -391,9 +391,14 @@ function vec4Channels(g: ConvGeometry): boolean {
   return g.inC % 4 === 0 && g.outC % 4 === 0;
 }
 
-/** One image channel and Cout a multiple of 4: the columns route (conv2d_im2col_c1.wgsl). */
+/** One image channel and Cout a multiple of 4: the columns route and the *_c1 weight gradient. */
 function oneChannel(g: ConvGeometry): boolean {
   return g.inC === 1 && g.outC % 4 === 0;
+}
+
+/** Channel groups of 4 per lane in the one-channel weight gradient: fewer for narrow outputs. */
+function oneChannelGroups(outC: number): number {
+  return outC >= 64 ? 16 : outC >= 32 ? 8 : 4;
 }
 
 export type Direction = "forward" | "grad_input" | "grad_weight";
@@ -489,6 +494,20 @@ const PROGRAMS: readonly ConvProgram[] = [
   },
   TILE32,
   {
+    // One image channel, weight gradient, Cout below COLUMNS_WEIGHT_ROWS: a lane per tap (one workgroup
+    // holds them all), all walking the same pixels, 4·GROUPS channels each.
+    name: "c1_taps",
+    directions: ["grad_weight"],
+    variant: "cpu",
+    when: (g) => oneChannel(g) && g.kernelH * g.kernelW <= 64,
+    suffix: "_c1",
+    setup: ({ g }) => {
+      const constants = { WG: g.kernelH * g.kernelW <= 32 ? 32 : 64, GROUPS: oneChannelGroups(g.outC) };
+      return { constants, rows: constants.WG, cols: 4 * constants.GROUPS };
+    },
+    compiled: [32, 64].flatMap((WG) => [4, 8, 16].map((GROUPS) => ({ WG, GROUPS }))),
+  },
+  {
     // Cin and Cout multiples of 4: channels read as vec4 (fewer, wider loads). No weight-gradient twin.
     name: "vec4",
     directions: ["forward", "grad_input"],
@@ -542,9 +561,11 @@ function textureOperandsFit(dir: Direction, g: ConvGeometry): boolean {
 
 /** The kernel file a call dispatches (for tests and profiles); on the columns route, its column kernel. */
 export function convKernelFile(dir: Direction, g: ConvGeometry): string {
-  if (viaColumns(g)) {
+  if (dir === "grad_weight" && weightViaColumns(g)) {
     // The weight gradient's GEMM runs on the columns' transposed geometry (columnsGradWeight).
-    if (dir === "grad_weight") return convProgram(dir, columnsGradWeightGeometry(g)).def.file;
+    return convProgram(dir, columnsGradWeightGeometry(g)).def.file;
+  }
+  if (dir !== "grad_weight" && viaColumns(g)) {
     return dir === "forward" ? "conv2d_im2col_c1.wgsl" : "conv2d_col2im_c1.wgsl";
   }
   return convProgram(dir, g).def.file;
@@ -711,7 +732,7 @@ export function gradWeightSplit(
 
 /** conv2d weight gradient: x [N,inH,inW,inC], dy [N,outH,outW,outC] → [kh,kw,inC,outC]. */
 export function convGradWeightKernel(x: Tensor, dy: Tensor, g: ConvGeometry, label: string): Tensor {
-  if (viaColumns(g)) return columnsGradWeight(x, dy, g, label);
+  if (weightViaColumns(g)) return columnsGradWeight(x, dy, g, label);
   const dw = Tensor.empty([g.kernelH, g.kernelW, g.inC, g.outC]);
   const program = convProgram("grad_weight", g);
   const { grid, gemm: { rows }, align } = program;
@@ -736,9 +757,10 @@ export function convGradWeightKernel(x: Tensor, dy: Tensor, g: ConvGeometry, lab
 // kernels would be mostly idle. Instead, on the "cpu" variant, the taps become channels: the image's
 // columns (kh·kw values per output pixel, rounded up to a multiple of 4 with zeros,
 // conv2d_im2col_c1.wgsl) go through a 1×1 conv on the tile32 kernels, and the input gradient adds
-// the columns back into the image (conv2d_col2im_c1.wgsl). The weight gradient is the 1×1 weight
-// gradient of dy against the columns, transposed: Cout rows (taps would be 7 of a tile's 128 row
-// blocks). Every sum keeps a fixed order.
+// the columns back into the image (conv2d_col2im_c1.wgsl). The weight gradient, where Cout is wide
+// enough, is the 1×1 weight gradient of dy against the columns, transposed: Cout rows (taps would be 7
+// of a tile's 128 row blocks); narrower layers keep conv2d_grad_weight_c1.wgsl. Every sum keeps a
+// fixed order.
 
 /** A one-channel image on the "cpu" variant: the layer runs on its columns. */
 function viaColumns(g: ConvGeometry): boolean {
@@ -746,6 +768,19 @@ function viaColumns(g: ConvGeometry): boolean {
   // the direct kernels.
   const maxGrid = rt().gpu.limits.maxComputeWorkgroupsPerDimension;
   return convVariant() === "cpu" && oneChannel(g) && Math.max(g.batch, g.inH, g.outH) <= maxGrid;
+}
+
+/**
+ * The fewest output channels for which the one-channel weight gradient runs on the columns: its GEMM
+ * has Cout rows, a tile 512 (16 row blocks of 128 at Cout = 64: D conv1 at width 64 took 59 ms against
+ * the lane-per-tap kernel's 65, G convT4 59 against 87; at Cout = 16, the demo's width, 4 row blocks
+ * made the step 4% slower).
+ */
+const COLUMNS_WEIGHT_ROWS = 64;
+
+/** A one-channel layer's weight gradient on the columns (else conv2d_grad_weight_c1.wgsl). */
+function weightViaColumns(g: ConvGeometry): boolean {
+  return viaColumns(g) && g.outC >= COLUMNS_WEIGHT_ROWS;
 }
 
 /** Taps per window rounded up to a multiple of 4: the columns' channel count. */
