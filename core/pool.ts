@@ -20,13 +20,19 @@ export interface PoolStats {
 /**
  * A pool of storage buffers. A released buffer is parked until the recorded work that may still read
  * it has been submitted (`afterSubmit`), so a buffer is never reused inside one command encoder.
+ * A bucket hands out its oldest free buffer first: a step that acquires and releases the same sizes in
+ * the same order as the one before gets the same buffers, and so the same bind groups (core/kernel.ts).
  */
 export class BufferPool {
+  /** Free buffers by bucket size, newest first (so `pop` gives the oldest). */
   #free = new Map<number, GPUBuffer[]>();
   #parked: GPUBuffer[] = [];
+  /** Creation order of every buffer the pool made. */
+  #serial = new WeakMap<GPUBuffer, number>();
   #allocated = 0;
   #inUse = 0;
   #count = 0;
+  #created = 0;
 
   constructor(private readonly device: GPUDevice, private readonly usage = STORAGE_USAGE) {}
 
@@ -44,12 +50,16 @@ export class BufferPool {
 
   /** Called once the recorded work has been submitted: parked buffers become reusable. */
   afterSubmit(): void {
+    const touched = new Set<GPUBuffer[]>();
     for (const buf of this.#parked) {
       let list = this.#free.get(buf.size);
       if (!list) this.#free.set(buf.size, list = []);
       list.push(buf);
+      touched.add(list);
     }
     this.#parked.length = 0;
+    const serial = (b: GPUBuffer) => this.#serial.get(b) ?? 0;
+    for (const list of touched) list.sort((a, b) => serial(b) - serial(a));
   }
 
   /** Destroys every free buffer (handed-out buffers are kept). */
@@ -71,7 +81,9 @@ export class BufferPool {
   #create(size: number): GPUBuffer {
     this.#allocated += size;
     this.#count++;
-    return this.device.createBuffer({ size, usage: this.usage });
+    const buf = this.device.createBuffer({ size, usage: this.usage });
+    this.#serial.set(buf, this.#created++);
+    return buf;
   }
 }
 

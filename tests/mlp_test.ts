@@ -113,20 +113,24 @@ Deno.test("two runs from one seed give bit-identical weights", async () => {
   }
 });
 
-Deno.test("one step is one submit, and 1 000 steps keep the pool's allocated bytes flat after step 10", async () => {
+Deno.test("one step is one submit, and 1 000 steps keep the pool's allocated bytes flat and make no bind group after step 10", async () => {
   const model = fromFixtureInit();
   const opt = new T.Adam(model.parameters(), { lr: 1e-3 });
   runtime.flush(); // the optimiser's state initialisation
-  let atTen = 0;
+  let atTen = 0, groupsAtTen = 0;
+  const groupsAtStart = runtime.bindGroupsMade;
   for (let k = 0; k < 1000; k++) {
     const before = runtime.submits;
     trainStep(model, opt).dispose();
     assert.equal(runtime.submits - before, 1, `step ${k} submitted ${runtime.submits - before} times`);
-    if (k === 10) atTen = runtime.pool.stats().allocatedBytes;
+    if (k === 10) [atTen, groupsAtTen] = [runtime.pool.stats().allocatedBytes, runtime.bindGroupsMade];
   }
   await runtime.sync();
   assert.ok(atTen > 0);
   assert.equal(runtime.pool.stats().allocatedBytes, atTen, "allocated bytes grew after step 10");
+  // The same buffers each step, so the same bind groups: made in the first steps, then found.
+  assert.ok(groupsAtTen > groupsAtStart);
+  assert.equal(runtime.bindGroupsMade, groupsAtTen, "bind groups were made after step 10");
   model.dispose();
 });
 
