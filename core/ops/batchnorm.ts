@@ -18,7 +18,13 @@
 import { grid1d, type KernelDef, Params, rt } from "../kernel.ts";
 import { record } from "../autograd.ts";
 import { shapeString, Tensor } from "../tensor.ts";
-import { activateKernel, type Activation, activationGradKernel, activationParams } from "./elementwise.ts";
+import {
+  activatedAfter,
+  type Activation,
+  activationParams,
+  rectifier,
+  throughActivation,
+} from "./elementwise.ts";
 
 export interface BatchNormOptions {
   /** Batch statistics (true) or running statistics (false). */
@@ -46,30 +52,31 @@ export function batchNorm2d(x: Tensor, gamma: Tensor, beta: Tensor, opts: BatchN
   const { rows, channels } = checkBatchNorm(x, gamma, beta, opts);
   const layout = batchNormLayout(rows, channels);
   const act = opts.activation;
-  const fused = act && (act.op === "relu" || act.op === "leakyRelu") ? act : undefined;
+  const fused = rectifier(act); // in the passes; another activation after them
   const coef = batchNormStats(x, gamma, beta, layout, opts); // [4, C]: mean, γ·rstd, rstd, β
-  const normed = batchNormApply(0, x, null, null, coef, layout, fused, "batchNorm2d.forward");
-  const y = act && !fused ? activateKernel(normed, act) : normed;
-  if (y !== normed) normed.dispose();
-  return record(y, "batchNorm2d", [x, gamma, beta], (gy, needs) => {
-    // The gradient of the normalised values: inside the passes below where the activation was fused.
-    const gz = act && !fused ? activationGradKernel(act, y, gy) : gy;
-    const out = fused ? y : null;
-    const trainingDx = needs[0] && opts.training; // batch statistics depend on x: needs the sums
-    const sums = trainingDx || needs[1] || needs[2]
-      ? batchNormGradSums(x, gz, out, coef, layout, fused)
-      : null;
-    const gx = needs[0]
-      ? opts.training
-        ? batchNormApply(1, x, gz, out, sums!.gradCoef, layout, fused, "batchNorm2d.gradInput")
-        : batchNormApply(2, x, gz, out, coef, layout, fused, "batchNorm2d.gradInput")
-      : null;
-    if (gz !== gy) gz.dispose();
-    sums?.gradCoef.dispose();
-    if (sums && !needs[1]) sums.gradGamma.dispose();
-    if (sums && !needs[2]) sums.gradBeta.dispose();
-    return [gx, needs[1] ? sums!.gradGamma : null, needs[2] ? sums!.gradBeta : null];
-  });
+  const y = activatedAfter(
+    batchNormApply(0, x, null, null, coef, layout, fused, "batchNorm2d.forward"),
+    act,
+    fused,
+  );
+  return record(y, "batchNorm2d", [x, gamma, beta], (gy, needs) =>
+    // The gradient of the normalised values gz: taken inside the passes where the activation was fused.
+    throughActivation(fused ? undefined : act, y, gy, (gz) => {
+      const out = fused ? y : null;
+      const trainingDx = needs[0] && opts.training; // batch statistics depend on x: needs the sums
+      const sums = trainingDx || needs[1] || needs[2]
+        ? batchNormGradSums(x, gz, out, coef, layout, fused)
+        : null;
+      const gx = needs[0]
+        ? opts.training
+          ? batchNormApply(1, x, gz, out, sums!.gradCoef, layout, fused, "batchNorm2d.gradInput")
+          : batchNormApply(2, x, gz, out, coef, layout, fused, "batchNorm2d.gradInput")
+        : null;
+      sums?.gradCoef.dispose();
+      if (sums && !needs[1]) sums.gradGamma.dispose();
+      if (sums && !needs[2]) sums.gradBeta.dispose();
+      return [gx, needs[1] ? sums!.gradGamma : null, needs[2] ? sums!.gradBeta : null];
+    }));
 }
 
 function checkBatchNorm(x: Tensor, gamma: Tensor, beta: Tensor, opts: BatchNormOptions) {

@@ -36,11 +36,12 @@ import { record } from "../autograd.ts";
 import { shapeString, Tensor } from "../tensor.ts";
 import { sum } from "./reduce.ts";
 import {
-  activateKernel,
+  activatedAfter,
   type Activation,
-  activationGradKernel,
   activationParams,
   fill_,
+  rectifier,
+  throughActivation,
 } from "./elementwise.ts";
 import { transposeKernel } from "./shape.ts";
 
@@ -65,36 +66,11 @@ export interface ConvTranspose2dOptions extends Conv2dOptions {
 /** x [N,H,W,Cin] ⊛ weight [kh,kw,Cin,Cout] (+ bias [Cout]) → [N,OH,OW,Cout]. */
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor, opts: Conv2dOptions = {}): Tensor {
   const g = conv2dGeometry(x, weight, bias, opts);
-  const act = opts.activation;
-  const y = convForwardKernel(x, weight, bias ?? null, g, "conv2d.forward", act);
-  return record(
-    y,
-    "conv2d",
-    bias ? [x, weight, bias] : [x, weight],
-    (gy, needs) =>
-      throughActivation(act, y, gy, (gz) => [
-        needs[0] ? convGradInputKernel(gz, weight, null, g, "conv2d.gradInput") : null,
-        needs[1] ? convGradWeightKernel(x, gz, g, "conv2d.gradWeight") : null,
-        needs[2] ? sum(gz, [0, 1, 2]) : null,
-      ]),
-  );
-}
-
-/**
- * A layer's backward behind its activation: `grads` of the pre-activation gradient gz = gy · a′(y)
- * (gy itself without an activation), gz released once they are recorded.
- */
-function throughActivation(
-  act: Activation | undefined,
-  y: Tensor,
-  gy: Tensor,
-  grads: (gz: Tensor) => (Tensor | null)[],
-): (Tensor | null)[] {
-  if (!act) return grads(gy);
-  const gz = activationGradKernel(act, y, gy);
-  const out = grads(gz);
-  gz.dispose();
-  return out;
+  const y = convForwardKernel(x, weight, bias ?? null, g, "conv2d.forward", opts.activation);
+  return recordConv("conv2d", y, x, weight, bias, opts.activation, {
+    input: (gz) => convGradInputKernel(gz, weight, null, g, "conv2d.gradInput"),
+    weight: (gz) => convGradWeightKernel(x, gz, g, "conv2d.gradWeight"),
+  });
 }
 
 /** x [N,H,W,Cin] with weight [kh,kw,Cout,Cin] (+ bias [Cout]) → [N,OH,OW,Cout], the adjoint of conv2d. */
@@ -105,16 +81,34 @@ export function convTranspose2d(
   opts: ConvTranspose2dOptions = {},
 ): Tensor {
   const g = convTranspose2dGeometry(x, weight, bias, opts);
-  const act = opts.activation;
-  const y = convGradInputKernel(x, weight, bias ?? null, g, "convTranspose2d.forward", act);
+  const y = convGradInputKernel(x, weight, bias ?? null, g, "convTranspose2d.forward", opts.activation);
+  return recordConv("convTranspose2d", y, x, weight, bias, opts.activation, {
+    input: (gz) => convForwardKernel(gz, weight, null, g, "convTranspose2d.gradInput"),
+    weight: (gz) => convGradWeightKernel(gz, x, g, "convTranspose2d.gradWeight"),
+  });
+}
+
+/**
+ * A conv layer's output y on the tape: its backward takes the gradient through the activation
+ * (gz = gy · a′(y)), then the input and weight gradients `grads` gives and the bias's sum over N, H, W.
+ */
+function recordConv(
+  op: string,
+  y: Tensor,
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | undefined,
+  act: Activation | undefined,
+  grads: { input: (gz: Tensor) => Tensor; weight: (gz: Tensor) => Tensor },
+): Tensor {
   return record(
     y,
-    "convTranspose2d",
+    op,
     bias ? [x, weight, bias] : [x, weight],
     (gy, needs) =>
       throughActivation(act, y, gy, (gz) => [
-        needs[0] ? convForwardKernel(gz, weight, null, g, "convTranspose2d.gradInput") : null,
-        needs[1] ? convGradWeightKernel(gz, x, g, "convTranspose2d.gradWeight") : null,
+        needs[0] ? grads.input(gz) : null,
+        needs[1] ? grads.weight(gz) : null,
         needs[2] ? sum(gz, [0, 1, 2]) : null,
       ]),
   );
@@ -654,15 +648,7 @@ function stageActivation(
   program: { rectifies: boolean },
   act: Activation | undefined,
 ): Activation | undefined {
-  return program.rectifies && act && act.op !== "tanh" ? act : undefined;
-}
-
-/** y, or its activation where the kernel that wrote y did not apply it (y is then released). */
-function activatedAfter(y: Tensor, act: Activation | undefined, fused: Activation | undefined): Tensor {
-  if (!act || fused) return y;
-  const out = activateKernel(y, act);
-  y.dispose();
-  return out;
+  return program.rectifies ? rectifier(act) : undefined;
 }
 
 /**

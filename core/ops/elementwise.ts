@@ -97,6 +97,43 @@ export function activateKernel(x: Tensor, a: Activation): Tensor {
 }
 
 /**
+ * `a` where it is ReLU or LeakyReLU, the activations a kernel's output stage applies as it writes
+ * (kernels/activation.wgsl's rectify4 and batch norm's passes); undefined otherwise.
+ */
+export function rectifier(a: Activation | undefined): Activation | undefined {
+  return a && (a.op === "relu" || a.op === "leakyRelu") ? a : undefined;
+}
+
+/** y, or its activation where the kernel that wrote y did not apply it (`fused`; y is then released). */
+export function activatedAfter(
+  y: Tensor,
+  act: Activation | undefined,
+  fused: Activation | undefined,
+): Tensor {
+  if (!act || fused) return y;
+  const out = activateKernel(y, act);
+  y.dispose();
+  return out;
+}
+
+/**
+ * A layer's backward behind an activation applied after it: `grads` of the pre-activation gradient
+ * gz = gy · a′(y) (gy itself without one), gz released once they are recorded.
+ */
+export function throughActivation(
+  act: Activation | undefined,
+  y: Tensor,
+  gy: Tensor,
+  grads: (gz: Tensor) => (Tensor | null)[],
+): (Tensor | null)[] {
+  if (!act) return grads(gy);
+  const gz = activationGradKernel(act, y, gy);
+  const out = grads(gz);
+  gz.dispose();
+  return out;
+}
+
+/**
  * gy · a′ from the activation's output y alone, no tape: the backward of a layer whose output stage
  * applied `a`. ReLU and LeakyReLU test y > 0, which holds exactly where x > 0; tanh's derivative is
  * 1 − y² either way: the same bits as the elementwise op's gradient from x.
