@@ -31,8 +31,8 @@ const USAGE =
                          [--markdown FILE]
   Every layer of the paper's 64×64 DCGAN (forward, input gradient, weight gradient; ms and GFLOP/s)
   through this runtime's kernels, TensorFlow.js 4.22 (WebGPU on the same adapter, and wasm) and
-  PyTorch CPU, and the whole G forward. Medians of --iters after one warm-up; first-use time reported
-  apart. --layers conv1,convT4: only the layers whose names contain one of these. JSON goes to
+  PyTorch (CPU, and CUDA where there is one), and the whole G forward. Medians of --iters after one
+  warm-up; first-use time reported apart. --layers conv1,convT4: only the layers whose names contain one of these. JSON goes to
   bench/results/; --markdown FILE puts the rows into FILE's "## Kernels" table.`;
 
 // ---- the layers --------------------------------------------------------------------------------
@@ -419,6 +419,9 @@ export async function main(args: string[]): Promise<void> {
   }
   const torch = values["no-torch"] ? null : await benchTorch(B, iters);
   const torchRows = (torch?.layers ?? {}) as Record<string, Record<string, Timing>>;
+  // PyTorch on CUDA, where the machine has it: three more columns.
+  const cuda = torch?.cuda as { device: string; layers: Record<string, Record<string, Timing>> } | undefined;
+  const cudaCells = (name: string) => cuda ? DIRECTIONS.map((d) => fmt(cuda.layers[name]?.[d])) : [];
 
   const cpu = await cpuName(), nproc = navigator.hardwareConcurrency;
   const date = new Date().toISOString().slice(0, 10);
@@ -438,6 +441,7 @@ export async function main(args: string[]): Promise<void> {
       ot && tt ? `${(tt / ot).toFixed(1)}×` : "—",
       ...DIRECTIONS.map((d) => fmt(tm?.[d])),
       ...DIRECTIONS.map((d) => fmt(pt?.[d])),
+      ...cudaCells(l.name),
     ];
   });
   const header = [
@@ -457,10 +461,13 @@ export async function main(args: string[]): Promise<void> {
     "PyTorch fwd",
     "dX",
     "dW",
+    ...(cuda ? ["PyTorch CUDA fwd", "dX", "dW"] : []),
   ];
   // The whole G forward as one more row (its GFLOP: the G layers' above); PyTorch reports no FLOPs.
   const ptRaw = torch?.generatorForward as Timing | undefined;
   const ptG = ptRaw && { ...ptRaw, gflops: gFlops / ptRaw.ms / 1e6 };
+  const cudaRaw = (cuda as { generatorForward?: Timing } | undefined)?.generatorForward;
+  const cudaG = cudaRaw && { ...cudaRaw, gflops: gFlops / cudaRaw.ms / 1e6 };
   rows.push([
     "G forward, whole model",
     (gFlops / 1e9).toFixed(2),
@@ -478,6 +485,7 @@ export async function main(args: string[]): Promise<void> {
     fmt(ptG),
     "—",
     "—",
+    ...(cuda ? [fmt(cudaG), "—", "—"] : []),
   ]);
   const intro = `\`deno task bench kernels --markdown FILE\` writes one row per layer, and one for the ` +
     "whole G forward (anogan/dcgan.ts's G at width 64, batch statistics; the same model in TensorFlow.js " +
@@ -487,7 +495,8 @@ export async function main(args: string[]): Promise<void> {
     "norm: dX is the whole backward, forward subtracted). ×tfjs-webgpu: TensorFlow.js WebGPU time ÷ " +
     "ours for forward + both gradients. Pipeline creation in this runtime (latest run): " +
     `${compileMs.toFixed(0)} ms in total; shader compilation itself happens at first dispatch and is ` +
-    "inside the first-use column.";
+    "inside the first-use column." +
+    (cuda ? ` PyTorch CUDA: ${cuda.device} (float32, TF32 off), synchronised after each call.` : "");
 
   const results = {
     batch: B,

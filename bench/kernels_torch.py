@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""PyTorch CPU figures for `deno task bench kernels`: the 64x64 DCGAN's layers (forward, input
-gradient, weight gradient; median ms after a warm-up) and the whole G forward of the DCGAN of
-bench/train_torch.py, as JSON on stdout.
+"""PyTorch figures for `deno task bench kernels`: the 64x64 DCGAN's layers (forward, input gradient,
+weight gradient; median ms after a warm-up) and the whole G forward of the DCGAN of
+bench/train_torch.py, as JSON on stdout: on the CPU, and under "cuda" on CUDA where
+torch.cuda.is_available() (float32, TF32 off).
 
 Run with Debian's PyTorch (apt-get install python3-torch libopenblas0-pthread):
     OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/kernels_torch.py --batch 64
@@ -9,15 +10,12 @@ Layer names match bench/kernels.ts. Gradient times subtract the forward's median
 """
 import argparse
 import json
-import os
 import time
 
 import torch
 import torch.nn.functional as F
 
-from train_torch import Z_DIM, create_dcgan
-
-torch.set_num_threads(os.cpu_count() or 1)
+from train_torch import Z_DIM, create_dcgan, device_name, devices, sync
 
 
 def layers(b):
@@ -44,37 +42,41 @@ def flops(kind, shape, out_c):
     return 8 * b * h * w * c
 
 
-def median_ms(fn, iters):
+def median_ms(fn, iters, device):
     t0 = time.perf_counter()
     fn()
+    sync(device)
     first = (time.perf_counter() - t0) * 1e3
     fn()
+    sync(device)
     ts = []
     for _ in range(iters):
         t = time.perf_counter()
         fn()
+        sync(device)
         ts.append((time.perf_counter() - t) * 1e3)
     ts.sort()
     return ts[len(ts) // 2], first
 
 
-def bench_layer(kind, shape, out_c, iters):
-    x = torch.randn(shape)
+def bench_layer(kind, shape, out_c, iters, device):
+    torch.manual_seed(0)
+    x = torch.randn(shape, device=device)
     c = shape[1]
     if kind == "linear":
-        w = torch.randn(out_c, c) * 0.02
+        w = torch.randn(out_c, c, device=device) * 0.02
         f = lambda x, w: F.linear(x, w)  # noqa: E731
     elif kind == "conv":
-        w = torch.randn(out_c, c, 5, 5) * 0.02
+        w = torch.randn(out_c, c, 5, 5, device=device) * 0.02
         f = lambda x, w: F.conv2d(x, w, stride=2, padding=2)  # noqa: E731
     elif kind == "convT":
-        w = torch.randn(c, out_c, 5, 5) * 0.02
+        w = torch.randn(c, out_c, 5, 5, device=device) * 0.02
         f = lambda x, w: F.conv_transpose2d(x, w, stride=2, padding=2, output_padding=1)  # noqa: E731
     else:
-        w = torch.ones(c)
-        beta = torch.zeros(c)
+        w = torch.ones(c, device=device)
+        beta = torch.zeros(c, device=device)
         f = lambda x, g: F.batch_norm(x, None, None, g, beta, training=True)  # noqa: E731
-    gy = torch.randn(f(x, w).shape)
+    gy = torch.randn(f(x, w).shape, device=device)
     n = flops(kind, shape, out_c)
 
     def fwd():
@@ -90,10 +92,10 @@ def bench_layer(kind, shape, out_c, iters):
         return run
 
     row = {}
-    fms, ffirst = median_ms(fwd, iters)
+    fms, ffirst = median_ms(fwd, iters, device)
     row["forward"] = {"ms": fms, "firstMs": ffirst, "gflops": n / fms / 1e6}
     for name, which in (("gradInput", 0), ("gradWeight", 1)):
-        ms, first = median_ms(grad(which), iters)
+        ms, first = median_ms(grad(which), iters, device)
         ms = max(ms - fms, 1e-3)
         row[name] = {"ms": ms, "firstMs": first, "gflops": n / ms / 1e6}
     x.requires_grad_(False)
@@ -101,16 +103,16 @@ def bench_layer(kind, shape, out_c, iters):
     return row
 
 
-def generator_forward(b, iters):
+def generator_forward(b, iters, device):
     """The 64x64, width-64 G in training mode (batch statistics), as bench/kernels.ts times ours."""
-    g, _ = create_dcgan(64, 64, "cpu")
-    z = torch.rand(b, Z_DIM) * 2 - 1
+    g, _ = create_dcgan(64, 64, device)
+    z = torch.rand(b, Z_DIM, device=device) * 2 - 1
 
     def forward():
         with torch.no_grad():
             return g(z)
 
-    ms, first = median_ms(forward, iters)
+    ms, first = median_ms(forward, iters, device)
     return {"ms": ms, "firstMs": first, "gflops": 0}
 
 
@@ -119,10 +121,18 @@ if __name__ == "__main__":
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--iters", type=int, default=3)
     a = ap.parse_args()
-    result = {
-        "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
-        "layers": {name: bench_layer(kind, shape, out_c, a.iters) for name, kind, shape, out_c in layers(a.batch)},
-        "generatorForward": generator_forward(a.batch, a.iters),
-    }
+
+    def figures(device):
+        return {
+            "device": device_name(device),
+            "layers": {
+                name: bench_layer(kind, shape, out_c, a.iters, device) for name, kind, shape, out_c in layers(a.batch)
+            },
+            "generatorForward": generator_forward(a.batch, a.iters, device),
+        }
+
+    on = devices()
+    result = {"torch": torch.__version__, "threads": torch.get_num_threads(), **figures("cpu")}
+    if "cuda" in on:
+        result["cuda"] = figures("cuda")
     print(json.dumps(result))

@@ -85,11 +85,19 @@ export async function machineLine(adapter: string): Promise<string> {
 
 // ---- PyTorch ---------------------------------------------------------------------------------------
 
+/**
+ * The Python that has PyTorch: ANOGAN_PYTHON if set (a machine whose PyTorch lives elsewhere, e.g. a
+ * CUDA build in a virtual environment), else Debian's /usr/bin/python3.
+ */
+export function torchPython(): string {
+  return Deno.env.get("ANOGAN_PYTHON") || "/usr/bin/python3";
+}
+
 /** Runs a PyTorch companion script beside this file and parses its JSON; null (with a message) when it fails. */
 export async function runTorch(script: string, args: string[]): Promise<Record<string, unknown> | null> {
   const path = new URL(script, import.meta.url).pathname;
   try {
-    const { code, stdout, stderr } = await new Deno.Command("/usr/bin/python3", {
+    const { code, stdout, stderr } = await new Deno.Command(torchPython(), {
       args: [path, ...args],
       env: { OPENBLAS_NUM_THREADS: "1" }, // torch's own threads; OpenBLAS threads on top oversubscribe
       stdout: "piped",
