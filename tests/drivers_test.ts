@@ -9,6 +9,10 @@ import {
   type ConvVariant,
   convVariant,
   convVariantFor,
+  GPU_CONV_TILE,
+  GPU_SPLIT_GROUPS,
+  gpuConvTile,
+  gpuSplitGroups,
   preferredConvVariant,
   settleConvVariant,
   variantOnlyKernels,
@@ -89,6 +93,20 @@ Deno.test("ANOGAN_CONV_VARIANT overrides the driver's choice; an unknown value i
   assert.equal(preferredConvVariant(LAVAPIPE, ""), "cpu");
   assert.equal(preferredConvVariant(SWIFTSHADER, undefined), "gpu");
   assert.throws(() => preferredConvVariant(LAVAPIPE, "tile32"), /must be "cpu" or "gpu", got "tile32"/);
+});
+
+Deno.test("ANOGAN_GPU_CONV_TILE and ANOGAN_GPU_SPLIT_GROUPS tune the gpu variant; bad values are refused", () => {
+  assert.deepEqual(gpuConvTile(undefined), GPU_CONV_TILE);
+  assert.deepEqual(gpuConvTile(""), GPU_CONV_TILE);
+  assert.deepEqual(gpuConvTile("8,4,128"), { TM: 8, TN: 4, WG: 128 });
+  for (const bad of ["3,3,3", "4,6,64", "4,4,48", "32,16,64", "4,4", "4,4,64,1", "a,b,c"]) {
+    assert.throws(() => gpuConvTile(bad), new RegExp(`ANOGAN_GPU_CONV_TILE must be .*got "${bad}"`));
+  }
+  assert.equal(gpuSplitGroups(undefined), GPU_SPLIT_GROUPS);
+  assert.equal(gpuSplitGroups("4096"), 4096);
+  for (const bad of ["0", "1.5", "70000", "many"]) {
+    assert.throws(() => gpuSplitGroups(bad), new RegExp(`ANOGAN_GPU_SPLIT_GROUPS must be .*got "${bad}"`));
+  }
 });
 
 Deno.test("this runtime records its driver and, with no compile failure, uses that driver's variant", () => {

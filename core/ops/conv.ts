@@ -286,6 +286,9 @@ export type ConvVariant = "cpu" | "gpu";
 let forcedVariant: ConvVariant | null = null;
 /** The variant chosen at init(): the driver's (or the environment's), unless it failed to compile. */
 let checkedVariant: ConvVariant | null = null;
+/** The "gpu" variant's tile and split-K target (gpuConvTile, gpuSplitGroups), read once per process. */
+let gpuTile: ConvTile | null = null;
+let gpuSplit: number | null = null;
 
 export function setConvVariant(v: ConvVariant | null): void {
   forcedVariant = v;
@@ -296,13 +299,18 @@ export function convVariantFor(info: AdapterIdentity): ConvVariant {
   return driverOf(info) === "lavapipe" ? "cpu" : "gpu";
 }
 
-/** ANOGAN_CONV_VARIANT, if readable (without --allow-env it counts as unset). */
-export function convVariantEnv(): string | undefined {
+/** An environment variable, if readable (without --allow-env it counts as unset). */
+function readEnv(name: string): string | undefined {
   try {
-    return Deno.env.get("ANOGAN_CONV_VARIANT");
+    return Deno.env.get(name);
   } catch {
     return undefined;
   }
+}
+
+/** ANOGAN_CONV_VARIANT, if readable. */
+export function convVariantEnv(): string | undefined {
+  return readEnv("ANOGAN_CONV_VARIANT");
 }
 
 /** The variant to try on an adapter: the environment's override if set, else its driver's. */
@@ -356,6 +364,9 @@ export async function settleConvVariant(
 }
 
 onInit(async (runtime) => {
+  // The "gpu" variant's tuning overrides, checked whichever variant runs: a bad value fails here.
+  gpuTile = gpuConvTile();
+  gpuSplit = gpuSplitGroups();
   const wanted = preferredConvVariant(runtime.gpu.info, convVariantEnv());
   const settled = await settleConvVariant(
     wanted,
@@ -366,6 +377,28 @@ onInit(async (runtime) => {
   checkedVariant = settled.variant;
 });
 
+/** The "gpu" variant's register tile, unless ANOGAN_GPU_CONV_TILE names another (gpuConvTile). */
+export const GPU_CONV_TILE: ConvTile = { TM: 4, TN: 4, WG: 64 };
+
+/**
+ * The "gpu" variant's tile: ANOGAN_GPU_CONV_TILE="TM,TN,WG" (output pixels and channels per
+ * invocation, invocations per workgroup) if set, for tuning on an adapter, else GPU_CONV_TILE. TN is
+ * a multiple of 4 (the vec4 kernels read channels four at a time); TM·TN at most 256 registers' worth.
+ */
+export function gpuConvTile(override: string | undefined = readEnv("ANOGAN_GPU_CONV_TILE")): ConvTile {
+  if (override === undefined || override === "") return GPU_CONV_TILE;
+  const [TM, TN, WG] = override.split(",").map(Number);
+  const ok = override.split(",").length === 3 && [TM, TN, WG].every(Number.isInteger) &&
+    TM >= 1 && TN >= 4 && TN % 4 === 0 && TM * TN <= 256 && [32, 64, 128, 256].includes(WG);
+  if (!ok) {
+    throw new Error(
+      `ANOGAN_GPU_CONV_TILE must be "TM,TN,WG" (TM ≥ 1, TN a multiple of 4, TM·TN ≤ 256, ` +
+        `WG one of 32, 64, 128, 256), got "${override}"; unset it for ${Object.values(GPU_CONV_TILE)}`,
+    );
+  }
+  return { TM, TN, WG };
+}
+
 /** The tile for a GEMM with `rows` rows and `cols` columns (narrow shapes get narrow tiles). */
 export function convTile(
   kind: "pixels" | "weightRows",
@@ -373,7 +406,7 @@ export function convTile(
   cols: number,
   variant: ConvVariant = convVariant(),
 ): ConvTile {
-  if (variant === "gpu") return { TM: 4, TN: 4, WG: 64 };
+  if (variant === "gpu") return (gpuTile ??= gpuConvTile());
   const TN = cols <= 4 ? 4 : 32;
   // Few rows: smaller tiles, or most of a 32-row tile would compute clamped duplicates.
   const TM = kind === "weightRows" ? (rows <= 64 ? 2 : 32) : (rows < 1024 ? 8 : 32);
@@ -696,6 +729,26 @@ export function convGradInputKernel(
   return activatedAfter(dx, act, fused);
 }
 
+/** Workgroups the "gpu" variant's weight gradient aims for, unless ANOGAN_GPU_SPLIT_GROUPS says. */
+export const GPU_SPLIT_GROUPS = 2048;
+
+/**
+ * How many workgroups the "gpu" variant's split-K weight gradient aims for: ANOGAN_GPU_SPLIT_GROUPS
+ * (a whole number from 1 to 65 536) if set, for tuning on an adapter, else GPU_SPLIT_GROUPS. More
+ * groups fill a larger device, at the cost of more partial sums to add.
+ */
+export function gpuSplitGroups(override: string | undefined = readEnv("ANOGAN_GPU_SPLIT_GROUPS")): number {
+  if (override === undefined || override === "") return GPU_SPLIT_GROUPS;
+  const n = Number(override);
+  if (!Number.isInteger(n) || n < 1 || n > 65_536) {
+    throw new Error(
+      `ANOGAN_GPU_SPLIT_GROUPS must be a whole number from 1 to 65536, got "${override}"; ` +
+        `unset it for ${GPU_SPLIT_GROUPS}`,
+    );
+  }
+  return n;
+}
+
 /** Pixels per split-K chunk never fall below this (partials cost memory and a second pass). */
 const MIN_CHUNK_PIXELS = 256;
 
@@ -710,7 +763,7 @@ export function gradWeightSplit(
   align = 1,
 ): { chunk: number; parts: number } {
   const pixels = g.batch * g.outH * g.outW;
-  const wanted = convVariant() === "cpu" ? 32 : 512; // workgroups that keep the device busy
+  const wanted = convVariant() === "cpu" ? 32 : (gpuSplit ??= gpuSplitGroups()); // keeps the device busy
   const parts = Math.max(1, Math.min(Math.ceil(wanted / groups), Math.floor(pixels / MIN_CHUNK_PIXELS)));
   const chunk = Math.ceil(Math.ceil(pixels / parts) / align) * align;
   return { chunk, parts: Math.ceil(pixels / chunk) };
