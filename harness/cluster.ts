@@ -12,7 +12,8 @@
 //   scores/ (score: the joined folder, with eval's report), summary.md (experiment)
 
 import { join, resolve } from "node:path";
-import { readRunState } from "./folders.ts";
+import { writeFileAtomic } from "../core/io/safetensors.ts";
+import { FolderLock, readRunState } from "./folders.ts";
 
 export type ClusterKind = "score" | "experiment" | "sweep";
 
@@ -199,14 +200,33 @@ export async function requestComplete(r: ClusterRequest): Promise<boolean> {
   return false; // a sweep's join is the user's own command: run it again
 }
 
+/**
+ * The folders a request's jobs write under a lock of their own (FolderLock): each array task's run
+ * folder and the join's (score: scores/; experiment: summary/). A sweep's tasks write where their
+ * own flags say; its done-N marks are not locked.
+ */
+export function lockedOutputs(r: ClusterRequest): string[] {
+  if (r.kind === "sweep") return [];
+  const joined = join(r.out, r.kind === "score" ? "scores" : "summary");
+  return [...r.tasks.map((i) => taskOutput(r, i)), joined];
+}
+
+/** The folders of `lockedOutputs(r)` that a running job holds now. */
+export async function runningOutputs(r: ClusterRequest): Promise<string[]> {
+  const held: string[] = [];
+  for (const folder of lockedOutputs(r)) if (await FolderLock.isHeld(folder)) held.push(folder);
+  return held;
+}
+
 /** The request's files: the scripts and request.json (written afresh for each submission). */
 export async function writeRequest(r: ClusterRequest): Promise<{ array: string; join: string }> {
   const p = paths(r.out);
   await Deno.mkdir(p.logs, { recursive: true });
-  await Deno.writeTextFile(p.request, JSON.stringify(r, null, 2) + "\n");
-  await Deno.writeTextFile(p.array, arrayScript(r));
-  await Deno.writeTextFile(p.joinScript, joinScript(r));
-  if (r.kind === "sweep") await Deno.writeTextFile(join(p.cluster, "sweep.txt"), r.lines!.join("\n") + "\n");
+  const write = (path: string, text: string) => writeFileAtomic(path, new TextEncoder().encode(text));
+  await write(p.request, JSON.stringify(r, null, 2) + "\n");
+  await write(p.array, arrayScript(r));
+  await write(p.joinScript, joinScript(r));
+  if (r.kind === "sweep") await write(join(p.cluster, "sweep.txt"), r.lines!.join("\n") + "\n");
   return { array: p.array, join: p.joinScript };
 }
 

@@ -1,7 +1,17 @@
 // `deno task cluster`: Slurm array jobs for scoring in shards, the Fashion-MNIST protocol and sweeps (see --help).
 
 import { resolve } from "node:path";
-import { booleanFlag, integerFlag, listFlag, parseFlags, pathFlag, runCli, textFlag } from "./cli.ts";
+import { FolderLock } from "../harness/folders.ts";
+import {
+  booleanFlag,
+  type FlagValues,
+  integerFlag,
+  listFlag,
+  parseFlags,
+  pathFlag,
+  runCli,
+  textFlag,
+} from "./cli.ts";
 import {
   arraySpec,
   type ClusterRequest,
@@ -9,6 +19,7 @@ import {
   recordSubmission,
   requestChange,
   requestComplete,
+  runningOutputs,
   taskComplete,
   taskLog,
   writeRequest,
@@ -27,7 +38,9 @@ Writes Slurm job scripts into OUT/cluster/ and, with --submit, submits them with
               deno task TASK with that line's flags (shell words); then --join CMD, if given
 The dependent job runs after every array task has ended (afterany), so a task that failed or was
 cancelled fails it with a message naming the task and its log (OUT/cluster/logs/task-i.out). Submitting
-again, with the same flags, submits only the tasks that have not completed, and the join.
+again, with the same flags, submits only the tasks that have not completed, and the join. OUT is locked
+while this command runs (one submission at a time); while a task or the join of an earlier submission
+is still writing its folder, --submit and --force are refused.
 SCORE_FLAGS and EXPERIMENT_FLAGS pass through to the task: everything but --out, --shard and --classes.
 
   --shards N          score: the number of shards
@@ -61,6 +74,8 @@ const FLAGS = {
   "cpus-per-task": integerFlag({ min: 1 }),
   sbatch: textFlag(),
 };
+
+type Flags = FlagValues<typeof FLAGS>;
 
 /** Flags the request sets itself, per kind: the passed-through flags must not. */
 const OWN_FLAGS: Record<string, string[]> = {
@@ -169,16 +184,40 @@ async function main(): Promise<number> {
     deno: Deno.execPath(),
   };
 
+  // One submission at a time per OUT: a second one waits for nothing and is refused.
+  const lock = await FolderLock.acquire(request.out, "cluster submission");
+  try {
+    return await submit(request, a);
+  } finally {
+    await lock.release();
+  }
+}
+
+/** What `main` does once OUT is locked: writes the scripts and, with --submit, submits what is left. */
+async function submit(request: ClusterRequest, a: Flags): Promise<number> {
+  const { tasks } = request;
   const before = await readRequest(request.out);
   const change = before && requestChange(before, request);
-  if (change) {
-    if (!a.force) {
-      throw new Error(
-        `${a.out} was submitted with other settings (${change}); use another --out, or --force to start over`,
-      );
+  if (change && !a.force) {
+    throw new Error(
+      `${a.out} was submitted with other settings (${change}); use another --out, or --force to start over`,
+    );
+  }
+  // Jobs of an earlier submission still writing: starting over would delete their folders under them,
+  // and submitting again would run their tasks twice.
+  const running = await runningOutputs(before ?? request);
+  if (running.length > 0) {
+    const what = `${running.join(", ")} ${
+      running.length === 1 ? "is" : "are"
+    } being written by a running job`;
+    if (change || a.submit) {
+      throw new Error(`${what}; wait for it to end or cancel it (scancel), then run deno task cluster again`);
     }
+    console.error(`note: ${what}; submitting now would run it twice`);
+  }
+  if (change) {
     for (const d of ["shards", "classes", "sweep", "scores", "summary", "cluster"]) {
-      await Deno.remove(resolve(a.out, d), { recursive: true }).catch(() => {});
+      await Deno.remove(resolve(request.out, d), { recursive: true }).catch(() => {});
     }
   }
   if (await requestComplete(request)) {

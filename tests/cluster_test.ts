@@ -2,7 +2,7 @@
 // run, its refusals, and the join of an experiment run class by class.
 
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import {
   arrayScript,
   arraySpec,
@@ -11,7 +11,7 @@ import {
   shellQuote,
   taskComplete,
 } from "../harness/cluster.ts";
-import { writeRunState } from "../harness/folders.ts";
+import { FolderLock, writeRunState } from "../harness/folders.ts";
 import { FMNIST_QUICK, summarizeExperiments } from "../harness/experiment.ts";
 
 const SCRIPT = new URL("../scripts/cluster.ts", import.meta.url).pathname;
@@ -116,6 +116,46 @@ Deno.test("cluster writes the scripts and the commands without --submit; refuses
     assert.match(r.stderr, message, args.join(" "));
   }
   await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("cluster takes OUT's lock, and will not start over or resubmit under a running job", async () => {
+  const out = join(await Deno.makeTempDir(), "out");
+  const score = (data: string, ...more: string[]) =>
+    cluster(["score", "--shards", "2", "--out", out, ...more, "--", "--run", "r", "--data", data]);
+  assert.equal((await score("d")).code, 0);
+
+  // Another submission into OUT at the same time is refused, naming it.
+  const other = await FolderLock.acquire(out, "cluster submission");
+  const busy = await score("d");
+  await other.release();
+  assert.equal(busy.code, 1);
+  assert.match(busy.stderr, /in use by another cluster submission \(process \d+/);
+
+  // Shard 1 still being written by its array task (its run holds the folder's lock).
+  const shard = join(out, "shards", "shard-1");
+  await Deno.mkdir(shard, { recursive: true });
+  await Deno.writeTextFile(join(shard, "partial.csv"), "x\n");
+  const running = await FolderLock.acquire(shard, "score");
+  try {
+    for (const args of [["e", "--force"], ["d", "--submit"]] as const) {
+      const r = await score(args[0], args[1]);
+      assert.equal(r.code, 1, args.join(" "));
+      assert.match(r.stderr, /shard-1 is being written by a running job; wait for it to end or cancel it/);
+    }
+    await Deno.stat(join(shard, "partial.csv")); // --force removed nothing under the running task
+    const again = await score("d"); // only writing the scripts again: allowed, with a note
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(
+      again.stderr,
+      /note: .*shard-1 is being written by a running job; submitting now would run it twice/,
+    );
+  } finally {
+    await running.release();
+  }
+  // Once it has ended, starting over goes ahead.
+  assert.equal((await score("e", "--force")).code, 0);
+  await assert.rejects(Deno.stat(join(shard, "partial.csv")));
+  await Deno.remove(dirname(out), { recursive: true });
 });
 
 Deno.test("experiment summary joins classes run apart, refusing a class twice or other settings", async () => {
