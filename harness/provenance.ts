@@ -1,6 +1,8 @@
-// Where a result came from: adapter, runtime and project version, recorded in every run's config.
+// Where a result came from: adapter, conv kernels, runtime and project version, recorded in every run's
+// config.
 
 import type { Runtime } from "../core/kernel.ts";
+import { convKernelsInUse } from "../core/ops/conv.ts";
 
 /** The project's git commit (with "+dirty" when the tree has changes), or "unknown" outside git. */
 export async function projectCommit(): Promise<string> {
@@ -27,6 +29,7 @@ export async function projectCommit(): Promise<string> {
 export async function provenance(rt: Runtime): Promise<Record<string, string>> {
   return {
     adapter: rt.gpu.description,
+    convKernels: convKernelsInUse(),
     deno: Deno.version.deno,
     commit: await projectCommit(),
     date: new Date().toISOString(),

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { type AdapterDriver, type AdapterIdentity, chooseVectorWidth, driverOf } from "../core/device.ts";
 import { KernelCompileError, type KernelDef } from "../core/kernel.ts";
 import {
+  convKernelsInUse,
   type ConvVariant,
   convVariant,
   convVariantFor,
@@ -14,6 +15,7 @@ import {
   gpuConvTile,
   gpuSplitGroups,
   preferredConvVariant,
+  setConvVariant,
   settleConvVariant,
   variantOnlyKernels,
 } from "../core/ops/conv.ts";
@@ -106,6 +108,21 @@ Deno.test("ANOGAN_GPU_CONV_TILE and ANOGAN_GPU_SPLIT_GROUPS tune the gpu variant
   assert.equal(gpuSplitGroups("4096"), 4096);
   for (const bad of ["0", "1.5", "70000", "many"]) {
     assert.throws(() => gpuSplitGroups(bad), new RegExp(`ANOGAN_GPU_SPLIT_GROUPS must be .*got "${bad}"`));
+  }
+});
+
+Deno.test("a run's record names the conv kernels in use, with the gpu variant's tile and split-K", async () => {
+  const { provenance } = await import("../harness/provenance.ts");
+  try {
+    setConvVariant("cpu");
+    assert.equal(convKernelsInUse(), "cpu (tile32)");
+    setConvVariant("gpu");
+    const t = gpuConvTile(Deno.env.get("ANOGAN_GPU_CONV_TILE"));
+    const groups = gpuSplitGroups(Deno.env.get("ANOGAN_GPU_SPLIT_GROUPS"));
+    assert.equal(convKernelsInUse(), `gpu (tile ${t.TM},${t.TN},${t.WG}; split-K ${groups} groups)`);
+    assert.equal((await provenance(runtime)).convKernels, convKernelsInUse());
+  } finally {
+    setConvVariant(null);
   }
 });
 

@@ -377,6 +377,17 @@ onInit(async (runtime) => {
   checkedVariant = settled.variant;
 });
 
+/**
+ * The conv kernels this process runs, for a run's record: the variant, and the "gpu" variant's tile
+ * and split-K target (which set its float order), e.g. "gpu (tile 4,4,64; split-K 2048 groups)".
+ */
+export function convKernelsInUse(): string {
+  const variant = convVariant();
+  if (variant === "cpu") return "cpu (tile32)";
+  const t = gpuTile ?? gpuConvTile(), groups = gpuSplit ?? gpuSplitGroups();
+  return `gpu (tile ${t.TM},${t.TN},${t.WG}; split-K ${groups} groups)`;
+}
+
 /** The "gpu" variant's register tile, unless ANOGAN_GPU_CONV_TILE names another (gpuConvTile). */
 export const GPU_CONV_TILE: ConvTile = { TM: 4, TN: 4, WG: 64 };
 
