@@ -10,24 +10,7 @@
 # OUTDIR/log; the benchmarks' JSON to OUTDIR/results.tar.gz. The last lines are a summary.
 set -uo pipefail
 export NO_COLOR=1
-out=${1:?usage: bash bench/gpu_check.sh OUTDIR}
-mkdir -p "$out"
-log=$out/log
-summary=()
-
-# part NAME SECONDS COMMAND…: runs one part under its limit, its output into the log.
-part() {
-  local name=$1 limit=$2 start rc
-  shift 2
-  start=$(date +%s)
-  echo "=== $name: $* ($(date -u +%T))" | tee -a "$log"
-  timeout --kill-after=5 "$limit" "$@" >>"$log" 2>&1
-  rc=$?
-  summary+=("$name: rc $rc in $(($(date +%s) - start)) s")
-  echo "=== $name: rc $rc" | tee -a "$log"
-  # After each part, so that a run cut short still leaves what it measured.
-  [ -d bench/results ] && tar -czf "$out/results.tar.gz" bench/results
-}
+. "$(dirname "$0")/gpu_parts.sh" "${1:?usage: bash bench/gpu_check.sh OUTDIR}"
 
 bench=(deno task bench)
 part adapter 60 deno task adapter

@@ -10,28 +10,11 @@
 # the sweep's table and the summary.
 set -uo pipefail
 export NO_COLOR=1 ANOGAN_CONV_VARIANT=gpu
-out=${1:?usage: bash bench/gpu_tune.sh OUTDIR [TM,TN,WG/GROUPS …]}
+. "$(dirname "$0")/gpu_parts.sh" "${1:?usage: bash bench/gpu_tune.sh OUTDIR [TM,TN,WG/GROUPS …]}"
 shift
 configs=("$@")
-[ ${#configs[@]} -gt 0 ] || configs=(4,4,64/512 4,4,64/2048 8,4,64/2048 4,8,64/2048 8,8,64/2048 \
-  8,8,64/512 8,8,128/2048 8,8,32/2048 16,8,64/2048 8,16,64/2048)
-mkdir -p "$out"
-log=$out/log
-summary=()
-
-# part NAME SECONDS COMMAND…: runs one part under its limit, its output into the log.
-part() {
-  local name=$1 limit=$2 start rc
-  shift 2
-  start=$(date +%s)
-  echo "=== $name: $* ($(date -u +%T))" >>"$log"
-  timeout --kill-after=5 "$limit" "$@" >>"$log" 2>&1
-  rc=$?
-  summary+=("$name: rc $rc in $(($(date +%s) - start)) s")
-  echo "=== $name: rc $rc" >>"$log"
-  [ -d bench/results ] && tar -czf "$out/results.tar.gz" bench/results
-  return $rc
-}
+[ ${#configs[@]} -gt 0 ] || configs=(4,4,64/512 4,4,64/2048 4,4,64/4096 4,4,64/8192 8,4,64/2048 \
+  4,8,64/2048 8,8,64/2048 8,8,128/2048 4,4,128/2048 4,4,32/2048)
 
 # The sweep: ms per training step under each configuration, from the benchmark's "ours: N ms/step".
 best="" best_ms=""

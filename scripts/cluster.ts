@@ -184,7 +184,7 @@ async function main(): Promise<number> {
     deno: Deno.execPath(),
   };
 
-  // One submission at a time per OUT: a second one waits for nothing and is refused.
+  // One submission at a time per OUT: another one, started while this runs, is refused at once.
   const lock = await FolderLock.acquire(request.out, "cluster submission");
   try {
     return await submit(request, a);

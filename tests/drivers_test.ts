@@ -98,16 +98,20 @@ Deno.test("ANOGAN_CONV_VARIANT overrides the driver's choice; an unknown value i
 });
 
 Deno.test("ANOGAN_GPU_CONV_TILE and ANOGAN_GPU_SPLIT_GROUPS tune the gpu variant; bad values are refused", () => {
-  assert.deepEqual(gpuConvTile(undefined), GPU_CONV_TILE);
   assert.deepEqual(gpuConvTile(""), GPU_CONV_TILE);
   assert.deepEqual(gpuConvTile("8,4,128"), { TM: 8, TN: 4, WG: 128 });
   for (const bad of ["3,3,3", "4,6,64", "4,4,48", "32,16,64", "4,4", "4,4,64,1", "a,b,c"]) {
     assert.throws(() => gpuConvTile(bad), new RegExp(`ANOGAN_GPU_CONV_TILE must be .*got "${bad}"`));
   }
-  assert.equal(gpuSplitGroups(undefined), GPU_SPLIT_GROUPS);
-  assert.equal(gpuSplitGroups("4096"), 4096);
+  assert.equal(gpuSplitGroups(undefined, false), GPU_SPLIT_GROUPS.gpu);
+  assert.equal(gpuSplitGroups("", true), GPU_SPLIT_GROUPS.cpuAdapter);
+  assert.equal(gpuSplitGroups("64", true), 64);
+  assert.equal(gpuSplitGroups("4096", false), 4096);
   for (const bad of ["0", "1.5", "70000", "many"]) {
-    assert.throws(() => gpuSplitGroups(bad), new RegExp(`ANOGAN_GPU_SPLIT_GROUPS must be .*got "${bad}"`));
+    assert.throws(
+      () => gpuSplitGroups(bad, false),
+      new RegExp(`ANOGAN_GPU_SPLIT_GROUPS must be .*got "${bad}"`),
+    );
   }
 });
 
@@ -118,7 +122,7 @@ Deno.test("a run's record names the conv kernels in use, with the gpu variant's 
     assert.equal(convKernelsInUse(), "cpu (tile32)");
     setConvVariant("gpu");
     const t = gpuConvTile(Deno.env.get("ANOGAN_GPU_CONV_TILE"));
-    const groups = gpuSplitGroups(Deno.env.get("ANOGAN_GPU_SPLIT_GROUPS"));
+    const groups = gpuSplitGroups(Deno.env.get("ANOGAN_GPU_SPLIT_GROUPS"), runtime.gpu.isCpu);
     assert.equal(convKernelsInUse(), `gpu (tile ${t.TM},${t.TN},${t.WG}; split-K ${groups} groups)`);
     assert.equal((await provenance(runtime)).convKernels, convKernelsInUse());
   } finally {

@@ -366,7 +366,7 @@ export async function settleConvVariant(
 onInit(async (runtime) => {
   // The "gpu" variant's tuning overrides, checked whichever variant runs: a bad value fails here.
   gpuTile = gpuConvTile();
-  gpuSplit = gpuSplitGroups();
+  gpuSplit = gpuSplitGroups(readEnv("ANOGAN_GPU_SPLIT_GROUPS"), runtime.gpu.isCpu);
   const wanted = preferredConvVariant(runtime.gpu.info, convVariantEnv());
   const settled = await settleConvVariant(
     wanted,
@@ -384,8 +384,8 @@ onInit(async (runtime) => {
 export function convKernelsInUse(): string {
   const variant = convVariant();
   if (variant === "cpu") return "cpu (tile32)";
-  const t = gpuTile ?? gpuConvTile(), groups = gpuSplit ?? gpuSplitGroups();
-  return `gpu (tile ${t.TM},${t.TN},${t.WG}; split-K ${groups} groups)`;
+  const t = gpuTile ?? gpuConvTile();
+  return `gpu (tile ${t.TM},${t.TN},${t.WG}; split-K ${splitGroups()} groups)`;
 }
 
 /** The "gpu" variant's register tile, unless ANOGAN_GPU_CONV_TILE names another (gpuConvTile). */
@@ -740,24 +740,34 @@ export function convGradInputKernel(
   return activatedAfter(dx, act, fused);
 }
 
-/** Workgroups the "gpu" variant's weight gradient aims for, unless ANOGAN_GPU_SPLIT_GROUPS says. */
-export const GPU_SPLIT_GROUPS = 2048;
+/**
+ * Workgroups the "gpu" variant's weight gradient aims for, unless ANOGAN_GPU_SPLIT_GROUPS says: on a
+ * GPU 2 048 (a 64×64 training step 19% faster than with 512 on an H200, BENCHMARKS.md), on a CPU
+ * adapter that runs this variant (SwiftShader) 512 as before, two cores having no use for more.
+ */
+export const GPU_SPLIT_GROUPS = { gpu: 2048, cpuAdapter: 512 } as const;
 
 /**
  * How many workgroups the "gpu" variant's split-K weight gradient aims for: ANOGAN_GPU_SPLIT_GROUPS
- * (a whole number from 1 to 65 536) if set, for tuning on an adapter, else GPU_SPLIT_GROUPS. More
- * groups fill a larger device, at the cost of more partial sums to add.
+ * (a whole number from 1 to 65 536) if set, for tuning on an adapter, else GPU_SPLIT_GROUPS for the
+ * adapter's kind. More groups fill a larger device, at the cost of more partial sums to add.
  */
-export function gpuSplitGroups(override: string | undefined = readEnv("ANOGAN_GPU_SPLIT_GROUPS")): number {
-  if (override === undefined || override === "") return GPU_SPLIT_GROUPS;
+export function gpuSplitGroups(override: string | undefined, cpuAdapter: boolean): number {
+  const fallback = cpuAdapter ? GPU_SPLIT_GROUPS.cpuAdapter : GPU_SPLIT_GROUPS.gpu;
+  if (override === undefined || override === "") return fallback;
   const n = Number(override);
   if (!Number.isInteger(n) || n < 1 || n > 65_536) {
     throw new Error(
       `ANOGAN_GPU_SPLIT_GROUPS must be a whole number from 1 to 65536, got "${override}"; ` +
-        `unset it for ${GPU_SPLIT_GROUPS}`,
+        `unset it for ${fallback}`,
     );
   }
   return n;
+}
+
+/** This adapter's split-K target for the "gpu" variant, read once per process. */
+function splitGroups(): number {
+  return (gpuSplit ??= gpuSplitGroups(readEnv("ANOGAN_GPU_SPLIT_GROUPS"), rt().gpu.isCpu));
 }
 
 /** Pixels per split-K chunk never fall below this (partials cost memory and a second pass). */
@@ -774,7 +784,7 @@ export function gradWeightSplit(
   align = 1,
 ): { chunk: number; parts: number } {
   const pixels = g.batch * g.outH * g.outW;
-  const wanted = convVariant() === "cpu" ? 32 : (gpuSplit ??= gpuSplitGroups()); // keeps the device busy
+  const wanted = convVariant() === "cpu" ? 32 : splitGroups(); // workgroups that keep the device busy
   const parts = Math.max(1, Math.min(Math.ceil(wanted / groups), Math.floor(pixels / MIN_CHUNK_PIXELS)));
   const chunk = Math.ceil(Math.ceil(pixels / parts) / align) * align;
   return { chunk, parts: Math.ceil(pixels / chunk) };
