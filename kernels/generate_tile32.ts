@@ -1,7 +1,8 @@
 // deno task gen-kernels [--check]
 //
 // Writes kernels/conv2d_{forward,grad_input,grad_weight}_tile32.wgsl: conv2d kernels whose 32 × 32
-// register tile is written out statement by statement. Lavapipe keeps a looped register tile in memory
+// register tile is written out statement by statement (and conv2d_grad_weight_tile20.wgsl, 20 × 32), each
+// with a *tex twin that reads its operands through the texture unit. Lavapipe keeps a looped register tile in memory
 // and runs it at half the speed, so every row and column block of the tile is its own statement; this
 // generator writes that repetition once. `--check` writes nothing and exits 1 if a committed kernel
 // differs from what it would write.
@@ -15,6 +16,12 @@ const TILE_ROWS = 32;
 const COLUMN_BLOCKS = 8;
 /** Row blocks of the weight gradient's tile, 4 weight rows (input channels) each. */
 const WEIGHT_ROW_BLOCKS = TILE_ROWS / 4;
+/**
+ * Row blocks of the narrower weight-gradient tile (*_tile20*): a 5 × 5 kernel with Cin a multiple of
+ * 64 has 25·Cin/4 row blocks, a multiple of 5 · 16 lanes, where 8 · 16 leaves up to 22% of the last
+ * workgroups' rows clamped duplicates.
+ */
+const NARROW_WEIGHT_ROW_BLOCKS = 5;
 const CHANNELS = ["x", "y", "z", "w"];
 
 const KERNELS_DIR = new URL("./", import.meta.url);
@@ -28,9 +35,17 @@ export function generateConvKernels(): Map<string, string> {
     ["conv2d_forward_tile32.wgsl", forwardKernel(BUFFER_OPERANDS)],
     ["conv2d_grad_input_tile32.wgsl", gradInputKernel(BUFFER_OPERANDS)],
     ["conv2d_grad_weight_tile32.wgsl", gradWeightKernel(BUFFER_OPERANDS)],
+    [
+      gradWeightFile(NARROW_WEIGHT_ROW_BLOCKS, false),
+      gradWeightKernel(BUFFER_OPERANDS, NARROW_WEIGHT_ROW_BLOCKS),
+    ],
     ["conv2d_forward_tile32tex.wgsl", forwardKernel(TEXTURE_OPERANDS)],
     ["conv2d_grad_input_tile32tex.wgsl", gradInputKernel(TEXTURE_OPERANDS)],
     ["conv2d_grad_weight_tile32tex.wgsl", gradWeightKernel(TEXTURE_OPERANDS)],
+    [
+      gradWeightFile(NARROW_WEIGHT_ROW_BLOCKS, true),
+      gradWeightKernel(TEXTURE_OPERANDS, NARROW_WEIGHT_ROW_BLOCKS),
+    ],
   ]);
 }
 
@@ -487,16 +502,20 @@ function gradInputKernel(o: Operands): string {
 
 // ------------------------------------------------------------------ weight gradient
 
-const GRAD_WEIGHT_HEADER =
-  `// conv2d weight gradient for CPU adapters, a GEMM with a deterministic split-K and a 32 × 32 register
+function gradWeightHeader(blocks: number): string {
+  const rows = 4 * blocks;
+  return `// conv2d weight gradient for CPU adapters, a GEMM with a deterministic split-K and a ${rows} × 32 register
 // tile written out statement by statement (see conv2d_forward_tile32.wgsl for why):
 // dw[ky, kx, ci, co] = Σ_m x[n, oy·sh − ph + ky, ox·sw − pw + kx, ci] · dy[m, co] over the output
-// pixels m = (n, oy, ox). Each invocation computes 8 row blocks (one tap, 4 input channels each:
-// 32 rows) × 32 output channels and walks its chunk of pixels four at a time (the four K steps of
+// pixels m = (n, oy, ox). Each invocation computes ${blocks} row blocks (one tap, 4 input channels each:
+// ${rows} rows) × 32 output channels and walks its chunk of pixels four at a time (the four K steps of
 // mac). Each chunk (workgroup z) writes its own partial sum; conv2d_sum_partials.wgsl adds them in
 // chunk order. No atomics: bit-reproducible.
 // Used by: core/ops/conv.ts — the weight gradient of conv2d and convTranspose2d (x and dy swapped),
-// "cpu" variant, when Cin and Cout are multiples of 4.
+// "cpu" variant, when Cin and Cout are multiples of 4${
+    blocks === WEIGHT_ROW_BLOCKS ? "" : ` and the row blocks fill whole workgroups of ${blocks} per
+// invocation where 8 would leave over a tenth of the rows clamped (fitsTile20)`
+  }.
 // Constants: WG (invocations per workgroup, along row blocks). Kernel size, stride and padding are
 // uniforms. No workgroup memory, no barriers.
 // Bindings: 0 uniform Params (conv2d geometry + chunk, a multiple of 4 pixels); 1 x [N,H,W,Cin/4]
@@ -505,15 +524,17 @@ const GRAD_WEIGHT_HEADER =
 // Layout: row block r of invocation l is b0 + r·WG + l among the kh·kw·Cin/4 blocks (tap-major);
 // column block j is 8·wid.y + j. Every invocation walks the same pixels, so dy reads are uniform.
 // Out-of-range blocks are clamped for loads and not written; pixels past the chunk read as zero.
-// Dispatch: (ceil(kh·kw·Cin/4 / (8·WG)), ceil(Cout / 32), chunks).
+// Dispatch: (ceil(kh·kw·Cin/4 / (${blocks}·WG)), ceil(Cout / 32), chunks).
 `;
+}
 
-const GRAD_WEIGHT_TEXTURES = textureNote(
-  "conv2d_grad_weight_tile32.wgsl",
-  `//   x  [N,H,W,Cin/4]    as W·Cin/4 × N·H texels: x[n, iy, ix, c4] at (ix·Cin/4 + c4, n·H + iy)
+const gradWeightTextures = (twin: string) =>
+  textureNote(
+    twin,
+    `//   x  [N,H,W,Cin/4]    as W·Cin/4 × N·H texels: x[n, iy, ix, c4] at (ix·Cin/4 + c4, n·H + iy)
 //   dy [N,OH,OW,Cout/4] as OW·Cout/4 × N·OH texels: dy[n, oy, ox, c4] at (ox·Cout/4 + c4, n·OH + oy)
 // Bindings 1 and 2 are those textures; binding 3 as in the buffer kernel.`,
-);
+  );
 
 const GRAD_WEIGHT_BUFFER_LOADS = `@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> dy: array<vec4<f32>>;
@@ -605,7 +626,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let cin4 = p.in_c / 4u;
   let cout4 = p.out_c / 4u;
   let blocks = p.kernel_h * p.kernel_w * cin4;
-  let b0 = wid.x * (8u * WG) + lid.x;
+  let b0 = wid.x * (ROW_BLOCKSu * WG) + lid.x;
   let n4 = wid.y * 8u;
   let pixels = p.batch * p.out_h * p.out_w;
   let m_begin = wid.z * p.chunk;
@@ -617,8 +638,8 @@ function weightAccumulator(block: number, channel: string, col: number): string 
   return `s${block}${channel}_${col}`;
 }
 
-function weightAccumulators(): string[] {
-  return range(WEIGHT_ROW_BLOCKS).flatMap((i) =>
+function weightAccumulators(blocks: number): string[] {
+  return range(blocks).flatMap((i) =>
     CHANNELS.flatMap((c) => range(COLUMN_BLOCKS).map((j) => weightAccumulator(i, c, j)))
   );
 }
@@ -645,17 +666,22 @@ function storeRowBlock(i: number): string[] {
   ];
 }
 
-function gradWeightKernel(o: Operands): string {
+/** The file of the weight-gradient kernel with `blocks` row blocks per invocation, buffer or texture operands. */
+function gradWeightFile(blocks: number, texture: boolean): string {
+  return `conv2d_grad_weight_tile${4 * blocks}${texture ? "tex" : ""}.wgsl`;
+}
+
+function gradWeightKernel(o: Operands, blocks = WEIGHT_ROW_BLOCKS): string {
   const clampedRows = (i: number) => `let r${i} = rows_of(min(b0 + ${i}u * WG, blocks - 1u), cin4);`;
   return source([
-    header(GRAD_WEIGHT_HEADER + (o.texture ? GRAD_WEIGHT_TEXTURES : "")),
+    header(gradWeightHeader(blocks) + (o.texture ? gradWeightTextures(gradWeightFile(blocks, false)) : "")),
     params("chunk"),
     o.texture ? GRAD_WEIGHT_TEXTURE_LOADS : GRAD_WEIGHT_BUFFER_LOADS,
-    GRAD_WEIGHT_FUNCTIONS,
+    GRAD_WEIGHT_FUNCTIONS.replace("ROW_BLOCKSu", `${blocks}u`),
     ...perColumnBlock("  ", (j) => `let col${j} = min(n4 + ${j}u, cout4 - 1u);`),
     "  // Row blocks, clamped to the last one.",
-    ...spellOut(WEIGHT_ROW_BLOCKS, 2, "  ", clampedRows),
-    ...declareAccumulators(weightAccumulators()),
+    ...spellOut(blocks, 2, "  ", clampedRows),
+    ...declareAccumulators(weightAccumulators(blocks)),
     "  var q = pixel(m_begin);",
     "  for (var m = m_begin; m < m_end; m += 4u) {",
     "    let q0 = q;",
@@ -669,10 +695,10 @@ function gradWeightKernel(o: Operands): string {
       "    ",
       (j) => `let b${j} = load_dy(q0, q1, q2, q3, m_end, cout4, col${j});`,
     ),
-    ...range(WEIGHT_ROW_BLOCKS).flatMap(accumulateRowBlock),
+    ...range(blocks).flatMap(accumulateRowBlock),
     "  }",
     "  let base = wid.z * p.kernel_h * p.kernel_w * p.in_c;",
-    ...range(WEIGHT_ROW_BLOCKS).flatMap(storeRowBlock),
+    ...range(blocks).flatMap(storeRowBlock),
     "}",
   ]);
 }

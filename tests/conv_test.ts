@@ -284,6 +284,37 @@ Deno.test("texture-operand conv kernels (cpu) give the buffer kernels' bits, for
   }
 });
 
+Deno.test("5×5 weight gradients with Cin 64 and 128 run the 20-row tile (tile20) and match the oracle", async () => {
+  T.setConvVariant("cpu");
+  const r = new TestRng(707);
+  const base = { kernel: 5, stride: 2, padding: 2, outputPadding: 0, bias: false };
+  // 25·Cin/4 row blocks: 400 and 800, whole workgroups of 5 blocks × 16 invocations, not of 8 × 16.
+  // The transposed conv's weight gradient runs on its conv2d view, whose input is its output (Cin 64).
+  const cases: ConvCase[] = [
+    { kind: "conv2d", x: [2, 9, 9, 64], outC: 8, ...base },
+    { kind: "conv2d", x: [3, 6, 6, 128], outC: 36, ...base },
+    { kind: "convTranspose2d", x: [2, 4, 4, 8], outC: 64, ...base, outputPadding: 1 },
+  ];
+  try {
+    for (const c of cases) {
+      for (const on of [true, false]) {
+        setTexturePrograms(on);
+        const weightKernel = caseKernels(c)[2];
+        assert.equal(weightKernel, `conv2d_grad_weight_tile20${on ? "tex" : ""}.wgsl`, describeCase(c));
+        await checkAgainstOracle(c, r);
+      }
+    }
+    // Cin 256 (1 600 blocks in 1 664 slots of the tile32 kernel) and 512 (3 200, whole): tile32 stays.
+    for (const cin of [256, 512]) {
+      const wide: ConvCase = { kind: "conv2d", x: [1, 4, 4, cin], outC: 4, ...base };
+      assert.equal(caseKernels(wide)[2], "conv2d_grad_weight_tile32.wgsl", `Cin ${cin}`);
+    }
+  } finally {
+    setTexturePrograms(true);
+    T.setConvVariant(null);
+  }
+});
+
 Deno.test("an operand too large for a texture falls back to the buffer kernels", () => {
   T.setConvVariant("cpu");
   try {

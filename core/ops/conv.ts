@@ -519,8 +519,40 @@ const TILE32: ConvProgram = {
   compiled: [TILE32_CONSTANTS],
 };
 
+/**
+ * Weight gradients whose row blocks (kh·kw·Cin/4 of them) fill whole workgroups of 5 blocks per
+ * invocation, where the tile32 kernels' workgroups of 8 would leave more than a tenth of their rows
+ * clamped duplicates: a 5 × 5 kernel with Cin = 64 (400 blocks in 512 slots, 22%) or Cin = 128 (800 in
+ * 896, 11%). There the tile20 kernels took 15% and 5% less time (`bench kernels`, D conv2 and D conv3);
+ * at Cin = 256 (1 600 in 1 664, 4%) they were no faster, so the tile32 kernels stay.
+ */
+function fitsTile20(g: ConvGeometry): boolean {
+  const blocks = g.kernelH * g.kernelW * g.inC / 4, perGroup = (n: number) => n * TILE32_CONSTANTS.WG;
+  const tile32Slots = Math.ceil(blocks / perGroup(8)) * perGroup(8);
+  return vec4Channels(g) && blocks % perGroup(5) === 0 && tile32Slots > 1.1 * blocks;
+}
+
+/** The tile20 weight-gradient kernels: the tile32 kernels with 5 row blocks (20 rows) per invocation. */
+const TILE20: ConvProgram = {
+  ...TILE32,
+  name: "tile20",
+  directions: ["grad_weight"],
+  when: fitsTile20,
+  suffix: "_tile20",
+  rectifies: false,
+  setup: () => ({ constants: TILE32_CONSTANTS, rows: 20 * TILE32_CONSTANTS.WG, cols: 32 }),
+};
+
 /** The conv kernels, best first: a call dispatches the first row for its direction, variant and geometry. */
 const PROGRAMS: readonly ConvProgram[] = [
+  {
+    ...TILE20,
+    name: "tile20tex",
+    when: (g, dir) => fitsTile20(g) && textureOperandsFit(dir, g),
+    suffix: "_tile20tex",
+    textures: true,
+  },
+  TILE20,
   {
     // The tile32 kernels with both operands read through the texture unit: on lavapipe a texture load
     // costs less than a storage-buffer load, which each invocation makes 64 of per 1 024 multiply-adds.
