@@ -1,15 +1,19 @@
 // `--profile` of `deno task bench train` and `deno task bench mapping`: one step broken down by kernel family.
 //
-// Method (replay): the runtime's device does not request the "timestamp-query" feature, so kernels are
-// timed from the host. The step is recorded once with the runtime's opt-in profiling hook
-// (core/kernel.ts's `Runtime.profiler`) on, which hands over every dispatch (kernel, bindings, uniform
-// parameters, grid, label) and buffer copy as it is recorded, and the time each submit call takes. Then,
-// family by family (KERNEL_FAMILIES), only that family's dispatches are encoded again into one command
-// buffer of their own, with the same pipelines and buffers, submitted and waited for
-// (`queue.onSubmittedWorkDone()`): the median of `reps` such replays, less the median round trip of an
-// empty submit, is the family's time. A wait ends at a device poll (an empty submit's round trip is
-// ~11 ms on lavapipe under Deno), so a family that runs for less than REPLAY_MS is encoded up to
-// MAX_TIMES times over into its one submit and the time divided.
+// Method. The step is recorded once with the runtime's opt-in profiling hook (core/kernel.ts's
+// `Runtime.profiler`) on, which hands over every dispatch (kernel, bindings, uniform parameters, grid,
+// label) and buffer copy as it is recorded, and the time each submit call takes. Then:
+// - timestamps, where the device has "timestamp-query" (core/device.ts requests it wherever the
+//   adapter offers it): the step's dispatches are replayed in order, each in a compute pass of its own
+//   with timestamp writes at its start and end, `reps` times; a family's time is the median over
+//   replays of its dispatches' summed times (MAX_TIMED_DISPATCHES at most);
+// - replay, otherwise: family by family (KERNEL_FAMILIES), only that family's dispatches are encoded
+//   again into one command buffer of their own, with the same pipelines and buffers, submitted and
+//   waited for (`queue.onSubmittedWorkDone()`): the median of `reps` such replays, less the median
+//   round trip of an empty submit, is the family's time. A wait ends at a device poll (an empty submit's
+//   round trip is ~11 ms on lavapipe under Deno), so a family that runs for less than REPLAY_MS is
+//   encoded up to MAX_TIMES times over into its one submit and the time divided.
+// Buffer copies are replayed alone either way.
 //
 // Host overhead is the wall time of the synchronous step call (ops, autograd, uniforms, bind groups,
 // encoding, finish) less the time inside `queue.submit`: nothing runs on the device while a step
@@ -460,8 +464,7 @@ export async function profileStep(step: () => () => void, reps: number): Promise
         `timestamp writes (median of ${reps}); buffer copies replayed alone`
       : "replay: each family's dispatches re-encoded alone, submitted and waited for " +
         `(median of ${reps}, less an empty submit's round trip; one under ${REPLAY_MS} ms repeated up to ` +
-        `${MAX_TIMES} times in one submit); the runtime's device does not request timestamp-query (the ` +
-        `adapter ${adapterHas} it)`,
+        `${MAX_TIMES} times in one submit); the device has no timestamp-query (the adapter ${adapterHas} it)`,
     stepMs,
     stepSamplesMs,
     recordMs: hostMs,

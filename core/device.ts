@@ -194,7 +194,11 @@ async function createGpu(): Promise<Gpu> {
     maxComputeWorkgroupsPerDimension: al.maxComputeWorkgroupsPerDimension,
     maxTextureDimension2D: al.maxTextureDimension2D,
   };
-  const device = await adapter.requestDevice({ requiredLimits });
+  // Timestamp queries where the adapter has them: the profiles time each dispatch on the device.
+  const requiredFeatures: GPUFeatureName[] = adapter.features.has("timestamp-query")
+    ? ["timestamp-query"]
+    : [];
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   const info = adapter.info;
 
   let pending: string | null = null;
