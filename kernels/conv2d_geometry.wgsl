@@ -1,7 +1,8 @@
 // Shared WGSL, no dispatch of its own: the conv2d geometry of every hand-written conv kernel,
 // included (see core/kernel.ts) by conv2d_im2col_c1.wgsl, conv2d_col2im_c1.wgsl,
 // conv2d_grad_weight.wgsl, conv2d_grad_weight_c1.wgsl, conv2d_phase.wgsl and conv2d_tile.wgsl (so by
-// the looped scalar and vec4 kernels too). The generated *_tile32.wgsl kernels write the same Params out.
+// the looped scalar and vec4 kernels too). The generated *_tile32 and *_tile20 kernels write the same
+// Params out.
 // Binding 0: the uniform Params, filled by core/ops/conv.ts (geometryParams). in_* is the shape of the
 // conv2d's input (x, or dx in the input gradient), out_* that of its output (y, or dy); `last` is
 // has_bias (forward and input gradient) or chunk (weight gradient: output pixels per split-K chunk);

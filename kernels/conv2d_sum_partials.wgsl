@@ -1,8 +1,8 @@
 // Finishes a split-K reduction: out[e] = Σ_{s < parts} partial[s·count + e], summed in s order
 // (deterministic, no atomics).
 // Used by: core/ops/conv.ts — the weight gradient of conv2d and convTranspose2d after
-// conv2d_grad_weight.wgsl, conv2d_grad_weight_tile32*.wgsl or conv2d_grad_weight_c1.wgsl (same
-// partial layout).
+// conv2d_grad_weight.wgsl, conv2d_grad_weight_tile32*.wgsl, conv2d_grad_weight_tile20*.wgsl or
+// conv2d_grad_weight_c1.wgsl (same partial layout).
 // Constants: WG (workgroup size).
 // Bindings: 0 uniform Params { count, parts }; 1 partial [parts, count] (read); 2 out [count] (write).
 // Dispatch: ceil(count / WG) workgroups over x, spilling into y (index = x + y · num_workgroups.x · WG).

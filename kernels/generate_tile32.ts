@@ -584,7 +584,9 @@ fn load_dy(q0: Pixel, q1: Pixel, q2: Pixel, q3: Pixel, end: u32, cout4: u32, col
                      dy_at(q2, end, cout4, col4), dy_at(q3, end, cout4, col4));
 }`;
 
-const GRAD_WEIGHT_FUNCTIONS = `@group(0) @binding(3) var<storage, read_write> partial: array<vec4<f32>>;
+/** The weight-gradient kernel's bindings, helpers and the start of main, for `blocks` row blocks per invocation. */
+const gradWeightFunctions = (blocks: number) =>
+  `@group(0) @binding(3) var<storage, read_write> partial: array<vec4<f32>>;
 
 // A block of 4 weight rows: tap offset from the window corner (ky − pad, kx − pad), channels 4·c4….
 struct Rows { dy: i32, dx: i32, c4: u32 }
@@ -626,7 +628,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let cin4 = p.in_c / 4u;
   let cout4 = p.out_c / 4u;
   let blocks = p.kernel_h * p.kernel_w * cin4;
-  let b0 = wid.x * (ROW_BLOCKSu * WG) + lid.x;
+  let b0 = wid.x * (${blocks}u * WG) + lid.x;
   let n4 = wid.y * 8u;
   let pixels = p.batch * p.out_h * p.out_w;
   let m_begin = wid.z * p.chunk;
@@ -677,7 +679,7 @@ function gradWeightKernel(o: Operands, blocks = WEIGHT_ROW_BLOCKS): string {
     header(gradWeightHeader(blocks) + (o.texture ? gradWeightTextures(gradWeightFile(blocks, false)) : "")),
     params("chunk"),
     o.texture ? GRAD_WEIGHT_TEXTURE_LOADS : GRAD_WEIGHT_BUFFER_LOADS,
-    GRAD_WEIGHT_FUNCTIONS.replace("ROW_BLOCKSu", `${blocks}u`),
+    gradWeightFunctions(blocks),
     ...perColumnBlock("  ", (j) => `let col${j} = min(n4 + ${j}u, cout4 - 1u);`),
     "  // Row blocks, clamped to the last one.",
     ...spellOut(blocks, 2, "  ", clampedRows),

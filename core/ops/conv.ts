@@ -365,7 +365,7 @@ export async function settleConvVariant(
 
 onInit(async (runtime) => {
   // The "gpu" variant's tuning overrides, checked whichever variant runs: a bad value fails here.
-  gpuTile = gpuConvTile();
+  gpuTile = gpuConvTile(readEnv("ANOGAN_GPU_CONV_TILE"));
   gpuSplit = gpuSplitGroups(readEnv("ANOGAN_GPU_SPLIT_GROUPS"), runtime.gpu.isCpu);
   const wanted = preferredConvVariant(runtime.gpu.info, convVariantEnv());
   const settled = await settleConvVariant(
@@ -384,8 +384,8 @@ onInit(async (runtime) => {
 export function convKernelsInUse(): string {
   const variant = convVariant();
   if (variant === "cpu") return "cpu (tile32)";
-  const t = gpuTile ?? gpuConvTile();
-  return `gpu (tile ${t.TM},${t.TN},${t.WG}; split-K ${splitGroups()} groups)`;
+  const t = gpuTileInUse();
+  return `gpu (tile ${t.TM},${t.TN},${t.WG}; split-K ${gpuSplitInUse()} groups)`;
 }
 
 /** The "gpu" variant's register tile, unless ANOGAN_GPU_CONV_TILE names another (gpuConvTile). */
@@ -396,7 +396,7 @@ export const GPU_CONV_TILE: ConvTile = { TM: 4, TN: 4, WG: 64 };
  * invocation, invocations per workgroup) if set, for tuning on an adapter, else GPU_CONV_TILE. TN is
  * a multiple of 4 (the vec4 kernels read channels four at a time); TM·TN at most 256 registers' worth.
  */
-export function gpuConvTile(override: string | undefined = readEnv("ANOGAN_GPU_CONV_TILE")): ConvTile {
+export function gpuConvTile(override: string | undefined): ConvTile {
   if (override === undefined || override === "") return GPU_CONV_TILE;
   const [TM, TN, WG] = override.split(",").map(Number);
   const ok = override.split(",").length === 3 && [TM, TN, WG].every(Number.isInteger) &&
@@ -410,6 +410,11 @@ export function gpuConvTile(override: string | undefined = readEnv("ANOGAN_GPU_C
   return { TM, TN, WG };
 }
 
+/** This process's "gpu" variant tile, read once. */
+function gpuTileInUse(): ConvTile {
+  return (gpuTile ??= gpuConvTile(readEnv("ANOGAN_GPU_CONV_TILE")));
+}
+
 /** The tile for a GEMM with `rows` rows and `cols` columns (narrow shapes get narrow tiles). */
 export function convTile(
   kind: "pixels" | "weightRows",
@@ -417,7 +422,7 @@ export function convTile(
   cols: number,
   variant: ConvVariant = convVariant(),
 ): ConvTile {
-  if (variant === "gpu") return (gpuTile ??= gpuConvTile());
+  if (variant === "gpu") return gpuTileInUse();
   const TN = cols <= 4 ? 4 : 32;
   // Few rows: smaller tiles, or most of a 32-row tile would compute clamped duplicates.
   const TM = kind === "weightRows" ? (rows <= 64 ? 2 : 32) : (rows < 1024 ? 8 : 32);
@@ -523,8 +528,8 @@ const TILE32: ConvProgram = {
  * Weight gradients whose row blocks (kh·kw·Cin/4 of them) fill whole workgroups of 5 blocks per
  * invocation, where the tile32 kernels' workgroups of 8 would leave more than a tenth of their rows
  * clamped duplicates: a 5 × 5 kernel with Cin = 64 (400 blocks in 512 slots, 22%) or Cin = 128 (800 in
- * 896, 11%). There the tile20 kernels took 15% and 5% less time (`bench kernels`, D conv2 and D conv3);
- * at Cin = 256 (1 600 in 1 664, 4%) they were no faster, so the tile32 kernels stay.
+ * 896, 11%). There the tile20 kernels took about 12% and 0–5% less time (`bench kernels`, paired
+ * rounds, BENCHMARKS.md); at Cin = 256 (1 600 in 1 664, 4%) they were no faster, so tile32 stays.
  */
 function fitsTile20(g: ConvGeometry): boolean {
   const blocks = g.kernelH * g.kernelW * g.inC / 4, perGroup = (n: number) => n * TILE32_CONSTANTS.WG;
@@ -797,8 +802,8 @@ export function gpuSplitGroups(override: string | undefined, cpuAdapter: boolean
   return n;
 }
 
-/** This adapter's split-K target for the "gpu" variant, read once per process. */
-function splitGroups(): number {
+/** This process's "gpu" variant split-K target for its adapter, read once. */
+function gpuSplitInUse(): number {
   return (gpuSplit ??= gpuSplitGroups(readEnv("ANOGAN_GPU_SPLIT_GROUPS"), rt().gpu.isCpu));
 }
 
@@ -816,7 +821,7 @@ export function gradWeightSplit(
   align = 1,
 ): { chunk: number; parts: number } {
   const pixels = g.batch * g.outH * g.outW;
-  const wanted = convVariant() === "cpu" ? 32 : splitGroups(); // workgroups that keep the device busy
+  const wanted = convVariant() === "cpu" ? 32 : gpuSplitInUse(); // workgroups that keep the device busy
   const parts = Math.max(1, Math.min(Math.ceil(wanted / groups), Math.floor(pixels / MIN_CHUNK_PIXELS)));
   const chunk = Math.ceil(Math.ceil(pixels / parts) / align) * align;
   return { chunk, parts: Math.ceil(pixels / chunk) };
