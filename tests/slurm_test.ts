@@ -7,9 +7,14 @@ import { join } from "node:path";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
-async function sh(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function sh(
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const r = await new Deno.Command(cmd, { args, cwd: ROOT, stdout: "piped", stderr: "piped" }).output();
+    const r = await new Deno.Command(cmd, { args, cwd: ROOT, env, stdout: "piped", stderr: "piped" })
+      .output();
     const d = new TextDecoder();
     return { code: r.code, stdout: d.decode(r.stdout), stderr: d.decode(r.stderr) };
   } catch (e) {
@@ -17,8 +22,8 @@ async function sh(cmd: string, args: string[]): Promise<{ code: number; stdout: 
   }
 }
 
-const task = (script: string, args: string[]) =>
-  sh(Deno.execPath(), ["run", "-A", `scripts/${script}`, ...args]);
+const task = (script: string, args: string[], env: Record<string, string> = {}) =>
+  sh(Deno.execPath(), ["run", "-A", `scripts/${script}`, ...args], env);
 
 /** Why the test cannot run here, or null: Slurm's tools answer and a node takes jobs. */
 async function unavailable(): Promise<string | null> {
@@ -60,13 +65,17 @@ Deno.test({
 
     const out = join(root, "cluster");
     const cluster = ["cluster.ts", "score", "--shards", "3", "--out", out, "--submit"] as const;
-    const first = await task(cluster[0], [...cluster.slice(1), "--", ...score]);
+    // Submitted held (sbatch reads SBATCH_HOLD), so that shard 1 is cancelled before it can run, however
+    // fast the node is; then the rest are released.
+    const first = await task(cluster[0], [...cluster.slice(1), "--", ...score], { SBATCH_HOLD: "1" });
     assert.equal(first.code, 0, first.stderr);
     const arrayId = first.stdout.match(/submitted array job (\d+): tasks 0-2 of 3/)?.[1];
     const joinId = first.stdout.match(/submitted join job (\d+)/)?.[1];
     assert.ok(arrayId && joinId, first.stdout);
     const cancel = await sh("scancel", [`${arrayId}_1`]);
     assert.equal(cancel.code, 0, cancel.stderr);
+    const release = await sh("scontrol", ["release", arrayId, joinId]);
+    assert.equal(release.code, 0, release.stderr);
     await waitForJobs([arrayId, joinId], 240);
     const joinLog = await Deno.readTextFile(join(out, "cluster", "logs", `join-${joinId}.out`));
     assert.match(joinLog, /error: shard 1 of 3 is missing: .*; its log: .*\/cluster\/logs\/task-1\.out/);
