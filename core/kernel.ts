@@ -34,7 +34,11 @@ export interface KernelDef {
   storage: number;
   /** Indices (0-based among bindings 1..n) that the kernel writes; the rest are read-only. */
   writes: number[];
-  /** Indices (0-based among bindings 1..n) that are sampled float textures (`texture_2d<f32>`). */
+  /**
+   * Indices (0-based among bindings 1..n) that are read rgba32float storage textures
+   * (`texture_storage_2d<rgba32float, read>`): on lavapipe their loads cost a third of a sampled
+   * texture's, which clamps a mip level per lane, and less than a storage buffer's.
+   */
   textures?: readonly number[];
   /** Indices (0-based among bindings 1..n) that are written rgba32float storage textures. */
   storageTextures?: readonly number[];
@@ -340,7 +344,7 @@ export class Runtime {
     ];
     for (let i = 0; i < def.storage; i++) {
       const entry: GPUBindGroupLayoutEntry = { binding: i + 1, visibility: GPUShaderStage.COMPUTE };
-      if (def.textures?.includes(i)) entry.texture = { sampleType: "unfilterable-float" };
+      if (def.textures?.includes(i)) entry.storageTexture = { access: "read-only", format: TEXEL_FORMAT };
       else if (def.storageTextures?.includes(i)) {
         entry.storageTexture = { access: "write-only", format: TEXEL_FORMAT };
       } else entry.buffer = { type: def.writes.includes(i) ? "storage" : "read-only-storage" };
@@ -424,7 +428,7 @@ export class Runtime {
 
   /**
    * Records a copy of `src` (`height` rows of `width` vec4s, row-major) into a pooled rgba32float
-   * texture, for a kernel that reads an operand through the texture unit. Give it back with
+   * texture, for a kernel that reads an operand as a read-only storage texture. Give it back with
    * `releaseTexture` once the dispatches that read it are recorded.
    */
   textureFrom(src: GPUBuffer, width: number, height: number, label?: string): TextureBinding {

@@ -112,7 +112,7 @@ export class TexturePool {
     const texture = this.device.createTexture({
       size: [width, height],
       format: TEXEL_FORMAT,
-      usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_DST,
+      usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_DST,
     });
     return { texture, view: texture.createView() };
   }

@@ -16,8 +16,8 @@
 // written. Each output sums over taps in order, then over Cin in order (mac: four channels at a
 // time): the order depends on neither the batch nor the tile, so results are batch-independent.
 // Dispatch: (ceil(N·OH·OW / (32·WG)), ceil(Cout / 32), 1).
-// Texture operands: the same kernel as conv2d_forward_tile32.wgsl, reading its two GEMM operands through the texture
-// unit (textureLoad), whose loads cost less than storage-buffer loads on lavapipe; the sums and their
+// Texture operands: the same kernel as conv2d_forward_tile32.wgsl, reading its two GEMM operands as read-only storage
+// textures (textureLoad), whose loads cost less than storage-buffer loads on lavapipe; the sums and their
 // order are the buffer kernel's, so the results are bit-identical. Each operand is copied into an
 // rgba32float texture first (Runtime.textureFrom), one vec4 of channels per texel:
 //   x  [N,H,W,Cin/4]      as W·Cin/4 × N·H texels: x[n, iy, ix, c4] at (ix·Cin/4 + c4, n·H + iy)
@@ -32,8 +32,8 @@ struct Params {
 }
 @group(0) @binding(0) var<uniform> p: Params;
 //!include activation.wgsl
-@group(0) @binding(1) var x: texture_2d<f32>;
-@group(0) @binding(2) var w: texture_2d<f32>;
+@group(0) @binding(1) var x: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(2) var w: texture_storage_2d<rgba32float, read>;
 
 // Where tap (ky, kx) of a pixel's window starts in x's texture (column u, row v); ok is false in the
 // padding.
@@ -47,14 +47,14 @@ fn tap(q: Pixel, ky: u32, kx: u32, cin4: u32) -> Tap {
 }
 
 fn load(t: Tap, c4: u32) -> vec4<f32> {
-  return select(vec4<f32>(), textureLoad(x, vec2<u32>(t.u + c4, t.v), 0), t.ok); // padding reads as zero
+  return select(vec4<f32>(), textureLoad(x, vec2<u32>(t.u + c4, t.v)), t.ok); // padding reads as zero
 }
 
 // Four input channels (weight rows r … r + 3, one vec4 of output channels each) as the columns of a
 // matrix: mac() takes them as four K steps.
 fn weights(r: u32, cout4: u32, col4: u32) -> mat4x4<f32> {
-  return mat4x4<f32>(textureLoad(w, vec2<u32>(col4, r), 0), textureLoad(w, vec2<u32>(col4, r + 1u), 0),
-                     textureLoad(w, vec2<u32>(col4, r + 2u), 0), textureLoad(w, vec2<u32>(col4, r + 3u), 0));
+  return mat4x4<f32>(textureLoad(w, vec2<u32>(col4, r)), textureLoad(w, vec2<u32>(col4, r + 1u)),
+                     textureLoad(w, vec2<u32>(col4, r + 2u)), textureLoad(w, vec2<u32>(col4, r + 3u)));
 }
 @group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> y: array<vec4<f32>>;

@@ -17,8 +17,8 @@
 // Out-of-range pixels and column blocks are clamped for loads and not written. Each dx element sums
 // over its phase's taps in order, then over Cout in order: batch- and tile-independent.
 // Dispatch: (ceil(N·⌈H/sh⌉·⌈W/sw⌉ / (32·WG)), ceil(Cin / 32), sh·sw).
-// Texture operands: the same kernel as conv2d_grad_input_tile32.wgsl, reading its two GEMM operands through the texture
-// unit (textureLoad), whose loads cost less than storage-buffer loads on lavapipe; the sums and their
+// Texture operands: the same kernel as conv2d_grad_input_tile32.wgsl, reading its two GEMM operands as read-only storage
+// textures (textureLoad), whose loads cost less than storage-buffer loads on lavapipe; the sums and their
 // order are the buffer kernel's, so the results are bit-identical. Each operand is copied into an
 // rgba32float texture first (Runtime.textureFrom), one vec4 of channels per texel:
 //   dy [N,OH,OW,Cout/4]   as OW·Cout/4 × N·OH texels: dy[n, oy, ox, c4] at (ox·Cout/4 + c4, n·OH + oy)
@@ -33,8 +33,8 @@ struct Params {
 }
 @group(0) @binding(0) var<uniform> p: Params;
 //!include activation.wgsl
-@group(0) @binding(1) var dy: texture_2d<f32>;
-@group(0) @binding(2) var w: texture_2d<f32>;
+@group(0) @binding(1) var dy: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(2) var w: texture_storage_2d<rgba32float, read>;
 
 // Where tap (ky, kx) of an input pixel reads dy's texture (column u, row v); ok is false outside dy.
 struct Tap { u: u32, v: u32, ok: bool }
@@ -47,15 +47,15 @@ fn tap(q: Pixel, ky: u32, kx: u32, cout4: u32) -> Tap {
 }
 
 fn load(t: Tap, co4: u32) -> vec4<f32> {
-  return select(vec4<f32>(), textureLoad(dy, vec2<u32>(t.u + co4, t.v), 0), t.ok); // outside dy reads as zero
+  return select(vec4<f32>(), textureLoad(dy, vec2<u32>(t.u + co4, t.v)), t.ok); // outside dy reads as zero
 }
 
 // Four input channels' weights for output channels 4·co4 … 4·co4 + 3, transposed so that mac()
 // takes the four output channels as K steps and yields the four input channels.
 fn weights(w_tap: u32, ci4: u32, cout4: u32, co4: u32) -> mat4x4<f32> {
   let r = w_tap + 4u * ci4;
-  return transpose(mat4x4<f32>(textureLoad(w, vec2<u32>(co4, r), 0), textureLoad(w, vec2<u32>(co4, r + 1u), 0),
-                               textureLoad(w, vec2<u32>(co4, r + 2u), 0), textureLoad(w, vec2<u32>(co4, r + 3u), 0)));
+  return transpose(mat4x4<f32>(textureLoad(w, vec2<u32>(co4, r)), textureLoad(w, vec2<u32>(co4, r + 1u)),
+                               textureLoad(w, vec2<u32>(co4, r + 2u)), textureLoad(w, vec2<u32>(co4, r + 3u))));
 }
 @group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> dx: array<vec4<f32>>;

@@ -18,8 +18,8 @@
 // column block j is 8·wid.y + j. Every invocation walks the same pixels, so dy reads are uniform.
 // Out-of-range blocks are clamped for loads and not written; pixels past the chunk read as zero.
 // Dispatch: (ceil(kh·kw·Cin/4 / (5·WG)), ceil(Cout / 32), chunks).
-// Texture operands: the same kernel as conv2d_grad_weight_tile20.wgsl, reading its two GEMM operands through the texture
-// unit (textureLoad), whose loads cost less than storage-buffer loads on lavapipe; the sums and their
+// Texture operands: the same kernel as conv2d_grad_weight_tile20.wgsl, reading its two GEMM operands as read-only storage
+// textures (textureLoad), whose loads cost less than storage-buffer loads on lavapipe; the sums and their
 // order are the buffer kernel's, so the results are bit-identical. Each operand is copied into an
 // rgba32float texture first (Runtime.textureFrom), one vec4 of channels per texel:
 //   x  [N,H,W,Cin/4]    as W·Cin/4 × N·H texels: x[n, iy, ix, c4] at (ix·Cin/4 + c4, n·H + iy)
@@ -33,8 +33,8 @@ struct Params {
   pad_h: u32, pad_w: u32, act: u32, act_alpha: f32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var x: texture_2d<f32>;
-@group(0) @binding(2) var dy: texture_2d<f32>;
+@group(0) @binding(1) var x: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(2) var dy: texture_storage_2d<rgba32float, read>;
 
 // x at a pixel's tap for a block of 4 input channels; zero in the padding and past the chunk.
 fn load_x(q: Pixel, end: u32, b: Rows, cin4: u32) -> vec4<f32> {
@@ -42,14 +42,14 @@ fn load_x(q: Pixel, end: u32, b: Rows, cin4: u32) -> vec4<f32> {
   let ix = i32(q.ox * p.stride_w) + b.dx;
   let ok = q.m < end && iy >= 0 && iy < i32(p.in_h) && ix >= 0 && ix < i32(p.in_w);
   let at = vec2<u32>(select(0u, u32(ix) * cin4 + b.c4, ok), select(0u, q.row + u32(iy), ok));
-  return select(vec4<f32>(), textureLoad(x, at, 0), ok);
+  return select(vec4<f32>(), textureLoad(x, at), ok);
 }
 
 // dy at one pixel for one vec4 of output channels; zero past the chunk.
 fn dy_at(q: Pixel, end: u32, cout4: u32, col4: u32) -> vec4<f32> {
   let ok = q.m < end;
   let at = vec2<u32>(select(0u, q.ox * cout4 + col4, ok), select(0u, q.dy_row + q.oy, ok));
-  return select(vec4<f32>(), textureLoad(dy, at, 0), ok);
+  return select(vec4<f32>(), textureLoad(dy, at), ok);
 }
 
 // dy of four consecutive pixels q0 … q3 for one vec4 of output channels, as the columns of a matrix:

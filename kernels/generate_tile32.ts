@@ -2,7 +2,7 @@
 //
 // Writes kernels/conv2d_{forward,grad_input,grad_weight}_tile32.wgsl: conv2d kernels whose 32 × 32
 // register tile is written out statement by statement (and conv2d_grad_weight_tile20.wgsl, 20 × 32), each
-// with a *tex twin that reads its operands through the texture unit. Lavapipe keeps a looped register tile in memory
+// with a *tex twin that reads its operands as read-only storage textures. Lavapipe keeps a looped register tile in memory
 // and runs it at half the speed, so every row and column block of the tile is its own statement; this
 // generator writes that repetition once. `--check` writes nothing and exits 1 if a committed kernel
 // differs from what it would write.
@@ -63,8 +63,8 @@ const TEXTURE_OPERANDS: Operands = { texture: true };
 
 /** The header note of a texture-operand kernel, after its buffer twin's header. */
 function textureNote(twin: string, layouts: string): string {
-  return `// Texture operands: the same kernel as ${twin}, reading its two GEMM operands through the texture
-// unit (textureLoad), whose loads cost less than storage-buffer loads on lavapipe; the sums and their
+  return `// Texture operands: the same kernel as ${twin}, reading its two GEMM operands as read-only storage
+// textures (textureLoad), whose loads cost less than storage-buffer loads on lavapipe; the sums and their
 // order are the buffer kernel's, so the results are bit-identical. Each operand is copied into an
 // rgba32float texture first (Runtime.textureFrom), one vec4 of channels per texel:
 ${layouts}
@@ -227,8 +227,8 @@ fn weights(r: u32, cout4: u32, col4: u32) -> mat4x4<f32> {
   return mat4x4<f32>(w[at], w[at + cout4], w[at + 2u * cout4], w[at + 3u * cout4]);
 }`;
 
-const FORWARD_TEXTURE_LOADS = `@group(0) @binding(1) var x: texture_2d<f32>;
-@group(0) @binding(2) var w: texture_2d<f32>;
+const FORWARD_TEXTURE_LOADS = `@group(0) @binding(1) var x: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(2) var w: texture_storage_2d<rgba32float, read>;
 
 // Where tap (ky, kx) of a pixel's window starts in x's texture (column u, row v); ok is false in the
 // padding.
@@ -242,14 +242,14 @@ fn tap(q: Pixel, ky: u32, kx: u32, cin4: u32) -> Tap {
 }
 
 fn load(t: Tap, c4: u32) -> vec4<f32> {
-  return select(vec4<f32>(), textureLoad(x, vec2<u32>(t.u + c4, t.v), 0), t.ok); // padding reads as zero
+  return select(vec4<f32>(), textureLoad(x, vec2<u32>(t.u + c4, t.v)), t.ok); // padding reads as zero
 }
 
 // Four input channels (weight rows r … r + 3, one vec4 of output channels each) as the columns of a
 // matrix: mac() takes them as four K steps.
 fn weights(r: u32, cout4: u32, col4: u32) -> mat4x4<f32> {
-  return mat4x4<f32>(textureLoad(w, vec2<u32>(col4, r), 0), textureLoad(w, vec2<u32>(col4, r + 1u), 0),
-                     textureLoad(w, vec2<u32>(col4, r + 2u), 0), textureLoad(w, vec2<u32>(col4, r + 3u), 0));
+  return mat4x4<f32>(textureLoad(w, vec2<u32>(col4, r)), textureLoad(w, vec2<u32>(col4, r + 1u)),
+                     textureLoad(w, vec2<u32>(col4, r + 2u)), textureLoad(w, vec2<u32>(col4, r + 3u)));
 }`;
 
 const FORWARD_FUNCTIONS = `@group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;
@@ -385,8 +385,8 @@ fn weights(w_tap: u32, ci4: u32, cout4: u32, co4: u32) -> mat4x4<f32> {
   return transpose(mat4x4<f32>(w[r], w[r + cout4], w[r + 2u * cout4], w[r + 3u * cout4]));
 }`;
 
-const GRAD_INPUT_TEXTURE_LOADS = `@group(0) @binding(1) var dy: texture_2d<f32>;
-@group(0) @binding(2) var w: texture_2d<f32>;
+const GRAD_INPUT_TEXTURE_LOADS = `@group(0) @binding(1) var dy: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(2) var w: texture_storage_2d<rgba32float, read>;
 
 // Where tap (ky, kx) of an input pixel reads dy's texture (column u, row v); ok is false outside dy.
 struct Tap { u: u32, v: u32, ok: bool }
@@ -399,15 +399,15 @@ fn tap(q: Pixel, ky: u32, kx: u32, cout4: u32) -> Tap {
 }
 
 fn load(t: Tap, co4: u32) -> vec4<f32> {
-  return select(vec4<f32>(), textureLoad(dy, vec2<u32>(t.u + co4, t.v), 0), t.ok); // outside dy reads as zero
+  return select(vec4<f32>(), textureLoad(dy, vec2<u32>(t.u + co4, t.v)), t.ok); // outside dy reads as zero
 }
 
 // Four input channels' weights for output channels 4·co4 … 4·co4 + 3, transposed so that mac()
 // takes the four output channels as K steps and yields the four input channels.
 fn weights(w_tap: u32, ci4: u32, cout4: u32, co4: u32) -> mat4x4<f32> {
   let r = w_tap + 4u * ci4;
-  return transpose(mat4x4<f32>(textureLoad(w, vec2<u32>(co4, r), 0), textureLoad(w, vec2<u32>(co4, r + 1u), 0),
-                               textureLoad(w, vec2<u32>(co4, r + 2u), 0), textureLoad(w, vec2<u32>(co4, r + 3u), 0)));
+  return transpose(mat4x4<f32>(textureLoad(w, vec2<u32>(co4, r)), textureLoad(w, vec2<u32>(co4, r + 1u)),
+                               textureLoad(w, vec2<u32>(co4, r + 2u)), textureLoad(w, vec2<u32>(co4, r + 3u))));
 }`;
 
 const GRAD_INPUT_FUNCTIONS = `@group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;
@@ -558,8 +558,8 @@ fn load_dy(q0: Pixel, q1: Pixel, q2: Pixel, q3: Pixel, end: u32, cout4: u32, col
                      select(vec4<f32>(), dy[min(q0.m + 3u, end - 1u) * cout4 + col4], q0.m + 3u < end));
 }`;
 
-const GRAD_WEIGHT_TEXTURE_LOADS = `@group(0) @binding(1) var x: texture_2d<f32>;
-@group(0) @binding(2) var dy: texture_2d<f32>;
+const GRAD_WEIGHT_TEXTURE_LOADS = `@group(0) @binding(1) var x: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(2) var dy: texture_storage_2d<rgba32float, read>;
 
 // x at a pixel's tap for a block of 4 input channels; zero in the padding and past the chunk.
 fn load_x(q: Pixel, end: u32, b: Rows, cin4: u32) -> vec4<f32> {
@@ -567,14 +567,14 @@ fn load_x(q: Pixel, end: u32, b: Rows, cin4: u32) -> vec4<f32> {
   let ix = i32(q.ox * p.stride_w) + b.dx;
   let ok = q.m < end && iy >= 0 && iy < i32(p.in_h) && ix >= 0 && ix < i32(p.in_w);
   let at = vec2<u32>(select(0u, u32(ix) * cin4 + b.c4, ok), select(0u, q.row + u32(iy), ok));
-  return select(vec4<f32>(), textureLoad(x, at, 0), ok);
+  return select(vec4<f32>(), textureLoad(x, at), ok);
 }
 
 // dy at one pixel for one vec4 of output channels; zero past the chunk.
 fn dy_at(q: Pixel, end: u32, cout4: u32, col4: u32) -> vec4<f32> {
   let ok = q.m < end;
   let at = vec2<u32>(select(0u, q.ox * cout4 + col4, ok), select(0u, q.dy_row + q.oy, ok));
-  return select(vec4<f32>(), textureLoad(dy, at, 0), ok);
+  return select(vec4<f32>(), textureLoad(dy, at), ok);
 }
 
 // dy of four consecutive pixels q0 … q3 for one vec4 of output channels, as the columns of a matrix:

@@ -1,5 +1,5 @@
 // Copies a buffer of vec4s into an rgba32float texture, row by row: texel (x, y) = src[y·width + x].
-// Kernels that read an operand many times per invocation read it through the texture unit, whose
+// Kernels that read an operand many times per invocation read it as a read-only storage texture, whose
 // loads cost less on a CPU adapter than storage-buffer loads (core/ops/conv.ts, the *_tile32tex rows).
 // Used by: core/kernel.ts — Runtime.textureFrom.
 // Constants: WG (invocations per workgroup, along x).

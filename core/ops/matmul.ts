@@ -123,7 +123,7 @@ function pointwise(pixels: number, inC: number, outC: number): ConvGeometry {
 
 /**
  * A matmul as the 1×1 convolution it is, on the conv kernels (the runtime's fastest GEMMs: register
- * tiles written out, operands read through the texture unit on lavapipe). Rows are pixels, the
+ * tiles written out, operands read as storage textures on lavapipe). Rows are pixels, the
  * other two sizes channels: A·B is conv2d's forward (B a [1,1,K,N] weight), A·Bᵀ its input gradient
  * (B a [1,1,N,K] weight, N the conv's input channels), Aᵀ·B its weight gradient (A and B images
  * [K,1,1,M] and [K,1,1,N]). Each sums over K in a fixed order (deterministic).
