@@ -50,7 +50,8 @@ const USAGE = `deno task bench mapping [--size 32|64] [--batches 1,16,64,256] [-
   per batch size). JSON goes to bench/results/; --markdown FILE puts the rows into FILE's "## Mapping"
   table. --profile then breaks one z-step of ours per batch size down by kernel family (conv forward,
   input gradient, batch norm, elementwise, reductions, matmul, Adam, host recording): ms, share of the
-  measured step, GFLOP/s or GB/s, each family replayed alone --steps times (bench/profile.ts); it prints
+  measured step, GFLOP/s or GB/s, each dispatch timed by timestamp queries where the adapter has them,
+  else each family replayed alone, --steps times (bench/profile.ts); it prints
   one more table per batch size and writes bench/results/mapping-profile-*.json.`;
 
 const { lambda: LAMBDA, lr: LR, betas: BETAS } = MAPPING_DEFAULTS;

@@ -32,7 +32,8 @@ const USAGE = `deno task bench train [--size 32|64] [--batch 64] [--width 64] [-
   take minutes on a CPU adapter. JSON goes to bench/results/; --markdown FILE puts the row into FILE's
   "## Training" table. --profile then breaks one step of ours down by kernel family (conv forward,
   input and weight gradients, batch norm, elementwise, reductions, matmul, Adam, host recording): ms,
-  share of the measured step, GFLOP/s or GB/s, each family replayed alone --iters times (bench/profile.ts);
+  share of the measured step, GFLOP/s or GB/s, each dispatch timed by timestamp queries where the adapter
+  has them, else each family replayed alone, --iters times (bench/profile.ts);
   it prints a second table and writes bench/results/train-profile-*.json.`;
 
 interface StepTiming {

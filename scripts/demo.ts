@@ -3,7 +3,7 @@
 import { booleanFlag, enumFlag, parseFlags, pathFlag, runCli, seedFlag } from "./cli.ts";
 import { DEMO_PRESETS, runDemo } from "../harness/demo.ts";
 
-const HELP = `deno task demo [--preset NAME] [--out DIR] [--seed S] [--quiet]
+const HELP = `deno task demo [--preset NAME] [--out DIR] [--force] [--seed S] [--quiet]
 
 Generates synthetic OCT phantoms, trains the DCGAN on healthy patches, maps and scores the phantom
 patch test set with AnoGAN, GANR and PD (beside trivial intensity detectors), the aCAE baseline and
