@@ -29,19 +29,19 @@ export interface KernelDef {
   constants?: Constants;
   /**
    * Number of resource bindings (bindings 1..n); binding 0 is the uniform parameter block. They are
-   * storage buffers, except those listed in `textures` and `storageTextures`.
+   * storage buffers, except those listed in `readTextures` and `writeTextures`.
    */
   storage: number;
   /** Indices (0-based among bindings 1..n) that the kernel writes; the rest are read-only. */
   writes: number[];
   /**
-   * Indices (0-based among bindings 1..n) that are read rgba32float storage textures
-   * (`texture_storage_2d<rgba32float, read>`): on lavapipe their loads cost a third of a sampled
-   * texture's, which clamps a mip level per lane, and less than a storage buffer's.
+   * Indices (0-based among bindings 1..n) that are read-only rgba32float storage textures
+   * (`texture_storage_2d<rgba32float, read>`). On lavapipe their loads are inline, without the
+   * per-lane mip-level clamp of a sampled texture's, and cost less than a storage buffer's.
    */
-  textures?: readonly number[];
-  /** Indices (0-based among bindings 1..n) that are written rgba32float storage textures. */
-  storageTextures?: readonly number[];
+  readTextures?: readonly number[];
+  /** Indices (0-based among bindings 1..n) that are write-only rgba32float storage textures. */
+  writeTextures?: readonly number[];
 }
 
 export interface Binding {
@@ -172,7 +172,7 @@ const TEXTURE_FROM: KernelDef = {
   constants: { WG: TEXTURE_FROM_WG },
   storage: 2,
   writes: [1],
-  storageTextures: [1],
+  writeTextures: [1],
 };
 
 interface ArenaChunk {
@@ -344,8 +344,8 @@ export class Runtime {
     ];
     for (let i = 0; i < def.storage; i++) {
       const entry: GPUBindGroupLayoutEntry = { binding: i + 1, visibility: GPUShaderStage.COMPUTE };
-      if (def.textures?.includes(i)) entry.storageTexture = { access: "read-only", format: TEXEL_FORMAT };
-      else if (def.storageTextures?.includes(i)) {
+      if (def.readTextures?.includes(i)) entry.storageTexture = { access: "read-only", format: TEXEL_FORMAT };
+      else if (def.writeTextures?.includes(i)) {
         entry.storageTexture = { access: "write-only", format: TEXEL_FORMAT };
       } else entry.buffer = { type: def.writes.includes(i) ? "storage" : "read-only-storage" };
       entries.push(entry);

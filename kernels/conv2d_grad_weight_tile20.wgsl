@@ -76,7 +76,8 @@ fn next(q: Pixel) -> Pixel {
   return r;
 }
 
-// acc + Σ_k a[k]·b[k], the four K steps in order (fused multiply-adds).
+// acc + Σ_k a[k]·b[k], the four K steps in order (fma: fused where the driver fuses; lavapipe
+// multiplies, then adds).
 fn mac(acc: vec4<f32>, a: vec4<f32>, b: mat4x4<f32>) -> vec4<f32> {
   return fma(vec4<f32>(a.w), b[3], fma(vec4<f32>(a.z), b[2], fma(vec4<f32>(a.y), b[1], fma(vec4<f32>(a.x), b[0], acc))));
 }

@@ -1,10 +1,10 @@
 // deno task gen-kernels [--check]
 //
 // Writes kernels/conv2d_{forward,grad_input,grad_weight}_tile32.wgsl: conv2d kernels whose 32 × 32
-// register tile is written out statement by statement (and conv2d_grad_weight_tile20.wgsl, 20 × 32), each
-// with a *tex twin that reads its operands as read-only storage textures. Lavapipe keeps a looped register tile in memory
-// and runs it at half the speed, so every row and column block of the tile is its own statement; this
-// generator writes that repetition once. `--check` writes nothing and exits 1 if a committed kernel
+// register tile is written out statement by statement (and conv2d_grad_weight_tile20.wgsl, 20 × 32),
+// each with a *tex twin that reads its operands as read-only storage textures. Lavapipe keeps a looped
+// register tile in memory and runs it at half the speed, so every row and column block of the tile is
+// its own statement; this generator writes that repetition once. `--check` writes nothing and exits 1 if a committed kernel
 // differs from what it would write.
 
 import { fileURLToPath } from "node:url";
@@ -146,7 +146,8 @@ fn advance(c: vec3<u32>, d: vec3<u32>, w: u32, h: u32) -> vec3<u32> {
   return vec3<u32>(x, y, z);
 }`;
 
-const MAC = `// acc + Σ_k a[k]·b[k], the four K steps in order (fused multiply-adds).
+const MAC = `// acc + Σ_k a[k]·b[k], the four K steps in order (fma: fused where the driver fuses; lavapipe
+// multiplies, then adds).
 fn mac(acc: vec4<f32>, a: vec4<f32>, b: mat4x4<f32>) -> vec4<f32> {
   return fma(vec4<f32>(a.w), b[3], fma(vec4<f32>(a.z), b[2], fma(vec4<f32>(a.y), b[1], fma(vec4<f32>(a.x), b[0], acc))));
 }`;

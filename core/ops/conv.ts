@@ -605,7 +605,7 @@ function kernelDef(dir: Direction, suffix: string, constants: Constants, texture
   const def: KernelDef = dir === "grad_weight"
     ? { file, constants, storage: 3, writes: [2] }
     : { file, constants, storage: 4, writes: [3] };
-  return textures ? { ...def, textures: [0, 1] } : def;
+  return textures ? { ...def, readTextures: [0, 1] } : def;
 }
 
 /**
